@@ -1,12 +1,74 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { seededRandom } from '../../app/random.ts';
+import { ExitCode, UsageError } from '../../core/errors.ts';
+import { HistoryStore } from '../../history/store.ts';
+import { readRunResult } from '../../report/read-result.ts';
+import { renderReports } from '../../report/render-reports.ts';
+import { buildTrend, renderTrendHtml, renderTrendMarkdown } from '../../report/trend.ts';
+import { writeFileAtomic } from '../../report/write-file.ts';
 import { defineCommand } from '../command.ts';
-import { UsageError } from '../../core/errors.ts';
 
-// Placeholder until the report command lands; it fails loudly rather than pretending.
+export interface ReportOptions {
+  /** Run directory or result.json to re-render. */
+  run?: string;
+  trend: boolean;
+  last: number;
+  reportsDir: string;
+  json: boolean;
+}
+
+export interface ReportOutcome {
+  files: string[];
+  shifts?: string[];
+}
+
+/** Re-renders one run's reports from its result.json, or writes the trend report from the history. */
+export function report(options: ReportOptions): ReportOutcome {
+  if (options.trend) {
+    if (!Number.isInteger(options.last) || options.last < 2) throw new UsageError('--last', `expected a whole number of runs, at least 2; got ${options.last}`);
+    const historyFile = join(options.reportsDir, 'history.sqlite');
+    if (!existsSync(historyFile)) throw new UsageError('--reports-dir', `no run history at ${historyFile}; run 'canary run' first`);
+    const store = new HistoryStore(historyFile);
+    try {
+      // A fixed seed: the same history always gives the same report.
+      const trend = buildTrend(store, { last: options.last, random: seededRandom(0x5eed) });
+      const md = join(options.reportsDir, 'trend.md');
+      const html = join(options.reportsDir, 'trend.html');
+      writeFileAtomic(md, renderTrendMarkdown(trend));
+      writeFileAtomic(html, renderTrendHtml(trend));
+      return {
+        files: [md, html],
+        shifts: trend.metrics.flatMap((m) => m.shifts.map((s) => `${m.metric} ${s.direction} since ${s.runId}`)),
+      };
+    } finally {
+      store.close();
+    }
+  }
+  if (!options.run) throw new UsageError('run', 'name a run directory or result.json, or pass --trend');
+  const { file, result } = readRunResult(options.run);
+  // Re-rendering an old run must not record it in the history a second time.
+  return { files: renderReports(result, dirname(file), { historyFile: null }).files };
+}
+
 export const reportCommand = defineCommand({
-  command: 'report',
-  describe: 'report (not built yet)',
-  builder: (y) => y,
-  run: async () => {
-    throw new UsageError('report', 'this command is not built yet');
+  command: 'report [run]',
+  describe: 'Re-render a run’s reports from result.json, or (--trend) the regression report from the history',
+  builder: (y) =>
+    y
+      .positional('run', { type: 'string', describe: 'run directory (reports/<run-id>) or its result.json' })
+      .option('trend', { type: 'boolean', default: false, describe: 'compare the latest runs in reports/history.sqlite' })
+      .option('last', { type: 'number', default: 30, describe: 'how many runs the trend covers' })
+      .option('reports-dir', { type: 'string', default: 'reports', describe: 'where result directories and history.sqlite live' })
+      .option('json', { type: 'boolean', default: false, describe: 'print the written files as JSON' }),
+  run: async (args) => {
+    const a = args as unknown as { run?: string; trend: boolean; last: number; reportsDir: string; json: boolean };
+    const outcome = report({ run: a.run, trend: a.trend, last: a.last, reportsDir: a.reportsDir, json: a.json });
+    if (a.json) process.stdout.write(`${JSON.stringify(outcome, null, 2)}\n`);
+    else {
+      for (const f of outcome.files) process.stdout.write(`wrote ${f}\n`);
+      for (const s of outcome.shifts ?? []) process.stdout.write(`shift: ${s}\n`);
+    }
+    return ExitCode.pass;
   },
 });

@@ -1,0 +1,186 @@
+/**
+ * `report.html`: one self-contained page for the manual go/no-go: a verdict banner, a table per stage
+ * with values, thresholds, intervals and reasons, latency distributions of baseline and canary, time
+ * series per interval, and the traffic split over time. Charts are drawn by uPlot, inlined.
+ */
+import type { IntervalRecord, RunResult } from '../canary/result.ts';
+import type { LatencyHistogram } from '../telemetry/measurement.ts';
+import {
+  STATUS_WORDS,
+  decidingAssessment,
+  formatDuration,
+  formatEffect,
+  formatInterval,
+  formatNumber,
+  formatRoute,
+  formatTolerance,
+  headline,
+} from './format.ts';
+import { histogramCdf, histogramQuantile, mergeHistograms } from './histogram-summary.ts';
+import { chartSlot, escapeHtml as e, htmlPage, type ChartSpec } from './html-page.ts';
+
+const BASELINE = '#0969da';
+const CANARY = '#cf222e';
+const PRIMARY = '#57606a';
+
+function classCell(c: string): string {
+  const cls = c === 'pass' || c === 'promote' ? 'cls-pass' : c === 'fail' || c === 'rollback' ? 'cls-fail' : 'cls-other';
+  return `<td class="${cls}">${e(c)}</td>`;
+}
+
+function allIntervals(result: RunResult): { stage: string; record: IntervalRecord }[] {
+  return result.stages.flatMap((s) => s.intervals.map((record) => ({ stage: s.name, record })));
+}
+
+function charts(result: RunResult): ChartSpec[] {
+  const intervals = allIntervals(result);
+  const x = intervals.map((i) => Math.round(i.record.measurement.end / 1000));
+  const out: ChartSpec[] = [];
+
+  const base = mergeHistograms(intervals.map((i) => i.record.baseline?.latency).filter((h): h is LatencyHistogram => !!h));
+  const can = mergeHistograms(intervals.map((i) => i.record.canary?.latency).filter((h): h is LatencyHistogram => !!h));
+  if (base && can) {
+    const b = histogramCdf(base);
+    const c = histogramCdf(can);
+    // Only the bounds where something happens, so the chart is not mostly flat lines at 0 and 1.
+    const first = b.findIndex((p, i) => p.cdf > 0 || c[i].cdf > 0);
+    const last = b.findIndex((p, i) => p.cdf >= 1 && c[i].cdf >= 1);
+    const from = Math.max(0, first - 1);
+    const to = last === -1 ? b.length : Math.min(b.length, last + 2);
+    out.push({
+      id: 'chart-distribution',
+      title: 'Latency distribution (cumulative), whole run',
+      xLabel: 'latency (ms)',
+      yLabel: 'share of requests',
+      xKind: 'linear',
+      logX: true,
+      x: b.slice(from, to).map((p) => p.bound),
+      series: [
+        { label: `baseline (${result.plan.comparison.control.workload})`, values: b.slice(from, to).map((p) => p.cdf), color: BASELINE, step: true },
+        { label: `canary (${result.plan.comparison.treatment.workload})`, values: c.slice(from, to).map((p) => p.cdf), color: CANARY, step: true },
+      ],
+    });
+  }
+  if (intervals.length > 0) {
+    const q = (h: LatencyHistogram | undefined, p: number) => (h ? histogramQuantile(h, p) : null);
+    out.push({
+      id: 'chart-latency',
+      title: 'Latency per interval (p50 dashed, p99 solid)',
+      xLabel: 'time',
+      yLabel: 'ms',
+      xKind: 'time',
+      x,
+      series: [
+        { label: 'baseline p99', values: intervals.map((i) => q(i.record.baseline?.latency, 0.99)), color: BASELINE },
+        { label: 'canary p99', values: intervals.map((i) => q(i.record.canary?.latency, 0.99)), color: CANARY },
+        { label: 'baseline p50', values: intervals.map((i) => q(i.record.baseline?.latency, 0.5)), color: BASELINE, dash: true },
+        { label: 'canary p50', values: intervals.map((i) => q(i.record.canary?.latency, 0.5)), color: CANARY, dash: true },
+      ],
+    });
+    const ratio = (w: IntervalRecord['baseline']) => (w && w.requests > 0 ? w.errors / w.requests : null);
+    out.push({
+      id: 'chart-errors',
+      title: 'Error ratio per interval',
+      xLabel: 'time',
+      yLabel: 'errors / requests',
+      xKind: 'time',
+      x,
+      series: [
+        { label: 'baseline', values: intervals.map((i) => ratio(i.record.baseline)), color: BASELINE },
+        { label: 'canary', values: intervals.map((i) => ratio(i.record.canary)), color: CANARY },
+      ],
+    });
+    out.push({
+      id: 'chart-split',
+      title: 'Traffic split per interval (% of the service’s requests)',
+      xLabel: 'time',
+      yLabel: '%',
+      xKind: 'time',
+      x,
+      series: [
+        { label: 'primary', values: intervals.map((i) => i.record.split.percent.primary), color: PRIMARY, step: true },
+        { label: 'baseline', values: intervals.map((i) => i.record.split.percent.baseline), color: BASELINE, step: true },
+        { label: 'canary', values: intervals.map((i) => i.record.split.percent.canary), color: CANARY, step: true },
+      ],
+    });
+  }
+  return out;
+}
+
+export function renderHtml(result: RunResult): string {
+  const words = STATUS_WORDS[result.status];
+  const specs = charts(result);
+  const parts: string[] = [];
+  parts.push(
+    `<div class="banner ${words.tone}" id="verdict"><div class="verdict">${e(words.title)}</div>` +
+      `<div>${e(result.reason)}</div>` +
+      (result.responsible.length ? `<div>Responsible: ${result.responsible.map((m) => `<code>${e(m)}</code>`).join(', ')}</div>` : '') +
+      `</div>`,
+  );
+  parts.push(`<h1>${e(headline(result))}</h1>`);
+  parts.push(
+    `<p class="muted">Run <code>${e(result.runId)}</code>, started ${e(result.startedAt)}, took ${e(formatDuration(result.durationMs))}; ` +
+      `scenario <code>${e(result.scenario)}</code>, engine ${e(result.engine)}; compared ` +
+      `<code>${e(result.plan.comparison.control.workload)}</code> (baseline) with <code>${e(result.plan.comparison.treatment.workload)}</code> (canary); exit code ${result.exitCode}.</p>`,
+  );
+  if (result.abort) {
+    parts.push(
+      `<p><strong>Aborted (${e(result.abort.cause)}):</strong> ${e(result.abort.detail)}. ` +
+        (result.abort.safeRouteAt ? `All traffic back on the primary at ${e(result.abort.safeRouteAt)}.` : 'The safe route could not be confirmed.') +
+        `</p>`,
+    );
+  }
+  if (result.plan.notes.length) parts.push(`<ul>${result.plan.notes.map((n) => `<li>${e(n)}</li>`).join('')}</ul>`);
+
+  parts.push('<h2>Stages</h2>');
+  parts.push(
+    '<table id="stages"><thead><tr><th>stage</th><th>route</th><th>outcome</th><th>time to decision</th><th>requests (baseline / canary)</th><th>reason</th></tr></thead><tbody>' +
+      result.stages
+        .map((s) => {
+          const a = decidingAssessment(s);
+          return `<tr><td>${e(s.name)}</td><td>${e(formatRoute(s.route))}</td>${classCell(s.outcome)}<td class="num">${e(formatDuration(s.timeToDecisionMs))}</td>` +
+            `<td class="num">${a ? `${a.samples.baseline} / ${a.samples.canary}` : '–'}</td><td>${e(s.reason)}</td></tr>`;
+        })
+        .join('') +
+      '</tbody></table>',
+  );
+
+  for (const s of result.stages) {
+    const a = decidingAssessment(s);
+    if (!a) continue;
+    parts.push(`<h3>Stage ${e(s.name)}: ${e(s.outcome)}</h3>`);
+    parts.push(
+      '<table class="metrics"><thead><tr><th>metric</th><th>result</th><th>baseline</th><th>canary</th><th>change</th><th>interval</th><th>e-value</th><th>p-value</th><th>tolerance</th><th>n (b / c)</th><th>reason</th></tr></thead><tbody>' +
+        a.metrics
+          .map(
+            (m) =>
+              `<tr><td>${e(m.name)}${m.critical ? ' <em>(critical)</em>' : ''}</td>${classCell(m.classification)}` +
+              `<td class="num">${e(formatNumber(m.baseline))}</td><td class="num">${e(formatNumber(m.canary))}</td>` +
+              `<td class="num">${e(formatEffect(m))}</td><td>${e(formatInterval(m.ci))}</td>` +
+              `<td class="num">${e(formatNumber(m.eValue))}</td><td class="num">${e(formatNumber(m.pValue))}</td>` +
+              `<td>${e(formatTolerance(m))}</td><td class="num">${m.n.baseline} / ${m.n.canary}</td><td>${e(m.reason)}</td></tr>`,
+          )
+          .join('') +
+        '</tbody></table>',
+    );
+    parts.push(
+      `<p class="muted">Combined evidence for rollback: e-value ${e(formatNumber(a.combined.eValue))} against ${e(formatNumber(a.combined.threshold))}` +
+        (a.srm ? `; sample ratio ${a.srm.counts.baseline} / ${a.srm.counts.canary}, SRM e-value ${e(formatNumber(a.srm.eValue))}${a.srm.mismatch ? ' (mismatch)' : ''}` : '') +
+        `.</p>`,
+    );
+  }
+
+  parts.push('<h2>Charts</h2>');
+  if (specs.length === 0) parts.push('<p>No measurements were taken, so there is nothing to plot.</p>');
+  for (const spec of specs) parts.push(chartSlot(spec));
+
+  if (result.load) {
+    const l = result.load;
+    parts.push('<h2>Load (client side)</h2>');
+    parts.push(
+      `<table><tbody><tr><th>driver</th><td>${e(l.driver)}</td><th>target rate</th><td class="num">${e(formatNumber(l.targetRate))}/s</td><th>achieved</th><td class="num">${e(formatNumber(l.achievedRate))}/s</td></tr>` +
+        `<tr><th>requests</th><td class="num">${l.requests}</td><th>errors</th><td class="num">${l.errors}</td><th>p50 / p90 / p99 / max</th><td class="num">${[l.latencyMs.p50, l.latencyMs.p90, l.latencyMs.p99, l.latencyMs.max].map((v) => e(formatNumber(v))).join(' / ')} ms</td></tr></tbody></table>`,
+    );
+  }
+  return htmlPage(headline(result), parts.join('\n'), specs);
+}
