@@ -1,12 +1,196 @@
+import type { Argv } from 'yargs';
+import { type AnalysisConfig, loadAnalysisConfig, promqlScalarKey } from '../../config/analysis.ts';
+import { ExitCode, InfraError, UsageError } from '../../core/errors.ts';
+import { assessStage } from '../../judge/assess.ts';
+import { accumulateMeasurements } from '../../judge/comparison-data.ts';
+import type { StageAssessment } from '../../judge/verdict.ts';
+import type { Measurement } from '../../telemetry/measurement.ts';
+import { createSource, type Source } from '../../telemetry/source.ts';
 import { defineCommand } from '../command.ts';
-import { UsageError } from '../../core/errors.ts';
 
-// Placeholder until the analyze command lands; it fails loudly rather than pretending.
+/**
+ * `canary analyze`: judges a window that already happened (retrospective mode), from a
+ * Prometheus-compatible API. The window is measured in intervals and judged as one stage that has
+ * reached its end: promote (exit 0), roll back (1), or inconclusive (2). Prometheus unreachable is
+ * exit 4, and then no verdict is printed.
+ */
+export interface AnalyzeOptions {
+  prometheus: string;
+  service: string;
+  /** Epoch ms. */
+  start: number;
+  end: number;
+  configFile: string;
+  baseline: string;
+  canary: string;
+  /** Length of one measured interval, ms. */
+  intervalMs: number;
+  /** Spacing of Prometheus points, at most its scrape interval, ms. */
+  resolutionMs: number;
+  bearerTokenFile?: string;
+  json: boolean;
+}
+
+export interface AnalyzeResult {
+  verdict: 'promote' | 'rollback' | 'inconclusive';
+  exitCode: number;
+  prometheus: string;
+  service: string;
+  arms: { baseline: string; canary: string };
+  window: { start: string; end: string; intervalMs: number };
+  judge: AnalysisConfig['judge'];
+  assessment: StageAssessment;
+  /** Per interval: its state and requests per arm (the full histograms stay out of the output). */
+  intervals: { start: string; end: string; status: Measurement['status']; reason?: string; requests: { baseline: number; canary: number } }[];
+}
+
+export interface AnalyzeIo {
+  out: (text: string) => void;
+  /** Builds the source; tests may inject. */
+  createSource?: typeof createSource;
+}
+
+/** The typed core of the command, callable without argv. */
+export async function analyzeWindow(o: AnalyzeOptions, io: AnalyzeIo): Promise<AnalyzeResult> {
+  if (o.end <= o.start) throw new UsageError('--end', `expected a time after --start (${new Date(o.start).toISOString()}), got ${new Date(o.end).toISOString()}`);
+  if (o.baseline === o.canary) throw new UsageError('--canary', `expected a workload other than the baseline (${o.baseline})`);
+  const config = await loadAnalysisConfig(o.configFile);
+  if (config.judge !== 'sequential') {
+    throw new UsageError('--config', `${o.configFile}: judge "${config.judge}" is not available to canary analyze yet; use judge: sequential`);
+  }
+  const arms = { baseline: o.baseline, canary: o.canary };
+  const scalars: Record<string, string> = {};
+  const scalarKeys: Record<string, { baseline: string; canary: string }> = {};
+  for (const m of config.metrics) {
+    if (m.kind !== 'promql') continue;
+    const keys = { baseline: promqlScalarKey(m.name, 'baseline'), canary: promqlScalarKey(m.name, 'canary') };
+    scalars[keys.baseline] = m.queries.baseline;
+    scalars[keys.canary] = m.queries.canary;
+    scalarKeys[m.name] = keys;
+  }
+  const source: Source = (io.createSource ?? createSource)('prometheus', {
+    url: o.prometheus,
+    service: o.service,
+    workloads: [o.baseline, o.canary],
+    bearerTokenFile: o.bearerTokenFile,
+    resolutionMs: o.resolutionMs,
+    scalars,
+  });
+  await source.begin(); // InfraError (exit 4) when the API does not answer
+  const measurements = await source.measureWindow(o.start, o.end, o.intervalMs);
+  if (measurements.every((m) => m.status === 'error')) {
+    // Nothing could be read: that is the infrastructure failing, not a canary without data.
+    throw new InfraError(`Prometheus at ${o.prometheus}: every query for the window failed: ${measurements[0]?.reason ?? 'no measurement'}`);
+  }
+  const data = accumulateMeasurements(measurements, arms, scalarKeys);
+  const elapsedMs = o.end - o.start;
+  // The window is over: judge it as a stage at its end (no more data will come).
+  const assessment = assessStage({ config, data, elapsedMs, maxDurationMs: Math.min(elapsedMs, config.stage.maxDuration) });
+  const verdict = assessment.decision === 'promote' || assessment.decision === 'rollback' ? assessment.decision : 'inconclusive';
+  const exitCode = verdict === 'promote' ? ExitCode.pass : verdict === 'rollback' ? ExitCode.fail : ExitCode.inconclusive;
+  const result: AnalyzeResult = {
+    verdict,
+    exitCode,
+    prometheus: o.prometheus,
+    service: o.service,
+    arms,
+    window: { start: new Date(o.start).toISOString(), end: new Date(o.end).toISOString(), intervalMs: o.intervalMs },
+    judge: config.judge,
+    assessment,
+    intervals: measurements.map((m) => ({
+      start: new Date(m.start).toISOString(),
+      end: new Date(m.end).toISOString(),
+      status: m.status,
+      ...(m.reason ? { reason: m.reason } : {}),
+      requests: { baseline: m.workloads[o.baseline]?.requests ?? 0, canary: m.workloads[o.canary]?.requests ?? 0 },
+    })),
+  };
+  io.out(o.json ? `${JSON.stringify(result, null, 2)}\n` : formatText(result));
+  return result;
+}
+
+function formatText(r: AnalyzeResult): string {
+  const a = r.assessment;
+  const lines = [
+    `verdict: ${r.verdict}`,
+    `reason: ${a.reason}`,
+    `window: ${r.window.start} .. ${r.window.end} (${r.intervals.length} interval(s)); service ${r.service}: ${r.arms.baseline} vs ${r.arms.canary}; ${r.prometheus}`,
+    `requests: baseline ${a.samples.baseline}, canary ${a.samples.canary}`,
+  ];
+  for (const m of a.metrics) {
+    const ci = m.ci ? `[${fmt(m.ci[0])}, ${fmt(m.ci[1])}]` : '-';
+    lines.push(`  ${m.name.padEnd(16)} ${m.classification.padEnd(12)} estimate ${fmt(m.estimate)} (${m.scale}) ci ${ci}  ${m.reason}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function fmt(x: number | null): string {
+  return x === null ? '∞' : Number(x.toPrecision(4)).toString();
+}
+
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `90s`, `5m`, `1h`, `250ms` → ms. */
+export function parseDuration(flag: string, text: string): number {
+  const m = DURATION.exec(text.trim());
+  if (!m) throw new UsageError(flag, `expected a duration like 30s, 5m or 1h, got ${JSON.stringify(text)}`);
+  const ms = Number(m[1]) * UNIT_MS[m[2]!]!;
+  if (!(ms >= 1)) throw new UsageError(flag, `expected at least 1 ms, got ${JSON.stringify(text)}`);
+  return ms;
+}
+
+/**
+ * A point in time as Prometheus' API accepts it: RFC 3339 (`2026-11-25T20:00:00Z`) or Unix seconds
+ * (`1795636800`, decimals allowed); plus `now` and `now-15m` for convenience.
+ */
+export function parseTime(flag: string, text: string, now: number = Date.now()): number {
+  const t = text.trim();
+  if (t === 'now') return now;
+  const rel = /^now-(.+)$/.exec(t);
+  if (rel) return now - parseDuration(flag, rel[1]!);
+  if (/^\d+(\.\d+)?$/.test(t)) return Math.round(Number(t) * 1000);
+  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(t)) {
+    const ms = Date.parse(t);
+    if (Number.isFinite(ms)) return ms;
+  }
+  throw new UsageError(flag, `expected an RFC 3339 time (2026-11-25T20:00:00Z), Unix seconds, now or now-<duration>, got ${JSON.stringify(text)}`);
+}
+
 export const analyzeCommand = defineCommand({
   command: 'analyze',
-  describe: 'analyze (not built yet)',
-  builder: (y) => y,
-  run: async () => {
-    throw new UsageError('analyze', 'this command is not built yet');
+  describe: 'judge a time window that already happened, from a Prometheus-compatible API',
+  builder: (y: Argv) =>
+    y
+      .option('prometheus', { type: 'string', demandOption: true, describe: 'base URL of a Prometheus-compatible API' })
+      .option('service', { type: 'string', demandOption: true, describe: 'destination_service_name of the service under canary' })
+      .option('start', { type: 'string', demandOption: true, describe: 'window start: RFC 3339, Unix seconds, or now-<duration>' })
+      .option('end', { type: 'string', demandOption: true, describe: 'window end: RFC 3339, Unix seconds, now, or now-<duration>' })
+      .option('config', { type: 'string', default: 'analysis/default.yaml', describe: 'analysis configuration (YAML)' })
+      .option('baseline', { type: 'string', default: 'account-baseline', describe: 'baseline workload (destination_workload)' })
+      .option('canary', { type: 'string', default: 'account-canary', describe: 'canary workload (destination_workload)' })
+      .option('interval', { type: 'string', default: '1m', describe: 'length of one measured interval' })
+      .option('resolution', { type: 'string', default: '15s', describe: "spacing of Prometheus points; at most its scrape interval" })
+      .option('bearer-token-file', { type: 'string', describe: 'file holding a bearer token for the API (never logged)' })
+      .option('json', { type: 'boolean', default: false, describe: 'print the full result as JSON' }),
+  run: async (args) => {
+    const now = Date.now();
+    const result = await analyzeWindow(
+      {
+        prometheus: args.prometheus,
+        service: args.service,
+        start: parseTime('--start', args.start, now),
+        end: parseTime('--end', args.end, now),
+        configFile: args.config,
+        baseline: args.baseline,
+        canary: args.canary,
+        intervalMs: parseDuration('--interval', args.interval),
+        resolutionMs: parseDuration('--resolution', args.resolution),
+        bearerTokenFile: args['bearer-token-file'],
+        json: args.json,
+      },
+      { out: (text) => process.stdout.write(text) },
+    );
+    return result.exitCode;
   },
 });

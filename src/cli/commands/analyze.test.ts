@@ -1,0 +1,149 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, InfraError, UsageError } from '../../core/errors.ts';
+import type { Measurement } from '../../telemetry/measurement.ts';
+import type { Source } from '../../telemetry/source.ts';
+import { IntervalTally } from '../../telemetry/tally.ts';
+import { type AnalyzeOptions, analyzeWindow, parseDuration, parseTime } from './analyze.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'analyze-'));
+const config = join(dir, 'analysis.yaml');
+writeFileSync(
+  config,
+  [
+    'stage: { minDuration: 1s, maxDuration: 10m }',
+    'minSamples: 100',
+    'metrics:',
+    '  - { name: errors, kind: errors, direction: increase, tolerance: { relative: 0.5, absolute: 0.002 }, critical: true }',
+    '  - name: queue-depth',
+    '    kind: promql',
+    '    direction: increase',
+    '    tolerance: { relative: 0.2 }',
+    '    queries: { baseline: \'max(queue{workload="b"})\', canary: \'max(queue{workload="c"})\' }',
+  ].join('\n'),
+);
+
+const options = (o: Partial<AnalyzeOptions> = {}): AnalyzeOptions => ({
+  prometheus: 'http://prometheus.test',
+  service: 'account',
+  start: 1_000_000,
+  end: 1_120_000,
+  configFile: config,
+  baseline: 'account-baseline',
+  canary: 'account-canary',
+  intervalMs: 60_000,
+  resolutionMs: 15_000,
+  json: true,
+  ...o,
+});
+
+/** A source that records how it was built and returns the given measurements. */
+function fakeSource(measurements: Measurement[], begin: () => Promise<number> = async () => 0) {
+  const built: unknown[] = [];
+  const create = ((kind: string, opts: unknown) => {
+    built.push({ kind, opts });
+    const source: Source = { kind: 'prometheus', begin, measure: async () => measurements[0]!, measureWindow: async () => measurements };
+    return source;
+  }) as never;
+  return { create, built };
+}
+
+function interval(start: number, counts: { b: [number, number]; c: [number, number] }, scalars: Record<string, number | null> = {}): Measurement {
+  const t = new IntervalTally(['account-baseline', 'account-canary']);
+  t.addRequests('account-baseline', '200', counts.b[0] - counts.b[1]);
+  t.addRequests('account-baseline', '500', counts.b[1]);
+  t.addRequests('account-canary', '200', counts.c[0] - counts.c[1]);
+  t.addRequests('account-canary', '500', counts.c[1]);
+  return { start, end: start + 60_000, status: 'ok', workloads: t.build(), scalars };
+}
+
+describe('analyzeWindow', () => {
+  it('judges the window with the promql metrics as per-arm scalars and rolls back a bad canary', async () => {
+    const ms = [0, 1].map((i) =>
+      interval(1_000_000 + i * 60_000, { b: [2000, 2], c: [2000, 200] }, { 'queue-depth.baseline': 3, 'queue-depth.canary': 3 }),
+    );
+    const { create, built } = fakeSource(ms);
+    let printed = '';
+    const r = await analyzeWindow(options(), { out: (t) => (printed += t), createSource: create });
+    expect(built[0]).toMatchObject({
+      kind: 'prometheus',
+      opts: {
+        url: 'http://prometheus.test',
+        service: 'account',
+        workloads: ['account-baseline', 'account-canary'],
+        scalars: { 'queue-depth.baseline': 'max(queue{workload="b"})', 'queue-depth.canary': 'max(queue{workload="c"})' },
+      },
+    });
+    expect(r.verdict).toBe('rollback');
+    expect(r.exitCode).toBe(1);
+    expect(r.assessment.responsible).toContain('errors');
+    expect(JSON.parse(printed).verdict).toBe('rollback');
+    expect(r.intervals).toHaveLength(2);
+
+    let text = '';
+    await analyzeWindow(options({ json: false }), { out: (t) => (text += t), createSource: fakeSource(ms).create });
+    const lines = text.trimEnd().split('\n');
+    expect(lines[0]).toBe('verdict: rollback');
+    expect(lines[1]).toMatch(/^reason: regression in errors/);
+    expect(text).toContain('service account: account-baseline vs account-canary; http://prometheus.test');
+    expect(text).toContain('requests: baseline 4000, canary 4000');
+    expect(lines.some((l) => /^ {2}errors\s+fail\s+estimate \S+ \(ratio\) ci \[/.test(l))).toBe(true);
+  });
+
+  it('makes a metric without data inconclusive, never a pass (NaN or empty scalar)', async () => {
+    const ms = [0, 1].map((i) => interval(1_000_000 + i * 60_000, { b: [2000, 2], c: [2000, 2] }, { 'queue-depth.baseline': null, 'queue-depth.canary': null }));
+    const r = await analyzeWindow(options(), { out: () => {}, createSource: fakeSource(ms).create });
+    expect(r.verdict).toBe('inconclusive');
+    expect(r.exitCode).toBe(2);
+    expect(r.assessment.reason).toMatch(/no data for queue-depth/);
+  });
+
+  it('lets an unreachable Prometheus through as InfraError and prints nothing', async () => {
+    let printed = '';
+    const { create } = fakeSource([], async () => {
+      throw new InfraError('Prometheus not usable: http://prometheus.test/api/v1/query: ECONNREFUSED');
+    });
+    await expect(analyzeWindow(options(), { out: (t) => (printed += t), createSource: create })).rejects.toThrow(/http:\/\/prometheus\.test/);
+    expect(printed).toBe('');
+  });
+
+  it('turns a window where every query failed into InfraError naming the URL', async () => {
+    const failed: Measurement = { start: 0, end: 1, status: 'error', reason: 'prometheus query failed: http://prometheus.test/api/v1/query_range: HTTP 503', workloads: {}, scalars: {} };
+    let printed = '';
+    const err = await analyzeWindow(options(), { out: (t) => (printed += t), createSource: fakeSource([failed, failed]).create }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InfraError);
+    expect((err as Error).message).toMatch(/^Prometheus at http:\/\/prometheus\.test: every query for the window failed: .*HTTP 503/);
+    expect(printed).toBe('');
+  });
+
+  it('rejects a reversed window, equal arms and a bad config with the flag or file named', async () => {
+    const io = { out: () => {}, createSource: fakeSource([]).create };
+    await expect(analyzeWindow(options({ end: 999 }), io)).rejects.toThrow(/--end: expected a time after --start/);
+    await expect(analyzeWindow(options({ canary: 'account-baseline' }), io)).rejects.toThrow(UsageError);
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'metrics:\n  - { name: x, kind: throughput }\n');
+    const err = await analyzeWindow(options({ configFile: bad }), io).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toMatch(/bad\.yaml metrics\[0\]\.kind: expected one of latency, errors, promql/);
+  });
+});
+
+describe('parseTime and parseDuration', () => {
+  const now = Date.parse('2026-11-25T20:00:00Z');
+  it('reads RFC 3339, Unix seconds, now and now-<duration>', () => {
+    expect(parseTime('--start', '2026-11-25T19:00:00Z', now)).toBe(now - 3_600_000);
+    expect(parseTime('--start', '2026-11-25T21:00:00+01:00', now)).toBe(now);
+    expect(parseTime('--start', '1795636800.5', now)).toBe(1_795_636_800_500);
+    expect(parseTime('--end', 'now', now)).toBe(now);
+    expect(parseTime('--start', 'now-15m', now)).toBe(now - 900_000);
+  });
+  it('names the flag on bad input', () => {
+    expect(() => parseTime('--start', 'yesterday', now)).toThrow(/--start: expected an RFC 3339 time/);
+    expect(() => parseTime('--start', '2026-11-25 19:00', now)).toThrow(UsageError);
+    expect(() => parseDuration('--interval', '5 minutes')).toThrow(/--interval: expected a duration like 30s/);
+    expect(parseDuration('--interval', '90s')).toBe(90_000);
+    expect(parseDuration('--resolution', '250ms')).toBe(250);
+  });
+});

@@ -1,0 +1,265 @@
+import { InfraError, UsageError } from '../core/errors.ts';
+import { CounterDeltas } from './cumulative.ts';
+import { parseBound } from './exposition.ts';
+import type { Measurement } from './measurement.ts';
+import { checkCommonOptions, noTrafficReason, type CommonSourceOptions } from './options.ts';
+import { PrometheusClient, PrometheusQueryError, type PromResult, type PromSeries } from './prometheus-api.ts';
+import { DEFAULT_TEMPLATES_FILE, checkScalars, loadTemplates, render, type TelemetryTemplates } from './promql.ts';
+import type { Source } from './source.ts';
+import { IntervalTally } from './tally.ts';
+
+export interface PrometheusSourceOptions extends CommonSourceOptions {
+  /** Base URL of a Prometheus-compatible API. */
+  url: string;
+  /** File with a bearer token for the API; read on each request, never logged. */
+  bearerTokenFile?: string;
+  /** PromQL templates; default `analysis/promql/istio.yaml`. */
+  templatesFile?: string;
+  /**
+   * Spacing of the `query_range` points in ms; at most the scrape interval, so that every counter
+   * reset is seen (default 15 000, Istio's recommended scrape interval). Raised automatically when
+   * a window would need more than 10 000 points per query.
+   */
+  resolutionMs?: number;
+  /** Live `measure()` stops this long before now, so Prometheus has scraped the interval; default 0. */
+  lagMs?: number;
+  /** Retries of a failed query (network, 429, 5xx); default 3. Backoff starts at `backoffMs` (250). */
+  retries?: number;
+  backoffMs?: number;
+  /**
+   * User PromQL scalars by metric name, evaluated at the end of each interval. Placeholders:
+   * `{{service}}`, `{{workloads}}`, `{{interval}}` (the interval as a PromQL duration). A query must
+   * return one number; NaN or an empty result is `null` (no data).
+   */
+  scalars?: Record<string, string>;
+}
+
+/** Prometheus refuses more than 11 000 points per series in one range query; stay below. */
+const MAX_POINTS_PER_QUERY = 10_000;
+
+/**
+ * Reads Istio telemetry from a Prometheus-compatible API. The PromQL (kept as data, see
+ * `analysis/promql/istio.yaml`) returns each replica's cumulative series at points spaced
+ * `resolutionMs`; increases and counter resets are then computed exactly as the scrape source does
+ * (`cumulative.ts`), so both report the same integer counts for the same traffic.
+ */
+export class PrometheusSource implements Source {
+  readonly kind = 'prometheus' as const;
+  private readonly client: PrometheusClient;
+  private readonly templates: TelemetryTemplates;
+  private readonly templatesFile: string;
+  private readonly resolutionMs: number;
+  private readonly lagMs: number;
+  private readonly now: () => number;
+  private lastEnd: number | undefined;
+
+  constructor(private readonly opts: PrometheusSourceOptions) {
+    checkCommonOptions(opts);
+    this.client = new PrometheusClient({
+      url: opts.url,
+      bearerTokenFile: opts.bearerTokenFile,
+      timeoutMs: opts.timeoutMs,
+      retries: opts.retries,
+      backoffMs: opts.backoffMs,
+    });
+    this.templatesFile = opts.templatesFile ?? DEFAULT_TEMPLATES_FILE;
+    this.templates = loadTemplates(this.templatesFile);
+    checkScalars(opts.scalars ?? {});
+    this.resolutionMs = opts.resolutionMs ?? 15_000;
+    if (!(this.resolutionMs >= 1)) throw new UsageError('resolutionMs', `expected at least 1 ms, got ${this.resolutionMs}`);
+    this.lagMs = opts.lagMs ?? 0;
+    this.now = opts.now ?? Date.now;
+  }
+
+  get url(): string {
+    return this.client.url;
+  }
+
+  async begin(): Promise<number> {
+    const start = this.now() - this.lagMs;
+    try {
+      await this.client.query('vector(1)', start);
+    } catch (err) {
+      if (err instanceof PrometheusQueryError) throw new InfraError(`Prometheus not usable: ${err.message}`, { cause: err });
+      throw err;
+    }
+    this.lastEnd = start;
+    return start;
+  }
+
+  async measure(): Promise<Measurement> {
+    if (this.lastEnd === undefined) throw new Error('PrometheusSource.measure() called before begin()');
+    const start = this.lastEnd;
+    const end = Math.max(start + 1, this.now() - this.lagMs);
+    const [m] = await this.measureWindow(start, end, end - start);
+    this.lastEnd = m!.end;
+    return m!;
+  }
+
+  async measureWindow(start: number, end: number, stepMs: number): Promise<Measurement[]> {
+    if (!Number.isFinite(start) || !Number.isFinite(end) || end <= start) throw new UsageError('window', `expected start < end, got ${start} .. ${end}`);
+    if (!(stepMs >= 1)) throw new UsageError('step', `expected an interval of at least 1 ms, got ${stepMs}`);
+    const grid = pointGrid(start, end, stepMs, this.resolutionMs);
+    const values = { service: this.opts.service, workloads: this.opts.workloads };
+    const q = (key: keyof TelemetryTemplates) => render(this.templates[key], values, { file: this.templatesFile, path: key });
+
+    let requests: PromSeries[], buckets: PromSeries[], sums: PromSeries[];
+    try {
+      [requests, buckets, sums] = await Promise.all([
+        this.rangeSeries(q('requests'), grid),
+        this.rangeSeries(q('latencyBuckets'), grid),
+        this.rangeSeries(q('latencySum'), grid),
+      ]);
+    } catch (err) {
+      if (!(err instanceof PrometheusQueryError)) throw err;
+      return grid.intervals.map(([a, b]) => ({
+        start: grid.times[a]!,
+        end: grid.times[b]!,
+        status: 'error' as const,
+        reason: `prometheus query failed: ${err.message}`,
+        workloads: {},
+        scalars: {},
+      }));
+    }
+
+    const tallies = grid.intervals.map(() => new IntervalTally(this.opts.workloads, this.opts.errorClasses));
+    const indexOfTime = new Map(grid.times.map((t, k) => [t, k]));
+    const feed = (series: PromSeries[], kind: string, apply: (t: IntervalTally, s: PromSeries, n: number) => void) => {
+      const deltas = new CounterDeltas();
+      for (const s of series) {
+        const key = `${kind}\0${seriesKey(s.metric)}`;
+        for (const [k, v] of pointsOf(s, indexOfTime)) {
+          const n = deltas.observe(key, v, k === 0);
+          if (k > 0) apply(tallies[grid.intervalOfPoint[k]!]!, s, n);
+        }
+      }
+    };
+    feed(requests, 'req', (t, s, n) => {
+      const w = s.metric.destination_workload;
+      if (w !== undefined) t.addRequests(w, s.metric.response_code ?? '', n);
+    });
+    feed(buckets, 'le', (t, s, n) => {
+      const w = s.metric.destination_workload;
+      const le = parseBound(s.metric.le ?? '');
+      if (w !== undefined && le !== undefined) t.addBucket(w, le, n);
+    });
+    feed(sums, 'sum', (t, s, n) => {
+      const w = s.metric.destination_workload;
+      if (w !== undefined) t.addLatencySum(w, n);
+    });
+
+    const out: Measurement[] = [];
+    for (let i = 0; i < grid.intervals.length; i++) {
+      const [a, b] = grid.intervals[i]!;
+      const iStart = grid.times[a]!;
+      const iEnd = grid.times[b]!;
+      const workloads = tallies[i]!.build();
+      const { scalars, failures } = await this.scalarsAt(iEnd, iEnd - iStart);
+      const total = Object.values(workloads).reduce((acc, w) => acc + w.requests, 0);
+      if (failures.length > 0) out.push({ start: iStart, end: iEnd, status: 'error', reason: failures.join('; '), workloads, scalars });
+      else if (total === 0) out.push({ start: iStart, end: iEnd, status: 'nodata', reason: noTrafficReason(this.opts), workloads, scalars });
+      else out.push({ start: iStart, end: iEnd, status: 'ok', workloads, scalars });
+    }
+    return out;
+  }
+
+  /** Runs a range query over the grid, in chunks below Prometheus' points limit, merging series. */
+  private async rangeSeries(promql: string, grid: PointGrid): Promise<PromSeries[]> {
+    const merged = new Map<string, PromSeries>();
+    const merge = (result: PromResult) => {
+      for (const s of seriesOf(result)) {
+        const key = seriesKey(s.metric);
+        const existing = merged.get(key);
+        if (existing) existing.values.push(...s.values);
+        else merged.set(key, { metric: s.metric, values: [...s.values] });
+      }
+    };
+    const last = grid.uniform - 1;
+    for (let from = 0; from < last; from += MAX_POINTS_PER_QUERY) {
+      const to = Math.min(last, from + MAX_POINTS_PER_QUERY);
+      merge(await this.client.queryRange(promql, grid.times[from]!, grid.times[to]!, grid.resolutionMs));
+    }
+    if (grid.times.length > grid.uniform) merge(await this.client.query(promql, grid.times[grid.uniform]!));
+    return [...merged.values()];
+  }
+
+  private async scalarsAt(time: number, intervalMs: number): Promise<{ scalars: Record<string, number | null>; failures: string[] }> {
+    const scalars: Record<string, number | null> = {};
+    const failures: string[] = [];
+    for (const [name, template] of Object.entries(this.opts.scalars ?? {})) {
+      const promql = render(template, { service: this.opts.service, workloads: this.opts.workloads, intervalMs }, { file: 'scalars', path: name });
+      try {
+        const r = await this.client.query(promql, time);
+        const values = r.resultType === 'scalar' ? [r.value] : r.series.map((s) => Number(s.values[0]?.[1]));
+        if (values.length > 1) failures.push(`scalar ${name}: expected one number, the query returned ${values.length} series`);
+        const v = values.length === 1 ? values[0]! : Number.NaN;
+        scalars[name] = Number.isFinite(v) ? v : null;
+      } catch (err) {
+        if (!(err instanceof PrometheusQueryError)) throw err;
+        scalars[name] = null;
+        failures.push(`scalar ${name}: prometheus query failed: ${err.message}`);
+      }
+    }
+    return { scalars, failures };
+  }
+}
+
+/**
+ * Evaluation points: a uniform run `start + k * resolutionMs` (one range query, or a few below the
+ * points limit), plus `end` itself when the run falls short of it (one instant query), so a window
+ * loses nothing at its tail. Intervals are [first point, last point] index pairs; the resolution is
+ * shrunk to divide the step evenly, so interval edges fall on points and no increase straddles two
+ * intervals.
+ */
+export interface PointGrid {
+  resolutionMs: number;
+  /** Points of the uniform run. */
+  uniform: number;
+  /** Every point's instant (epoch ms, integer); `times.length` is `uniform` or `uniform + 1`. */
+  times: number[];
+  intervals: [number, number][];
+  /** Interval index of the increase that ends at point k (k >= 1). */
+  intervalOfPoint: number[];
+}
+
+export function pointGrid(startMs: number, endMs: number, stepMs: number, resolutionMs: number): PointGrid {
+  const start = Math.round(startMs);
+  const end = Math.round(endMs);
+  const window = end - start;
+  const step = Math.max(1, Math.min(Math.round(stepMs), window));
+  let perInterval = Math.max(1, Math.ceil(step / resolutionMs));
+  let res = Math.max(1, Math.floor(step / perInterval));
+  // Far past Prometheus' points limit per query, coarsen rather than fire hundreds of queries.
+  while (window / res > 50 * MAX_POINTS_PER_QUERY && perInterval > 1) {
+    perInterval = Math.ceil(perInterval / 2);
+    res = Math.max(1, Math.floor(step / perInterval));
+  }
+  const uniform = Math.floor(window / res) + 1;
+  const times = Array.from({ length: uniform }, (_, k) => start + k * res);
+  if (times[uniform - 1]! < end) times.push(end);
+  const intervals: [number, number][] = [];
+  for (let a = 0; a < times.length - 1; a += perInterval) intervals.push([a, Math.min(a + perInterval, times.length - 1)]);
+  const intervalOfPoint = new Array<number>(times.length).fill(0);
+  intervals.forEach(([a, b], i) => {
+    for (let k = a + 1; k <= b; k++) intervalOfPoint[k] = i;
+  });
+  return { resolutionMs: res, uniform, times, intervals, intervalOfPoint };
+}
+
+/** The points of a series as [point index, value], in time order, de-duplicated across chunks. */
+function pointsOf(s: PromSeries, indexOfTime: Map<number, number>): [number, number][] {
+  const byIndex = new Map<number, number>();
+  for (const [t, v] of s.values) {
+    const k = indexOfTime.get(Math.round(t * 1000));
+    if (k !== undefined) byIndex.set(k, Number(v));
+  }
+  return [...byIndex.entries()].sort((a, b) => a[0] - b[0]);
+}
+
+function seriesOf(r: PromResult): PromSeries[] {
+  return r.resultType === 'scalar' ? [] : r.series;
+}
+
+function seriesKey(labels: Record<string, string>): string {
+  return JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}

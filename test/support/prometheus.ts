@@ -1,0 +1,187 @@
+/**
+ * A real, throwaway Prometheus for e2e suites: the Debian package's `/usr/bin/prometheus` on a free
+ * loopback port, with a temporary storage directory and a generated configuration that scrapes the
+ * given `/metrics` URLs as static targets every second. `stop()` shuts it down and removes the
+ * directory.
+ *
+ * A missing binary is an error, never a skipped suite (the CI script installs `prometheus`).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { accessSync, constants, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { request } from 'undici';
+import { freeLoopbackPort } from './mariadb.ts';
+
+export interface PrometheusServer {
+  /** `http://127.0.0.1:PORT`, the API's base URL. */
+  url: string;
+  port: number;
+  /** Job name per scraped URL (one job each, so paths may differ); `instance` is host:port. */
+  jobs: Record<string, string>;
+  scrapeIntervalMs: number;
+  /**
+   * Resolves once every target has been scraped successfully by a scrape that started at or after
+   * `since` (epoch ms), and its samples are queryable. Throws, with each target's state, after
+   * `timeoutMs`.
+   */
+  waitForScrapes(since: number, timeoutMs?: number): Promise<void>;
+  /** Stops the server and removes its directory; idempotent. */
+  stop(): Promise<void>;
+}
+
+export interface PrometheusOptions {
+  /** `/metrics` URLs to scrape. */
+  targets: string[];
+  /** Default 1 000 ms. */
+  scrapeIntervalMs?: number;
+  readyTimeoutMs?: number;
+}
+
+export function findPrometheusBinary(): string {
+  const dirs = ['/usr/bin', ...(process.env.PATH ?? '').split(delimiter)];
+  for (const dir of dirs) {
+    if (!dir) continue;
+    const candidate = join(dir, 'prometheus');
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  throw new Error("Prometheus binary not found in /usr/bin or on PATH: install the Debian package prometheus (apt-get install -y prometheus)");
+}
+
+export async function startPrometheus(opts: PrometheusOptions): Promise<PrometheusServer> {
+  const binary = findPrometheusBinary();
+  const interval = opts.scrapeIntervalMs ?? 1_000;
+  const root = await mkdtemp(join(tmpdir(), 'canary-prometheus-'));
+  const configFile = join(root, 'prometheus.yml');
+  const logFile = join(root, 'prometheus.log');
+  const jobs: Record<string, string> = {};
+  const scrapeConfigs = opts.targets.map((target, i) => {
+    const u = new URL(target);
+    const job = `target-${i}`;
+    jobs[target] = job;
+    return {
+      job_name: job,
+      scheme: u.protocol.replace(':', ''),
+      metrics_path: u.pathname,
+      static_configs: [{ targets: [u.host] }],
+    };
+  });
+  // JSON is YAML: no need for a YAML writer for a generated file.
+  writeFileSync(
+    configFile,
+    JSON.stringify({
+      global: { scrape_interval: `${interval}ms`, scrape_timeout: `${interval}ms`, evaluation_interval: `${interval}ms` },
+      scrape_configs: scrapeConfigs,
+    }),
+  );
+
+  let child: ChildProcess | undefined;
+  let exited: Promise<void> = Promise.resolve();
+  const killOnExit = () => child?.kill('SIGKILL');
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    process.off('exit', killOnExit);
+    if (child && child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child?.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    await rm(root, { recursive: true, force: true });
+  };
+
+  try {
+    let port = 0;
+    // The free port may be taken between the probe and Prometheus' bind: try a few times.
+    for (let attempt = 1; ; attempt++) {
+      port = await freeLoopbackPort();
+      const log = openSync(logFile, 'w');
+      child = spawn(
+        binary,
+        [
+          `--config.file=${configFile}`,
+          `--storage.tsdb.path=${join(root, 'data')}`,
+          `--web.listen-address=127.0.0.1:${port}`,
+          '--storage.tsdb.retention.time=1h',
+          '--log.level=warn',
+        ],
+        { stdio: ['ignore', log, log] },
+      );
+      closeSync(log);
+      const spawned = child;
+      exited = new Promise((resolve) => spawned.once('exit', () => resolve()));
+      process.on('exit', killOnExit);
+      const ready = await waitUntilReady(spawned, `http://127.0.0.1:${port}`, opts.readyTimeoutMs ?? 30_000);
+      if (ready === 'ready') break;
+      process.off('exit', killOnExit);
+      const text = readFileSync(logFile, 'utf8');
+      if (ready === 'exited' && /address already in use/i.test(text) && attempt < 3) continue;
+      throw new Error(`prometheus did not become ready (${ready}); log ${logFile}:\n${text.slice(-2000)}`);
+    }
+    const url = `http://127.0.0.1:${port}`;
+    return {
+      url,
+      port,
+      jobs,
+      scrapeIntervalMs: interval,
+      waitForScrapes: (since, timeoutMs = 15_000) => waitForScrapes(url, since, timeoutMs),
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+async function waitUntilReady(child: ChildProcess, url: string, timeoutMs: number): Promise<'ready' | 'exited' | 'timeout'> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) return 'exited';
+    try {
+      const res = await request(`${url}/-/ready`, { signal: AbortSignal.timeout(1_000) });
+      await res.body.dump();
+      if (res.statusCode === 200) return 'ready';
+    } catch {
+      // still starting
+    }
+    await sleep(100);
+  }
+  child.kill('SIGKILL');
+  return 'timeout';
+}
+
+interface ActiveTarget {
+  scrapeUrl: string;
+  health: string;
+  lastScrape: string;
+  lastError: string;
+}
+
+async function waitForScrapes(url: string, since: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let targets: ActiveTarget[] = [];
+  while (Date.now() < deadline) {
+    // /api/v1/targets is Prometheus-only; fine here, the harness itself never uses it.
+    const res = await request(`${url}/api/v1/targets?state=active`);
+    const body = (await res.body.json()) as { data: { activeTargets: ActiveTarget[] } };
+    targets = body.data.activeTargets;
+    if (targets.length > 0 && targets.every((t) => t.health === 'up' && Date.parse(t.lastScrape) >= since)) {
+      // The target's state is updated at the end of its scrape; leave a moment for the append to
+      // be visible to queries.
+      await sleep(100);
+      return;
+    }
+    await sleep(100);
+  }
+  const states = targets.map((t) => `${t.scrapeUrl}: ${t.health} last ${t.lastScrape} ${t.lastError}`).join('\n');
+  throw new Error(`prometheus at ${url}: not every target was scraped after ${new Date(since).toISOString()} within ${timeoutMs} ms:\n${states}`);
+}
