@@ -1,0 +1,82 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../core/errors.ts';
+import { analysisJsonSchemaText, loadAnalysisConfig, parseAnalysisConfig } from './analysis.ts';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'analysis-config-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function writeConfig(name: string, text: string): string {
+  const file = join(dir, name);
+  writeFileSync(file, text);
+  return file;
+}
+
+async function configError(file: string): Promise<ConfigError> {
+  try {
+    await loadAnalysisConfig(file);
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error(`expected ${file} to be rejected`);
+}
+
+describe('loadAnalysisConfig', () => {
+  it('loads analysis/default.yaml with durations in ms and defaults filled in', async () => {
+    const config = await loadAnalysisConfig(join(root, 'analysis/default.yaml'));
+    expect(config.judge).toBe('sequential');
+    expect(config.stage).toEqual({ minDuration: 60_000, maxDuration: 600_000 });
+    expect(config.metrics.map((m) => m.name)).toEqual(['latency-p50', 'latency-p90', 'latency-p99', 'errors']);
+    const p99 = config.metrics[2];
+    expect(p99.kind === 'latency' && p99.quantile).toBe(0.99);
+    expect(config.metrics[3].critical).toBe(true);
+    expect(config.metrics[0].weight).toBe(1);
+  });
+
+  it('names the file, the path and the expected kinds for an unknown metric kind', async () => {
+    const file = writeConfig(
+      'bad-kind.yaml',
+      'metrics:\n  - { name: a, kind: errors, tolerance: { absolute: 0.01 } }\n  - { name: b, kind: errors, tolerance: { absolute: 0.01 } }\n  - { name: c, kind: cpu, tolerance: { relative: 0.1 } }\n',
+    );
+    const err = await configError(file);
+    expect(err.file).toBe(file);
+    expect(err.where).toBe('metrics[2].kind');
+    expect(err.problem).toMatch(/expected one of latency, errors, promql, got "cpu"/);
+    expect(err.exitCode).toBe(3);
+  });
+
+  it('rejects an unknown key, a bad duration, a missing tolerance and duplicate names', async () => {
+    expect((await configError(writeConfig('k.yaml', 'metrics: [{ name: a, kind: errors, tolerance: { relative: 1 }, wieght: 2 }]\n'))).problem).toMatch(/unknown key\(s\) "wieght"/);
+    const d = await configError(writeConfig('d.yaml', 'stage: { minDuration: 5 minutes }\nmetrics: [{ name: a, kind: errors, tolerance: { relative: 1 } }]\n'));
+    expect(d.where).toBe('stage.minDuration');
+    expect(d.problem).toMatch(/duration like 30s/);
+    expect((await configError(writeConfig('t.yaml', 'metrics: [{ name: a, kind: errors, tolerance: {} }]\n'))).problem).toMatch(/relative and\/or absolute/);
+    const dup = await configError(writeConfig('dup.yaml', 'metrics: [{ name: a, kind: errors, tolerance: { relative: 1 } }, { name: a, kind: errors, tolerance: { relative: 1 } }]\n'));
+    expect(dup.where).toBe('metrics[1].name');
+  });
+
+  it('reports a YAML syntax error with its line and a missing file', async () => {
+    const err = await configError(writeConfig('syntax.yaml', 'alpha: 0.05\nmetrics: [\n  - oops: [\n'));
+    expect(err.message).toMatch(/syntax\.yaml line \d+: invalid YAML/);
+    expect((await configError(join(dir, 'missing.yaml'))).problem).toMatch(/cannot read the file: ENOENT/);
+  });
+
+  it('requires at least one metric and a quantile inside (0, 1)', () => {
+    expect(() => parseAnalysisConfig({ metrics: [] }, 'x.yaml')).toThrow(/x\.yaml metrics/);
+    expect(() => parseAnalysisConfig({ metrics: [{ name: 'p', kind: 'latency', quantile: 1, tolerance: { relative: 0.1 } }] }, 'x.yaml')).toThrow(/metrics\[0\]\.quantile/);
+  });
+});
+
+describe('analysis/schema.json', () => {
+  it('equals the schema generated from the code (run `npx tsx src/config/generate-schema.ts`)', () => {
+    expect(readFileSync(join(root, 'analysis/schema.json'), 'utf8')).toBe(analysisJsonSchemaText());
+  });
+  it('lists the metric kinds for editors', () => {
+    expect(analysisJsonSchemaText()).toContain('"promql"');
+  });
+});
