@@ -12,7 +12,7 @@
  *   R's src/library/stats/src/zeroin.c (R_zeroin2), used by uniroot with tol = 1e-4.
  * Complexity: at most `maxIterations` evaluations of f (superlinear convergence on smooth f).
  * Throws: nothing; returns the best point found when the iterations run out.
- * Example: brentRoot((x) => x * x - 2, 0, 2, -2, 2) -> 1.41421356... (within 1e-4)
+ * Example: brentRoot((x) => x * x - 2, 0, 2, -2, 2) -> 1.4142133199955025 (within the default 1e-4)
  */
 
 const EPSILON = 2.220446049250313e-16;

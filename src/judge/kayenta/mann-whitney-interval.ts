@@ -17,7 +17,7 @@
  * Complexity: O(n log n) to sort, then O(n) per evaluation of W, ~10-60 evaluations per root.
  * Throws: RangeError when a sample is empty or holds a non-finite value.
  * Example: kayentaMannWhitneyInterval([10,20,30,40], [1,2,3,4], 0.95) ->
- *   { lower: 6.00004..., upper: 38.9999..., estimate: 22.5, ... }
+ *   { lower: 6, upper: 39, estimate: 22.5, confidence: 0.95, muMin: 6, muMax: 39 }
  */
 import { rankSummarySorted, toSortedSample, uSigma } from '../stats/mann-whitney.ts';
 import { normalQuantile } from '../stats/normal.ts';

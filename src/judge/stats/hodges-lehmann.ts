@@ -140,10 +140,12 @@ function estimate(x: WeightedSorted, y: WeightedSorted, tieTerm: number, options
   const selector = new DifferenceSelector(x, y);
   const half = Math.floor(pairs / 2);
   let center: number;
+  let lowMid: number;
   if (pairs % 2 === 1) {
-    center = selector.kth(half + 1);
+    lowMid = selector.kth(half + 1);
+    center = lowMid;
   } else {
-    const lowMid = selector.kth(half);
+    lowMid = selector.kth(half);
     center = (lowMid + selector.next(lowMid, half)) / 2;
   }
   let ci: [number, number];
@@ -151,7 +153,8 @@ function estimate(x: WeightedSorted, y: WeightedSorted, tieTerm: number, options
     ci = [-Infinity, Infinity];
     coverage = 1;
   } else {
-    ci = [selector.kth(rankLower), selector.kth(pairs + 1 - rankLower)];
+    // The interval's ends lie on either side of the middle difference: start their searches there.
+    ci = [selector.kth(rankLower, { hi: lowMid }), selector.kth(pairs + 1 - rankLower, { lo: lowMid })];
   }
   return { estimate: center, ci, confidence, coverage, method, rankLower, nX, nY };
 }
@@ -164,7 +167,11 @@ export class DifferenceSelector {
   /** ySuffix[j] = total weight of y[j..]. */
   private readonly ySuffix: Float64Array | null;
 
+  /** Total weight of all differences. */
+  private readonly total: number;
+
   constructor(x: WeightedSorted, y: WeightedSorted) {
+    this.total = x.total * y.total;
     this.xs = x.values;
     this.ys = y.values;
     this.wx = x.weights;
@@ -233,16 +240,63 @@ export class DifferenceSelector {
     return { count, maxAtMost, minAbove };
   }
 
-  /** The k-th smallest difference (1-based, counting weights). */
-  kth(k: number): number {
+  /**
+   * What `probe` returns at the smallest difference x_0 - y_last, from the ties at the ends alone:
+   * its count is (weight of x_0) x (weight of y_last); the next difference up moves one end inward.
+   */
+  private smallestDifferences(): { count: number; maxAtMost: number; minAbove: number } {
     const { xs, ys } = this;
-    let lo = xs[0] - ys[ys.length - 1];
-    const first = this.probe(lo);
-    if (first.count >= k) return lo;
+    const last = ys.length - 1;
+    const min = xs[0] - ys[last];
+    const weightX = this.ySuffix === null ? 1 : (this.wx as Float64Array)[0];
+    const weightY = this.ySuffix === null ? 1 : this.ySuffix[last];
+    let minAbove = Infinity;
+    if (xs.length > 1) minAbove = Math.min(minAbove, xs[1] - ys[last]);
+    if (last > 0) minAbove = Math.min(minAbove, xs[0] - ys[last - 1]);
+    if (minAbove === min) return this.probe(min); // values tied in a raw sample: count them properly
+    return { count: weightX * weightY, maxAtMost: min, minAbove };
+  }
+
+  /** The k-th smallest difference (1-based, counting weights). */
+  kth(k: number, bracket: { lo?: number; hi?: number } = {}): number {
+    const { xs, ys } = this;
+    // Optional bracket from earlier selections (any lo, and any hi with at least k differences <= hi).
+    let lo = bracket.lo ?? xs[0] - ys[ys.length - 1];
+    const first = bracket.lo === undefined ? this.smallestDifferences() : this.probe(lo);
+    if (first.count >= k) return bracket.lo === undefined ? lo : this.kth(k, { hi: bracket.hi });
     let countLo = first.count;
     let nextAboveLo = first.minAbove;
-    let hi = xs[xs.length - 1] - ys[0];
-    let countHi = this.countAtMost(hi);
+    let hi = bracket.hi ?? xs[xs.length - 1] - ys[0];
+    let countHi = bracket.hi === undefined ? this.total : this.countAtMost(hi);
+    if (countHi < k) return this.kth(k, { lo: bracket.lo });
+    // Floyd-Rivest start: quantiles of a random sample of differences bracket D_(k) tightly with high
+    // probability; two probes check them, and a wrong guess only costs those probes.
+    const guess = this.sampleBracket(k);
+    if (guess !== null) {
+      const [guessLo, guessHi] = guess;
+      if (guessLo > lo && guessLo < hi) {
+        const at = this.probe(guessLo);
+        if (at.count < k) {
+          lo = guessLo;
+          countLo = at.count;
+          nextAboveLo = at.minAbove;
+        } else {
+          hi = at.maxAtMost;
+          countHi = at.count;
+        }
+      }
+      if (guessHi > lo && guessHi < hi) {
+        const at = this.probe(guessHi);
+        if (at.count >= k) {
+          hi = at.maxAtMost;
+          countHi = at.count;
+        } else {
+          lo = guessHi;
+          countLo = at.count;
+          nextAboveLo = at.minAbove;
+        }
+      }
+    }
     // Few enough to list and sort cheaply, yet reached in a handful of counting passes.
     const listLimit = Math.max(4096, (xs.length + ys.length) >> 4);
     let movedHi = true;
@@ -251,20 +305,22 @@ export class DifferenceSelector {
     // Invariant: countAtMost(lo) < k <= countAtMost(hi), hi is a difference that occurs, and
     // nextAboveLo is the smallest difference above lo. The pivot interpolates the count linearly between
     // the bracket ends (the differences' distribution is smooth for continuous data), aiming a quarter
-    // of the list limit past k on alternating sides so both ends close in. When that fails to halve the
+    // of the list limit past k on alternating sides so both ends close in. When that fails to cut a quarter of the
     // pairs inside (ties, or clusters of nearly equal differences from rounded timers), the pivot is a
     // difference drawn at random from the bracket, which halves it in expectation whatever the values
     // (Monahan's selection). The result does not depend on the draws.
     for (;;) {
       if (nextAboveLo >= hi) return hi; // every difference in (lo, hi] equals hi
       const pairs = this.ySuffix === null ? countHi - countLo : this.distinctPairsBetween(lo, hi);
-      if (pairs <= listLimit) return this.listAndPick(lo, hi, k - countLo);
+      if (pairs <= listLimit) return this.listAndPick(lo, hi, k - countLo, pairs);
       let pivot = NaN;
-      if (pairs <= previousPairs / 2) {
+      if (pairs <= previousPairs * 0.75) {
         const target = movedHi ? k - listLimit / 4 : k + listLimit / 4;
         pivot = lo + ((hi - lo) * (target - countLo)) / (countHi - countLo);
       }
       if (!(pivot > lo && pivot < hi)) pivot = this.randomDifferenceBetween(lo, hi, pairs, random);
+      // Drawing hi itself (a large tie at the top of the bracket) would not move it: probe just below.
+      if (pivot >= hi) pivot = nextDown(hi);
       previousPairs = pairs;
       const at = this.probe(pivot);
       if (at.count >= k) {
@@ -278,6 +334,29 @@ export class DifferenceSelector {
         movedHi = false;
       }
     }
+  }
+
+  private sample: Float64Array | null = null;
+
+  /**
+   * Sample quantiles around rank k (unweighted samples only, and only when the pairs are many):
+   * p = k/M, p -/+ 4 sd of a sample quantile, from 65,536 random pairs.
+   */
+  private sampleBracket(k: number): [number, number] | null {
+    const { xs, ys } = this;
+    const pairs = xs.length * ys.length;
+    if (this.ySuffix !== null || pairs < 1 << 24) return null;
+    const size = 1 << 16;
+    if (this.sample === null) {
+      const random = lcg(20_240_611);
+      const sample = new Float64Array(size);
+      for (let s = 0; s < size; s++) sample[s] = xs[Math.floor(random() * xs.length)] - ys[Math.floor(random() * ys.length)];
+      this.sample = sample.sort();
+    }
+    const p = k / pairs;
+    const spread = 4 * Math.sqrt((p * (1 - p)) / size) + 1 / size;
+    const at = (q: number) => this.sample![Math.min(size - 1, Math.max(0, Math.floor(q * size)))];
+    return [p - spread > 0 ? at(p - spread) : -Infinity, p + spread < 1 ? at(p + spread) : Infinity];
   }
 
   /** A difference x_i - y_j in (lo, hi], uniform over the `pairs` index pairs there. */
@@ -328,9 +407,9 @@ export class DifferenceSelector {
   }
 
   /** Lists the differences in (lo, hi] and returns the r-th smallest (1-based, weighted). */
-  private listAndPick(lo: number, hi: number, r: number): number {
+  private listAndPick(lo: number, hi: number, r: number, pairs: number): number {
     const { xs, ys } = this;
-    const diffs = new Float64Array(this.distinctPairsBetween(lo, hi));
+    const diffs = new Float64Array(pairs);
     const owners = this.ySuffix === null ? null : new Float64Array(diffs.length);
     let pHi = 0;
     let pLo = 0;
@@ -365,4 +444,14 @@ function lcg(seed: number): () => number {
     state = (state * 48271) % 2147483647;
     return (state - 1) / 2147483646;
   };
+}
+
+const bits = new Float64Array(1);
+const bitsAsInt = new BigInt64Array(bits.buffer);
+/** The largest double below v (v finite). */
+function nextDown(v: number): number {
+  if (v === 0) return -Number.MIN_VALUE;
+  bits[0] = v;
+  bitsAsInt[0] += v > 0 ? -1n : 1n;
+  return bits[0];
 }

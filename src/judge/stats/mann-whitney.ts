@@ -19,7 +19,7 @@
  * Throws: RangeError for an empty sample, a non-finite value (naming the sample and index), mismatched
  *   bucket arrays, or an exact test requested with ties or beyond the size limit.
  * Example: mannWhitney([19,22,16,29,24], [20,11,17,12]) ->
- *   { u: 17, uOther: 3, method: 'exact', pValue: 0.1111111111111111, ... }
+ *   { u: 17, uOther: 3, method: 'exact', pValue: 0.11111111111111138, ... }
  */
 import { normalCdf, normalSf } from './normal.ts';
 

@@ -8,7 +8,8 @@
  *   comparison of eleven methods", Stat. Med. 17 (1998) 873-890, method 10; STATS.md F7.
  * Complexity: O(1).
  * Throws: RangeError as `wilsonInterval` for either proportion (naming which one).
- * Example: newcombeDifference(56, 70, 48, 80) -> { estimate: 0.2, lower: 0.05243..., upper: 0.33386... }
+ * Example: newcombeDifference(56, 70, 48, 80) ->
+ *   { estimate: 0.20000000000000007, lower: 0.05243147240236515, upper: 0.33387265403690575, confidence: 0.95 }
  */
 import { wilsonInterval } from './wilson.ts';
 

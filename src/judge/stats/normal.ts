@@ -14,7 +14,7 @@
  * for quantile(p) with 1e-300 < p < 1 - 1e-16 (checked against mpmath in normal.test.ts).
  * Complexity: O(1) (at most ~60 series or fraction terms).
  * Throws: RangeError from `normalQuantile` when p is outside [0, 1] or NaN.
- * Example: normalSf(1.959963984540054) -> 0.025000000000000022; normalQuantile(0.975) -> 1.959963984540054
+ * Example: normalSf(1.959963984540054) -> 0.024999999999999967; normalQuantile(0.975) -> 1.959963984540051
  */
 
 const SQRT_2PI = 2.5066282746310002;

@@ -10,7 +10,7 @@
  * Complexity: O(1).
  * Throws: RangeError when n is not a positive integer, x is not an integer in [0, n], or the confidence
  *   is outside (0, 1).
- * Example: wilsonInterval(81, 263) -> { lower: 0.2552891..., upper: 0.3662104..., estimate: 0.30798... }
+ * Example: wilsonInterval(81, 263) -> { estimate: 0.30798479087452474, lower: 0.2552885198782744, upper: 0.3662095769828, confidence: 0.95 }
  */
 import { normalQuantile } from './normal.ts';
 
