@@ -1,0 +1,237 @@
+/**
+ * The supervisor of the local mesh (istiod's role, locally): reads `manifests/`, checks the routing
+ * and policies before starting anything, forks the ingress gateway and one child per workload
+ * replica, pushes the configuration to every proxy and waits for their acknowledgements, reports
+ * children that exit unasked, and stops them all. Children also exit by themselves when the IPC
+ * channel closes, so a supervisor that dies leaves no orphans.
+ */
+import { ConfigError, InfraError } from '../core/errors.ts';
+import { loadValidManifests } from '../manifests/load.ts';
+import { meshTopology } from '../manifests/topology.ts';
+import type { IVirtualService, ManifestSet } from '../manifests/types.ts';
+import { compileAuthorizer } from './authz/authorization.ts';
+import { GATEWAY_IDENTITY, type MeshEndpoint, type ProxyConfig, type WorkloadIdentity } from './config.ts';
+import type { ChildApp, ChildSpec } from './ipc.ts';
+import { ChildStartError, ProxyChild } from './proxy-child.ts';
+import { compileRouteTable } from './routing/route-table.ts';
+
+export type { IVirtualService };
+
+export interface MeshOptions {
+  manifestsDir?: string;
+  /** Gateway port; 0 = any free port. */
+  port?: number;
+  /** Per-workload overrides on top of the Deployment's env (e.g. knobs for a bad canary, VERSION). */
+  overrides?: Record<string, { env?: Record<string, string>; replicas?: number }>;
+  log?: (line: string) => void;
+  /** What runs behind each workload's sidecar: the reference app (default) or the data plane's echo. */
+  app?: ChildApp;
+  /** How long a child may take to start listening (default 30 s). */
+  startTimeoutMs?: number;
+}
+
+export interface MeshWorkload {
+  name: string;
+  service: string;
+  version: string;
+  track?: string;
+  replicas: { pid: number; url: string; metricsUrl: string }[];
+}
+
+export interface UnexpectedExit {
+  workload: string;
+  code: number | null;
+  signal: string | null;
+}
+
+export interface Mesh {
+  gatewayUrl: string;
+  workloads: MeshWorkload[];
+  /** Every /metrics endpoint (gateway and each replica). */
+  metricsUrls: string[];
+  /** Replace a VirtualService (matched by metadata.name, added if new) in every proxy; resolves once all have applied it. */
+  applyVirtualService(vs: IVirtualService): Promise<void>;
+  virtualService(name: string): IVirtualService | undefined;
+  /** Called when a child process exits without being asked to. */
+  onUnexpectedExit(listener: (e: UnexpectedExit) => void): void;
+  /** Stops every child; idempotent; no orphans. */
+  stop(): Promise<void>;
+}
+
+/** One Deployment as the mesh runs it. */
+interface WorkloadPlan {
+  identity: WorkloadIdentity & { service: string; version: string; track?: string };
+  replicas: number;
+  env: Record<string, string>;
+}
+
+const CONFIG_ACK_TIMEOUT_MS = 10_000;
+const STOP_GRACE_MS = 3_000;
+
+export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
+  const dir = opts.manifestsDir ?? 'manifests';
+  const log = opts.log ?? (() => {});
+  const port = opts.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError('mesh options', 'port', `expected an integer port 0..65535, got ${port}`);
+  const set = await loadValidManifests(dir);
+  const plans = planWorkloads(set, opts.overrides ?? {});
+  const originOf = (kind: string, name: string): string | undefined =>
+    set.all.find((o) => o.value.kind === kind && o.value.metadata?.name === name)?.origin.file;
+
+  let virtualServices = set.virtualServices.map((v) => structuredClone(v.value));
+  const base = {
+    destinationRules: set.destinationRules.map((d) => d.value),
+    authorizationPolicies: set.authorizationPolicies.map((a) => a.value),
+    gatewayNames: set.gateways.map((g) => g.value.metadata?.name ?? ''),
+    services: [...new Set(plans.map((p) => p.identity.service))],
+  };
+  // Check every route and policy before a single process starts: a bad manifest leaves nothing running.
+  compileRouteTable({ ...base, virtualServices, endpoints: [] }, { originOf });
+  for (const p of plans) compileAuthorizer(base.authorizationPolicies, p.identity, originOf);
+
+  const children: ProxyChild[] = [];
+  const listeners: ((e: UnexpectedExit) => void)[] = [];
+  let stopping = false;
+  const killAll = (): void => children.forEach((c) => c.kill());
+  process.once('exit', killAll);
+
+  const spawn = (name: string, spec: ChildSpec, env: Record<string, string>): ProxyChild => {
+    const child = new ProxyChild(name, spec, { ...process.env, ...env }, log);
+    children.push(child);
+    void child.exited.then((e) => {
+      if (stopping) return;
+      log(`${name} exited unexpectedly (${e.signal ? `signal ${e.signal}` : `exit code ${e.code}`})`);
+      for (const l of listeners) l({ workload: spec.identity.workload, code: e.code, signal: e.signal });
+    });
+    return child;
+  };
+
+  const stop = async (): Promise<void> => {
+    if (stopping) return stopPromise;
+    stopping = true;
+    stopPromise = Promise.all(children.map((c) => c.stop(STOP_GRACE_MS))).then(() => {
+      process.off('exit', killAll);
+    });
+    return stopPromise;
+  };
+  let stopPromise: Promise<void> = Promise.resolve();
+
+  const startTimeout = opts.startTimeoutMs ?? 30_000;
+  let gateway: ProxyChild;
+  const replicas = new Map<WorkloadPlan, ProxyChild[]>();
+  try {
+    gateway = spawn('gateway', {
+      role: 'gateway',
+      identity: { ...GATEWAY_IDENTITY, service: 'istio-ingressgateway', version: 'unknown' },
+      app: 'echo',
+      port,
+    }, {});
+    // The gateway first: a port in use fails fast, before the workloads start.
+    await gateway.start(startTimeout).catch((err: unknown) => {
+      if (err instanceof ChildStartError && err.reason === 'port-in-use') {
+        throw new InfraError(`port ${port} on 127.0.0.1 is already in use: choose another with --port (0 picks a free one) or stop what listens there`);
+      }
+      throw err;
+    });
+    const app = opts.app ?? 'reference';
+    for (const plan of plans) {
+      const list: ProxyChild[] = [];
+      for (let i = 0; i < plan.replicas; i++) {
+        const name = plan.replicas > 1 ? `${plan.identity.workload}#${i}` : plan.identity.workload;
+        list.push(spawn(name, { role: 'workload', identity: plan.identity, app, port: 0 }, plan.env));
+      }
+      replicas.set(plan, list);
+    }
+    await Promise.all([...replicas.values()].flat().map((c) => c.start(startTimeout)));
+  } catch (err) {
+    await stop();
+    if (err instanceof ChildStartError && err.reason === 'config') {
+      throw new ConfigError(dir, '', err.message);
+    }
+    throw err;
+  }
+
+  const endpoints: MeshEndpoint[] = [];
+  for (const [plan, list] of replicas) {
+    for (const c of list) endpoints.push({ ...plan.identity, url: c.url });
+  }
+  let configId = 0;
+  const push = async (config: ProxyConfig): Promise<void> => {
+    const id = ++configId;
+    await Promise.all(children.map((c) => c.configure(id, config, CONFIG_ACK_TIMEOUT_MS)));
+  };
+  try {
+    await push({ ...base, virtualServices, endpoints });
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+
+  let updates: Promise<void> = Promise.resolve();
+  const applyVirtualService = (vs: IVirtualService): Promise<void> => {
+    const run = async (): Promise<void> => {
+      if (stopping) throw new InfraError('the mesh is stopped');
+      const name = vs.metadata?.name;
+      if (!name) throw new ConfigError('applyVirtualService', 'metadata.name', 'is required to know which VirtualService to replace');
+      const copy = structuredClone(vs);
+      const next = virtualServices.some((v) => v.metadata?.name === name)
+        ? virtualServices.map((v) => (v.metadata?.name === name ? copy : v))
+        : [...virtualServices, copy];
+      const config = { ...base, virtualServices: next, endpoints };
+      compileRouteTable(config, { originOf: () => 'applyVirtualService' });
+      await push(config);
+      virtualServices = next;
+    };
+    const result = updates.then(run);
+    updates = result.catch(() => {});
+    return result;
+  };
+
+  const workloads: MeshWorkload[] = [...replicas].map(([plan, list]) => ({
+    name: plan.identity.workload,
+    service: plan.identity.service,
+    version: plan.identity.version,
+    track: plan.identity.track,
+    replicas: list.map((c) => ({ pid: c.pid, url: c.url, metricsUrl: c.metricsUrl })),
+  }));
+  return {
+    gatewayUrl: gateway.url,
+    workloads,
+    metricsUrls: [gateway.metricsUrl, ...workloads.flatMap((w) => w.replicas.map((r) => r.metricsUrl))],
+    applyVirtualService,
+    virtualService: (name) => {
+      const vs = virtualServices.find((v) => v.metadata?.name === name);
+      return vs && structuredClone(vs);
+    },
+    onUnexpectedExit: (l) => void listeners.push(l),
+    stop,
+  };
+}
+
+function planWorkloads(set: ManifestSet, overrides: NonNullable<MeshOptions['overrides']>): WorkloadPlan[] {
+  const workloads = meshTopology(set);
+  for (const name of Object.keys(overrides)) {
+    if (!workloads.some((w) => w.name === name)) {
+      throw new ConfigError('mesh options', `overrides.${name}`, `no Deployment named ${name} (known: ${workloads.map((w) => w.name).join(', ')})`);
+    }
+  }
+  return workloads.map((w) => {
+    const o = overrides[w.name] ?? {};
+    const replicas = o.replicas ?? w.replicas;
+    if (!Number.isInteger(replicas) || replicas < 0) throw new ConfigError('mesh options', `overrides.${w.name}.replicas`, `expected a non-negative integer, got ${replicas}`);
+    const env = { ...w.env, ...(o.env ?? {}) };
+    return {
+      identity: {
+        workload: w.name,
+        service: w.service,
+        version: env.VERSION ?? w.version,
+        track: w.track,
+        namespace: w.namespace,
+        serviceAccount: w.serviceAccount,
+        labels: w.labels,
+      },
+      replicas,
+      env,
+    };
+  });
+}

@@ -1,0 +1,236 @@
+/**
+ * The proxies in process, over real loopback HTTP: ingress gateway → inbound sidecar → app handler,
+ * and the bff's outbound sidecar. No child processes here; mesh.e2e.test.ts covers those.
+ */
+import type { RequestListener } from 'node:http';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { IAuthorizationPolicy, IDestinationRule, IVirtualService } from '../../manifests/types.ts';
+import { compileAuthorizer, type Authorizer } from '../authz/authorization.ts';
+import { GATEWAY_IDENTITY, type MeshEndpoint, type ProxyConfig, type WorkloadIdentity } from '../config.ts';
+import { echoHandler } from '../echo-app.ts';
+import { compileRouteTable, type RouteTable } from '../routing/route-table.ts';
+import { IstioTelemetry } from '../telemetry/istio-metrics.ts';
+import { fetchText, sampleSum, serve } from '../testing.ts';
+import { UpstreamPools } from './forward.ts';
+import { ingressGateway } from './gateway.ts';
+import { inboundSidecar } from './inbound-sidecar.ts';
+import { OutboundSidecar } from './outbound-sidecar.ts';
+import { PEER_HEADER } from './peer-identity.ts';
+
+const NS = 'sprincube';
+const BFF: WorkloadIdentity = { workload: 'bff', namespace: NS, serviceAccount: 'bff', labels: { app: 'bff', version: 'v1' } };
+
+const accountFromBff = {
+  apiVersion: 'security.istio.io/v1beta1',
+  kind: 'AuthorizationPolicy',
+  metadata: { name: 'account-from-bff', namespace: NS },
+  spec: {
+    selector: { matchLabels: { app: 'account' } },
+    action: 'ALLOW',
+    rules: [{ from: [{ source: { principals: [`cluster.local/ns/${NS}/sa/bff`] } }], to: [{ operation: { methods: ['GET'], paths: ['/api/*'] } }] }],
+  },
+} as IAuthorizationPolicy;
+
+const accountRule = {
+  apiVersion: 'networking.istio.io/v1beta1',
+  kind: 'DestinationRule',
+  metadata: { name: 'account', namespace: NS },
+  spec: { host: 'account', subsets: [{ name: 'primary', labels: { track: 'primary' } }, { name: 'flaky', labels: { track: 'flaky' } }, { name: 'gone', labels: { track: 'gone' } }] },
+} as IDestinationRule;
+
+function vs(name: string, spec: Record<string, unknown>): IVirtualService {
+  return { apiVersion: 'networking.istio.io/v1beta1', kind: 'VirtualService', metadata: { name, namespace: NS }, spec } as IVirtualService;
+}
+
+/** Gateway routes: straight to account (what the policy must refuse), plus faults, a slow path and retries. */
+const gatewayRoutes = vs('edge', {
+  hosts: ['*'],
+  gateways: ['edge-gateway'],
+  http: [
+    { match: [{ headers: { 'end-user': { exact: 'abort-me' } } }], fault: { abort: { httpStatus: 503, percentage: { value: 100 } } }, route: [{ destination: { host: 'account', subset: 'primary' } }] },
+    { match: [{ headers: { 'end-user': { exact: 'delay-me' } } }], fault: { delay: { fixedDelay: '150ms' } }, route: [{ destination: { host: 'bff' } }] },
+    { match: [{ uri: { prefix: '/slow-retry' } }], timeout: '1s', retries: { attempts: 1, perTryTimeout: '100ms', retryOn: 'gateway-error' }, route: [{ destination: { host: 'bff' } }] },
+    { match: [{ uri: { prefix: '/slow' } }], timeout: '100ms', route: [{ destination: { host: 'bff' } }] },
+    { match: [{ uri: { prefix: '/big' } }], route: [{ destination: { host: 'bff' } }] },
+    { match: [{ uri: { prefix: '/flaky' } }], retries: { attempts: 2, retryOn: '5xx' }, route: [{ destination: { host: 'account', subset: 'flaky' } }] },
+    { match: [{ uri: { prefix: '/gone' } }], route: [{ destination: { host: 'account', subset: 'gone' } }] },
+    { match: [{ uri: { prefix: '/direct/account' } }], route: [{ destination: { host: 'account', subset: 'primary' } }] },
+    { match: [{ uri: { prefix: '/api' } }], route: [{ destination: { host: 'bff' } }] },
+  ],
+});
+
+interface Replica {
+  endpoint: MeshEndpoint;
+  telemetry: IstioTelemetry;
+  close(): Promise<void>;
+}
+
+const closers: (() => Promise<void>)[] = [];
+const pools = new UpstreamPools(16);
+let routes: RouteTable;
+const authorizers = new Map<string, Authorizer>();
+let gatewayUrl = '';
+const gatewayTelemetry = new IstioTelemetry();
+const bffTelemetry = new IstioTelemetry();
+const replicas: Record<string, Replica> = {};
+
+async function replica(identity: MeshEndpoint, handler: RequestListener): Promise<Replica> {
+  const telemetry = new IstioTelemetry();
+  const server = await serve(
+    inboundSidecar({ self: identity, telemetry, authorizer: () => authorizers.get(identity.workload)!, handler }),
+  );
+  closers.push(server.close);
+  return { endpoint: { ...identity, url: server.url }, telemetry, close: server.close };
+}
+
+function account(track: string): MeshEndpoint {
+  return { workload: `account-${track}`, service: 'account', version: 'v1', track, namespace: NS, serviceAccount: 'account', labels: { app: 'account', track }, url: '' };
+}
+
+beforeAll(async () => {
+  const outbound = new OutboundSidecar(BFF, () => routes, pools, bffTelemetry);
+  let flakyCalls = 0;
+  replicas.primary = await replica(account('primary'), echoHandler('account-primary'));
+  // Not labelled app=account, so the bff-only policy does not apply to it.
+  replicas.flaky = await replica({ ...account('flaky'), labels: { app: 'flaky', track: 'flaky' } }, (req, res) => {
+    req.resume();
+    flakyCalls += 1;
+    res.writeHead(flakyCalls % 2 === 1 ? 503 : 200, { 'x-served-by': 'account-flaky' });
+    res.end(`call ${flakyCalls}`);
+  });
+  replicas.bff = await replica({ ...BFF, service: 'bff', version: 'v1', url: '' }, (req, res) => {
+    if (req.url?.startsWith('/big')) {
+      // A streamed (chunked) answer of 200 KiB: the gateway must pipe it, not buffer it.
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      for (let i = 0; i < 100; i++) res.write(Buffer.alloc(2048, i));
+      res.end();
+      return;
+    }
+    if (req.url?.startsWith('/slow')) {
+      setTimeout(() => {
+        res.writeHead(200);
+        res.end('late');
+      }, 400);
+      return;
+    }
+    void outbound.request('account', '/api/account?id=1', { headers: { 'end-user': String(req.headers['end-user'] ?? '') } }).then((up) => {
+      res.writeHead(up.status, { 'x-served-by': `bff, ${up.headers['x-served-by'] ?? ''}` });
+      res.end(up.body);
+    });
+  });
+  const gone: MeshEndpoint = { ...account('gone'), url: 'http://127.0.0.1:1' };
+  const config: ProxyConfig = {
+    virtualServices: [gatewayRoutes, vs('account', { hosts: ['account'], http: [{ route: [{ destination: { host: 'account', subset: 'primary' } }] }] })],
+    destinationRules: [accountRule],
+    authorizationPolicies: [accountFromBff],
+    gatewayNames: ['edge-gateway'],
+    services: ['account', 'bff'],
+    endpoints: [...Object.values(replicas).map((r) => r.endpoint), gone],
+  };
+  routes = compileRouteTable(config);
+  for (const r of Object.values(replicas)) authorizers.set(r.endpoint.workload, compileAuthorizer(config.authorizationPolicies, r.endpoint));
+  const gateway = await serve(ingressGateway({ self: GATEWAY_IDENTITY, routes: () => routes, pools, telemetry: gatewayTelemetry }));
+  closers.push(gateway.close);
+  gatewayUrl = gateway.url;
+});
+
+afterAll(async () => {
+  await pools.close();
+  await Promise.all(closers.map((c) => c()));
+});
+
+const text = async (t: IstioTelemetry) => (await t.exposition()).body;
+
+describe('gateway → bff → account through the sidecars', () => {
+  it('serves a request and reports it on the source and destination sides', async () => {
+    const res = await fetchText(`${gatewayUrl}/api/profile/1`, { 'end-user': 'user-7' });
+    expect(res.status).toBe(200);
+    expect(res.headers['x-served-by']).toBe('bff, account-primary');
+    expect(JSON.parse(res.body)).toMatchObject({ workload: 'account-primary', path: '/api/account?id=1', endUser: 'user-7' });
+    const gw = await text(gatewayTelemetry);
+    expect(sampleSum(gw, 'istio_requests_total', { reporter: 'source', source_workload: 'gateway', destination_workload: 'bff', destination_service_name: 'bff', response_code: '200', response_flags: '-' })).toBe(1);
+    expect(sampleSum(await text(bffTelemetry), 'istio_requests_total', { reporter: 'source', source_workload: 'bff', destination_workload: 'account-primary', destination_version: 'v1' })).toBe(1);
+    const acct = await text(replicas.primary.telemetry);
+    expect(sampleSum(acct, 'istio_requests_total', { reporter: 'destination', source_workload: 'bff', destination_workload: 'account-primary', response_code: '200' })).toBe(1);
+    expect(sampleSum(acct, 'istio_request_duration_milliseconds_count', { reporter: 'destination', destination_workload: 'account-primary' })).toBe(1);
+    expect(acct).toContain('le="0.5"');
+  });
+
+  it('denies a call to account that does not come from the bff with 403, and counts it', async () => {
+    const res = await fetchText(`${gatewayUrl}/direct/account`);
+    expect(res.status).toBe(403);
+    expect(res.body).toBe('RBAC: access denied');
+    const acct = await text(replicas.primary.telemetry);
+    expect(sampleSum(acct, 'istio_requests_total', { reporter: 'destination', source_workload: 'gateway', destination_workload: 'account-primary', response_code: '403', response_flags: '-' })).toBe(1);
+    expect(sampleSum(await text(gatewayTelemetry), 'istio_requests_total', { reporter: 'source', destination_workload: 'account-primary', response_code: '403' })).toBe(1);
+  });
+
+  it('ignores a peer identity a client claims: the gateway replaces it with its own', async () => {
+    const res = await fetchText(`${gatewayUrl}/direct/account`, { [PEER_HEADER]: 'bff;sprincube;bff' });
+    expect(res.status).toBe(403);
+  });
+
+  it('answers a fault abort itself with flag FI, and delays with flag DI', async () => {
+    const aborted = await fetchText(`${gatewayUrl}/api/x`, { 'end-user': 'abort-me' });
+    expect(aborted).toMatchObject({ status: 503, body: 'fault filter abort' });
+    const t0 = performance.now();
+    const delayed = await fetchText(`${gatewayUrl}/api/x`, { 'end-user': 'delay-me' });
+    expect(delayed.status).toBe(200);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(140);
+    const gw = await text(gatewayTelemetry);
+    expect(sampleSum(gw, 'istio_requests_total', { response_code: '503', response_flags: 'FI', destination_service_name: 'account', destination_workload: 'unknown' })).toBe(1);
+    expect(sampleSum(gw, 'istio_requests_total', { response_code: '200', response_flags: 'DI' })).toBe(1);
+  });
+
+  it('times a slow upstream out with 504 and flag UT', async () => {
+    const t0 = performance.now();
+    const res = await fetchText(`${gatewayUrl}/slow`);
+    expect(res).toMatchObject({ status: 504, body: 'upstream request timeout' });
+    expect(performance.now() - t0).toBeLessThan(350);
+    expect(sampleSum(await text(gatewayTelemetry), 'istio_requests_total', { response_code: '504', response_flags: 'UT' })).toBe(1);
+  });
+
+  it('retries a try that exceeds its perTryTimeout, then answers 504 with UT,URX well before the route timeout', async () => {
+    const bffServed = async () => sampleSum(await text(replicas.bff.telemetry), 'istio_request_duration_milliseconds_count', { reporter: 'destination', source_workload: 'gateway', destination_workload: 'bff', response_code: '200' });
+    await new Promise((r) => setTimeout(r, 450)); // let earlier slow answers finish
+    const before = await bffServed();
+    const t0 = performance.now();
+    const res = await fetchText(`${gatewayUrl}/slow-retry`);
+    const elapsed = performance.now() - t0;
+    expect(res.status).toBe(504);
+    expect(elapsed).toBeGreaterThanOrEqual(190);
+    expect(elapsed).toBeLessThan(390);
+    expect(sampleSum(await text(gatewayTelemetry), 'istio_requests_total', { response_code: '504', response_flags: 'UT,URX' })).toBe(1);
+    // Both tries reached the bff, which finished them after the proxy had given up.
+    await new Promise((r) => setTimeout(r, 450));
+    expect(await bffServed()).toBe(before + 2);
+  });
+
+  it('retries a 5xx when the route says so; the destination sees every try', async () => {
+    const res = await fetchText(`${gatewayUrl}/flaky`);
+    expect(res).toMatchObject({ status: 200, body: 'call 2' });
+    const flaky = await text(replicas.flaky.telemetry);
+    expect(sampleSum(flaky, 'istio_requests_total', { reporter: 'destination', response_code: '503' })).toBe(1);
+    expect(sampleSum(flaky, 'istio_requests_total', { reporter: 'destination', response_code: '200' })).toBe(1);
+  });
+
+  it('streams a large answer through the gateway intact', async () => {
+    const res = await request(`${gatewayUrl}/big`);
+    const body = Buffer.from(await res.body.arrayBuffer());
+    expect(res.statusCode).toBe(200);
+    expect(body.length).toBe(100 * 2048);
+    expect(body[0]).toBe(0);
+    expect(body[body.length - 1]).toBe(99);
+  });
+
+  it('answers 503 UF when the replica refuses connections, and 404 NR without a route', async () => {
+    const gone = await fetchText(`${gatewayUrl}/gone`);
+    expect(gone.status).toBe(503);
+    const noRoute = await fetchText(`${gatewayUrl}/nowhere`);
+    expect(noRoute.status).toBe(404);
+    const gw = await text(gatewayTelemetry);
+    expect(sampleSum(gw, 'istio_requests_total', { response_code: '503', response_flags: 'UF,URX' })).toBe(1);
+    expect(sampleSum(gw, 'istio_requests_total', { response_code: '404', response_flags: 'NR' })).toBe(1);
+  });
+});
