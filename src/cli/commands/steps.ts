@@ -1,14 +1,76 @@
+/**
+ * `canary deploy` / `route` / `promote` / `rollback`: the individual steps of a run, for people and
+ * scripts. The local engine has no long-lived data plane to change (`canary run --local` starts one
+ * per run and performs every step itself; `canary mesh up` serves the committed routes), so locally
+ * the routing steps print the VirtualService they would apply, ready for `kubectl apply -f -`.
+ * Applying them to a cluster is the Kubernetes engine's job (`--context`), not built yet: asking
+ * for it is an error, never a silent no-op.
+ */
+import type { Argv } from 'yargs';
+import { stringify } from 'yaml';
 import { defineCommand, type CliCommand } from '../command.ts';
 import { UsageError } from '../../core/errors.ts';
+import type { RoutePlan } from '../../canary/route-plan.ts';
+import { virtualServiceFor } from '../../canary/routes.ts';
+import { readTargetFacts } from '../../platform/target-facts.ts';
 
-// Placeholders for deploy / route / promote / rollback until the platform lands.
-export const stepCommands: CliCommand<any>[] = ['deploy', 'route', 'promote', 'rollback'].map((name) =>
+interface StepArgs {
+  route?: string;
+  manifests: string;
+  service: string;
+  context?: string;
+  json: boolean;
+}
+
+const KUBERNETES_LATER = 'the Kubernetes engine is not built yet; without --context this command prints the object instead';
+
+/** `safe`, `header`, `weighted:10` (canary 10 %, baseline 10 %), `promoted`. */
+export function parseRouteArg(text: string): RoutePlan {
+  const header = { canary: { cohort: 'canary-tester', pattern: 'canary-tester-[0-9]+' }, baseline: { cohort: 'baseline-tester', pattern: 'baseline-tester-[0-9]+' } };
+  if (text === 'safe' || text === 'promoted') return { kind: text };
+  if (text === 'header') return { kind: 'header', ...header };
+  const m = /^weighted:(\d+)$/.exec(text);
+  if (m && Number(m[1]) >= 1 && Number(m[1]) <= 50) return { kind: 'weighted', canary: Number(m[1]), baseline: Number(m[1]), header };
+  throw new UsageError('route', `expected safe, header, weighted:N (N in 1..50) or promoted, got '${text}'`);
+}
+
+function routeStep(name: string, describe: string, fixed: RoutePlan | null): CliCommand<StepArgs> {
+  return defineCommand<StepArgs>({
+    command: fixed ? name : `${name} <route>`,
+    describe,
+    builder: (y) => {
+      let b = y
+        .option('manifests', { type: 'string', default: 'manifests', describe: 'manifests of the app (for the VirtualService name, namespace, timeout)' })
+        .option('service', { type: 'string', default: 'account', describe: 'service under canary' })
+        .option('context', { type: 'string', describe: 'Kubernetes context to apply to (not built yet)' })
+        .option('json', { type: 'boolean', default: false, describe: 'print JSON instead of YAML' });
+      if (!fixed) b = b.positional('route', { type: 'string', describe: 'safe | header | weighted:N | promoted' });
+      return b as unknown as Argv<StepArgs>;
+    },
+    run: async (a) => {
+      if (a.context !== undefined) throw new UsageError('--context', KUBERNETES_LATER);
+      const route = fixed ?? parseRouteArg(String(a.route));
+      const facts = readTargetFacts(a.manifests, a.service);
+      const vs = virtualServiceFor(facts, route);
+      process.stdout.write(a.json ? `${JSON.stringify(vs, null, 2)}\n` : stringify(vs));
+      return 0;
+    },
+  });
+}
+
+export const stepCommands: CliCommand<any>[] = [
   defineCommand({
-    command: name,
-    describe: `${name} (not built yet)`,
-    builder: (y) => y,
+    command: 'deploy',
+    describe: 'deploy the primary, baseline and canary tracks (Kubernetes engine; locally use `canary mesh up` or `canary run`)',
+    builder: (y) => y.option('context', { type: 'string', describe: 'Kubernetes context (not built yet)' }),
     run: async () => {
-      throw new UsageError(name, 'this command is not built yet');
+      throw new UsageError(
+        'deploy',
+        'the local engine deploys per run: use `canary mesh up` (the app with its committed routes) or `canary run --local`; deploying to a cluster (--context) is not built yet',
+      );
     },
   }),
-);
+  routeStep('route', 'print the VirtualService of a route: safe, header, weighted:N, promoted', null),
+  routeStep('promote', 'print the VirtualService that sends all traffic to the canary', { kind: 'promoted' }),
+  routeStep('rollback', 'print the VirtualService that sends all traffic back to the primary', { kind: 'safe' }),
+];

@@ -1,0 +1,174 @@
+/**
+ * `canary run` as a function: flags (already typed) → configuration → plan → run on the local
+ * engine → result.json and reports → exit code. Everything that can be wrong with the input is
+ * checked before anything starts (exit 3).
+ */
+import { createInterface } from 'node:readline/promises';
+import { loadAnalysisConfig, type AnalysisConfig } from '../config/analysis.ts';
+import { UsageError } from '../core/errors.ts';
+import { createDriver } from '../driver/factory.ts';
+import { LocalPlatform } from '../platform/local.ts';
+import { readTargetFacts } from '../platform/target-facts.ts';
+import { createSource } from '../telemetry/source.ts';
+import { createStageJudge } from './judge-adapter.ts';
+import { planDefaultsFrom } from './plan-defaults.ts';
+import { formatPlan } from './plan-text.ts';
+import { planRun, type PlanFlags } from './plan.ts';
+import type { CanaryPlan, Scenario } from './plan-types.ts';
+import type { RunResult } from './result.ts';
+import { runCanary, type RunnerDeps, type RunOutput, type SignalSubscription } from './runner.ts';
+
+export interface RunCommandOptions {
+  engine: 'local' | 'kubernetes';
+  config: string;
+  manifests: string;
+  scenario: Scenario;
+  rate?: number;
+  interval?: number;
+  evidence?: 'run' | 'stage';
+  stages?: number[];
+  baseline: 'baseline' | 'primary';
+  canaryVersion?: string;
+  onInconclusive?: 'rollback' | 'promote';
+  minDuration?: number;
+  maxDuration?: number;
+  minSamples?: number;
+  confirm: boolean;
+  dryRun: boolean;
+  reportsDir: string;
+  json: boolean;
+  /** The flags as given, for result.json. */
+  flags: Record<string, string | number | boolean | null>;
+}
+
+/** Seams for tests and for the bench: everything else is built from the options. */
+export interface RunCommandIo {
+  out: (text: string) => void;
+  err: (line: string) => void;
+  isTty: boolean;
+  ask?: (question: string) => Promise<boolean>;
+  signals?: SignalSubscription;
+  renderReports?: RunnerDeps['renderReports'] | null;
+}
+
+export interface PreparedRun {
+  plan: CanaryPlan;
+  analysis: AnalysisConfig;
+}
+
+/** Config, manifests and flags → plan; throws UsageError / ConfigError (exit 3) and starts nothing. */
+export async function prepareRun(o: RunCommandOptions): Promise<PreparedRun> {
+  if (o.engine !== 'local') {
+    throw new UsageError('--context', 'the Kubernetes engine is not built yet; run with --local (the default)');
+  }
+  const analysis = await loadAnalysisConfig(o.config);
+  const target = readTargetFacts(o.manifests, 'account');
+  const defaults = planDefaultsFrom(analysis, { minDurationSeconds: o.minDuration, maxDurationSeconds: o.maxDuration, minSamples: o.minSamples });
+  const flags: PlanFlags = {
+    engine: o.engine,
+    configFile: o.config,
+    scenario: o.scenario,
+    rate: o.rate,
+    intervalSeconds: o.interval,
+    evidence: o.evidence,
+    stagesPercent: o.stages,
+    baseline: o.baseline,
+    confirm: o.confirm,
+    canaryVersion: o.canaryVersion,
+    onInconclusive: o.onInconclusive,
+  };
+  return { plan: planRun(flags, defaults, target), analysis };
+}
+
+export async function runCommand(o: RunCommandOptions, io: RunCommandIo): Promise<number> {
+  const { plan, analysis } = await prepareRun(o);
+  if (o.dryRun) {
+    io.out(o.json ? `${JSON.stringify(plan, null, 2)}\n` : `${formatPlan(plan)}\n(dry run: nothing was started)\n`);
+    return 0;
+  }
+  if (o.confirm && !io.isTty && !io.ask) {
+    throw new UsageError('--confirm', 'asks on the terminal before promotion, but stdin/stdout is not a TTY; run it interactively or drop --confirm');
+  }
+  const judge = createStageJudge(analysis);
+  const renderReports = io.renderReports === undefined ? await loadReportHook() : io.renderReports ?? undefined;
+  io.err(formatPlan(plan));
+  const output = await runCanary(
+    plan,
+    {
+      platform: new LocalPlatform({ manifestsDir: o.manifests, target: plan.target, workloads: workloadsOf(plan), log: (l) => io.err(`mesh: ${l}`) }),
+      driver: createDriver('builtin'),
+      createSource: (deployment, p) =>
+        createSource('scrape', {
+          service: p.target.service,
+          workloads: p.tracks.map((t) => t.workload),
+          targets: deployment.metricsUrls,
+        }),
+      judge,
+      confirm: io.ask ?? askOnTerminal,
+      renderReports,
+      signals: io.signals,
+      log: io.err,
+    },
+    { reportsDir: o.reportsDir, config: { file: o.config, analysis, flags: o.flags } },
+  );
+  io.out(o.json ? `${JSON.stringify(summary(output), null, 2)}\n` : verdictText(output));
+  return output.result.exitCode;
+}
+
+function workloadsOf(plan: CanaryPlan): { primary: string; baseline: string; canary: string } {
+  const service = plan.target.service;
+  return { primary: `${service}-primary`, baseline: `${service}-baseline`, canary: `${service}-canary` };
+}
+
+/** The lead's report hook (src/report/index.ts); result.json alone if it cannot be loaded. */
+async function loadReportHook(): Promise<RunnerDeps['renderReports']> {
+  try {
+    const { renderReports } = await import('../report/index.ts');
+    return (result, dir) => void renderReports(result, dir);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Asks on the terminal. Readline puts the TTY in raw mode, so Ctrl-C arrives as a key, not a
+ * signal: it is turned back into SIGINT so the run aborts as it would anywhere else.
+ */
+async function askOnTerminal(question: string, signal: AbortSignal): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  rl.on('SIGINT', () => process.kill(process.pid, 'SIGINT'));
+  try {
+    const answer = await rl.question(`${question} [y/N] `, { signal });
+    return /^y(es)?$/i.test(answer.trim());
+  } catch {
+    return false;
+  } finally {
+    rl.close();
+  }
+}
+
+export function summary(output: RunOutput): Record<string, unknown> {
+  const r: RunResult = output.result;
+  return {
+    runId: r.runId,
+    status: r.status,
+    exitCode: r.exitCode,
+    reason: r.reason,
+    responsible: r.responsible,
+    durationMs: r.durationMs,
+    reportDir: output.runDir,
+    report: output.rendered ? `${output.runDir}/report.html` : `${output.runDir}/result.json`,
+    reportError: output.reportError,
+    stages: r.stages.map((s) => ({ name: s.name, outcome: s.outcome, timeToDecisionMs: s.timeToDecisionMs, intervals: s.intervals.length })),
+  };
+}
+
+function verdictText(output: RunOutput): string {
+  const r = output.result;
+  const head = { promoted: 'PROMOTED', 'rolled-back': 'ROLLED BACK', inconclusive: 'INCONCLUSIVE', aborted: 'ABORTED', error: 'ERROR' }[r.status];
+  const stages = r.stages
+    .filter((s) => s.outcome !== 'skipped')
+    .map((s) => `  ${s.name.padEnd(12)} ${s.outcome.padEnd(12)} ${s.timeToDecisionMs === null ? '' : `${(s.timeToDecisionMs / 1000).toFixed(1)} s`}`);
+  const report = output.rendered ? `${output.runDir}/report.html` : `${output.runDir}/result.json`;
+  return [`${head} (exit ${r.exitCode}): ${r.reason}`, ...stages, `report: ${report}`, ''].join('\n');
+}

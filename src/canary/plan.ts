@@ -1,0 +1,307 @@
+/**
+ * The pure planner: analysis configuration + flags + what the manifests say about the service under
+ * canary → a `CanaryPlan`. No I/O; every bad flag is a UsageError naming the flag, so a run fails with
+ * exit 3 before anything starts.
+ */
+import type { Cohort } from '../../load/lib/cohorts.ts';
+import { DEFAULT_MIX, type RequestMix, type RouteName } from '../../load/lib/mix.ts';
+import { formatLatency, parseLatency, type LatencyDistribution } from '../app/knobs.ts';
+import { UsageError } from '../core/errors.ts';
+import type { CanaryPlan, Engine, Scenario, StagePlan, TrackPlan } from './plan-types.ts';
+import type { CohortMatch } from './route-plan.ts';
+
+export const SCENARIOS: readonly Scenario[] = ['healthy', 'slow', 'errors', 'flaky'];
+/** Flagger's and Argo Rollouts' usual progression; each step goes to the canary and to the baseline alike. */
+export const DEFAULT_STEPS_PERCENT: readonly number[] = [5, 10, 25, 50];
+
+/** Time and evidence bounds of one stage. */
+export interface StageBudget {
+  minDurationMs: number;
+  maxDurationMs: number;
+  /** Requests per compared arm before a stage may promote. */
+  minSamples: number;
+}
+
+/** What the planner needs from the analysis configuration (see `analysisDefaults` in `analysis-adapter.ts`). */
+export interface PlanDefaults {
+  intervalMs: number;
+  header: StageBudget;
+  weighted: StageBudget;
+  inconclusive: 'rollback' | 'promote';
+}
+
+/** The service under canary as the manifests declare it. */
+export interface TargetFacts {
+  service: string;
+  host: string;
+  virtualService: string;
+  namespace: string;
+  /** Timeout of the committed VirtualService's routes (`10s`), kept on every route the run applies. */
+  routeTimeout: string | null;
+  /** Workload names per track, e.g. `account-primary`. */
+  workloads: { primary: string; baseline: string; canary: string };
+  /** Version and environment of the primary's Deployment (the baseline is a fresh copy of it). */
+  primaryVersion: string;
+  primaryEnv: Record<string, string>;
+}
+
+export interface PlanFlags {
+  engine: Engine;
+  configFile: string;
+  scenario: Scenario;
+  /** Total request rate through the gateway, requests per second. */
+  rate?: number;
+  intervalSeconds?: number;
+  /** Weighted steps in percent of untagged traffic, each given to the canary and to the baseline. */
+  stagesPercent?: number[];
+  baseline: 'baseline' | 'primary';
+  confirm: boolean;
+  /** Version the canary runs; default: the primary's version with the major part increased (v1 → v2). */
+  canaryVersion?: string;
+  onInconclusive?: 'rollback' | 'promote';
+  /** What each look judges (see `CanaryPlan.evidence`); default `run`. */
+  evidence?: 'run' | 'stage';
+  /** Cohorts of the traffic model; default `RUN_COHORTS`. */
+  cohorts?: Cohort[];
+}
+
+/**
+ * Share of requests that reach the service under canary under the default request mix
+ * (load/lib/mix.ts: account-list 1, account-by-id 4 and profile 3 of 10 call `account`).
+ */
+export const ACCOUNT_ROUTE_SHARE = routeShare(DEFAULT_MIX, ['account-list', 'account-by-id', 'profile']);
+
+function routeShare(mix: RequestMix, routes: RouteName[]): number {
+  const weights = Object.entries(mix.weights) as [RouteName, number][];
+  const total = weights.reduce((s, [, w]) => s + w, 0);
+  return weights.filter(([r]) => routes.includes(r)).reduce((s, [, w]) => s + w, 0) / total;
+}
+
+/** Default total rate: enough that the 5 % step reaches its minimum samples within a stage on a laptop. */
+export const DEFAULT_RATE = 400;
+
+/**
+ * Larger tester cohorts than the load's default (5 % each): the header stage only sees testers, so
+ * their share sets how fast it gathers evidence (the default judge needs about 3,000 requests per
+ * arm to show non-inferiority of p99 and of a zero error ratio). Matched sizes and shares keep the
+ * arms comparable.
+ */
+export const RUN_COHORTS: readonly Cohort[] = [
+  { name: 'user', size: 1000, share: 0.4 },
+  { name: 'canary-tester', size: 300, share: 0.3 },
+  { name: 'baseline-tester', size: 300, share: 0.3 },
+];
+
+export function planRun(flags: PlanFlags, defaults: PlanDefaults, target: TargetFacts): CanaryPlan {
+  const rate = flags.rate ?? DEFAULT_RATE;
+  if (!Number.isFinite(rate) || rate <= 0) throw new UsageError('--rate', `expected requests per second > 0, got ${flags.rate}`);
+  const intervalMs = flags.intervalSeconds === undefined ? defaults.intervalMs : flags.intervalSeconds * 1000;
+  if (!Number.isFinite(intervalMs) || intervalMs <= 0 || (flags.intervalSeconds !== undefined && intervalMs < 100)) {
+    throw new UsageError('--interval', `expected seconds ≥ 0.1, got ${flags.intervalSeconds}`);
+  }
+  if (!SCENARIOS.includes(flags.scenario)) {
+    throw new UsageError('--scenario', `expected one of ${SCENARIOS.join(', ')}, got '${flags.scenario}'`);
+  }
+  const againstPrimary = flags.baseline === 'primary';
+  const steps = validateSteps(flags.stagesPercent ?? [...DEFAULT_STEPS_PERCENT], againstPrimary);
+  const canaryVersion = flags.canaryVersion ?? nextVersion(target.primaryVersion);
+  if (!/^v\d+(\.\d+)*$/.test(canaryVersion)) {
+    throw new UsageError('--canary-version', `expected v<digits>[.<digits>…], got '${canaryVersion}'`);
+  }
+
+  const cohorts = (flags.cohorts ?? RUN_COHORTS).map((c) => ({ ...c }));
+  const canaryTesters = cohorts.find((c) => c.name === 'canary-tester');
+  if (!canaryTesters || canaryTesters.share <= 0) {
+    throw new UsageError('--cohorts', 'the header stage needs a canary-tester cohort with a share > 0');
+  }
+  const canaryMatch: CohortMatch = { cohort: 'canary-tester', pattern: 'canary-tester-[0-9]+' };
+  const baselineMatch: CohortMatch | null = againstPrimary ? null : { cohort: 'baseline-tester', pattern: 'baseline-tester-[0-9]+' };
+  if (!againstPrimary && !cohorts.some((c) => c.name === 'baseline-tester' && c.share > 0)) {
+    throw new UsageError('--cohorts', 'comparing with a baseline needs a baseline-tester cohort with a share > 0');
+  }
+  const header = { canary: canaryMatch, baseline: baselineMatch };
+
+  const knobs = scenarioEnv(flags.scenario, target.primaryEnv);
+  const tracks: TrackPlan[] = [
+    { track: 'primary', workload: target.workloads.primary, version: target.primaryVersion, env: { ...knobs.all } },
+    ...(againstPrimary
+      ? []
+      : [{ track: 'baseline' as const, workload: target.workloads.baseline, version: target.primaryVersion, env: { ...knobs.all } }]),
+    {
+      track: 'canary',
+      workload: target.workloads.canary,
+      version: canaryVersion,
+      env: { ...knobs.all, VERSION: canaryVersion, ...knobs.canary },
+    },
+  ];
+
+  const testerShare = canaryTesters.share;
+  const userShare = cohorts.find((c) => c.name === 'user')?.share ?? 0;
+  const evidence = flags.evidence ?? 'run';
+  if (evidence !== 'run' && evidence !== 'stage') throw new UsageError('--evidence', `expected run or stage, got '${evidence}'`);
+  const armRate = (weightPercent: number) => rate * ACCOUNT_ROUTE_SHARE * (testerShare + (userShare * weightPercent) / 100);
+  // With run-wide evidence, a stage's looks see the earlier stages too (assumed to end at their
+  // minimum duration); the tests are tuned for the count at this stage's maximum duration.
+  let before = 0;
+  const perArm = (weightPercent: number, budget: StageBudget) => {
+    const expected = before + armRate(weightPercent) * (budget.maxDurationMs / 1000);
+    if (evidence === 'run') before += armRate(weightPercent) * (budget.minDurationMs / 1000);
+    return Math.max(1, Math.round(expected));
+  };
+  const stages: StagePlan[] = [
+    {
+      name: 'header',
+      kind: 'header',
+      route: { kind: 'header', ...header },
+      ...defaults.header,
+      expectedSamplesPerArm: perArm(0, defaults.header),
+    },
+    ...steps.map(
+      (w): StagePlan => ({
+        name: `weighted-${w}`,
+        kind: 'weighted',
+        route: { kind: 'weighted', canary: w, baseline: againstPrimary ? 0 : w, header },
+        ...defaults.weighted,
+        expectedSamplesPerArm: perArm(w, defaults.weighted),
+      }),
+    ),
+  ];
+  for (const s of stages) checkBudget(s);
+
+  const notes: string[] = [];
+  const biasNote = againstPrimary
+    ? 'baseline is the primary: it is warm, long-running and carries most traffic, so the comparison is biased ' +
+      '(a fresh canary looks worse than it is); prefer --baseline baseline'
+    : null;
+  if (biasNote) notes.push(biasNote);
+  if (knobs.all.LATENCY) notes.push(`the manifests give ${target.service} no latency: every track runs LATENCY=${knobs.all.LATENCY}`);
+  if (flags.scenario !== 'healthy') notes.push(`scenario ${flags.scenario}: canary knobs ${formatEnv(tracks[tracks.length - 1].env)}`);
+
+  return {
+    engine: flags.engine,
+    target: {
+      service: target.service,
+      host: target.host,
+      virtualService: target.virtualService,
+      namespace: target.namespace,
+      routeTimeout: target.routeTimeout,
+    },
+    scenario: flags.scenario,
+    tracks,
+    comparison: {
+      control: againstPrimary
+        ? { track: 'primary', workload: target.workloads.primary }
+        : { track: 'baseline', workload: target.workloads.baseline },
+      treatment: { track: 'canary', workload: target.workloads.canary },
+      biased: againstPrimary,
+      note: biasNote,
+    },
+    cohorts,
+    header,
+    stages,
+    load: { driver: 'builtin', ratePerSecond: rate },
+    evidence,
+    intervalMs,
+    inconclusive: { action: flags.onInconclusive ?? defaults.inconclusive, exitCode: 2 },
+    confirm: flags.confirm,
+    analysisFile: flags.configFile,
+    notes,
+  };
+}
+
+/** Parses `5,10,25,50`; steps must rise strictly and leave room for the primary (2w ≤ 100 with a baseline). */
+export function parseSteps(text: string): number[] {
+  const parts = text.split(',').map((p) => p.trim());
+  const steps = parts.map(Number);
+  const bad = parts.find((p, i) => p === '' || !Number.isFinite(steps[i]));
+  if (bad !== undefined) throw new UsageError('--stages', `expected comma-separated percentages like 5,10,25,50, got '${text}'`);
+  return steps;
+}
+
+function validateSteps(steps: number[], againstPrimary: boolean): number[] {
+  const max = againstPrimary ? 100 : 50;
+  if (steps.length === 0) throw new UsageError('--stages', 'expected at least one weighted step');
+  steps.forEach((w, i) => {
+    if (!Number.isInteger(w) || w <= 0 || w > max) {
+      throw new UsageError(
+        '--stages',
+        `each step must be a whole percentage in 1..${max} (${againstPrimary ? 'canary' : 'canary and baseline each'}), got ${w}`,
+      );
+    }
+    if (i > 0 && w <= steps[i - 1]) throw new UsageError('--stages', `steps must rise strictly, got ${steps.join(',')}`);
+  });
+  return steps;
+}
+
+function checkBudget(s: StagePlan): void {
+  if (!(s.minDurationMs >= 0 && s.maxDurationMs >= s.minDurationMs && s.maxDurationMs > 0)) {
+    throw new UsageError('stage durations', `${s.name}: expected 0 ≤ min ≤ max, max > 0, got ${s.minDurationMs}..${s.maxDurationMs} ms`);
+  }
+  if (!(Number.isInteger(s.minSamples) && s.minSamples >= 0)) {
+    throw new UsageError('minimum samples', `${s.name}: expected a whole number ≥ 0, got ${s.minSamples}`);
+  }
+}
+
+/** v1 → v2, v1.4 → v2. */
+export function nextVersion(version: string): string {
+  const m = /^v(\d+)/.exec(version);
+  return m ? `v${Number(m[1]) + 1}` : 'v2';
+}
+
+/**
+ * When the manifests give the service under canary no latency (`LATENCY=none`), every track gets
+ * this one for the run: "15 % slower" needs a latency to scale, and a few milliseconds of process
+ * noise would swamp it. A lognormal with a modest spread, like a small backend call.
+ */
+export const REFERENCE_LATENCY = 'lognormal:median=20,sigma=0.3';
+
+/**
+ * The knobs per scenario (src/app/knobs.ts): `all` for every track of the service under canary (only
+ * the reference latency above, when needed), `canary` for the canary on top, relative to the primary:
+ * - `slow`: every latency parameter ×1.15 (the whole distribution about 15 % slower);
+ * - `errors`: error rate +2 percentage points;
+ * - `flaky`: +1 percentage point of errors and a longer latency tail (σ ×1.5): sporadic failures
+ *   and stalls (the knobs have no time-varying error rate).
+ */
+export function scenarioEnv(
+  scenario: Scenario,
+  primaryEnv: Record<string, string>,
+): { all: Record<string, string>; canary: Record<string, string> } {
+  const declared = parseLatency(primaryEnv.LATENCY ?? 'none');
+  const all: Record<string, string> = declared.kind === 'none' ? { LATENCY: REFERENCE_LATENCY } : {};
+  const latency = declared.kind === 'none' ? parseLatency(REFERENCE_LATENCY) : declared;
+  const errorRate = Number(primaryEnv.ERROR_RATE ?? '0') || 0;
+  switch (scenario) {
+    case 'healthy':
+      return { all, canary: {} };
+    case 'slow':
+      return { all, canary: { LATENCY: formatLatency(scaleLatency(latency, 1.15, 1)) } };
+    case 'errors':
+      return { all, canary: { ERROR_RATE: String(round(errorRate + 0.02)) } };
+    case 'flaky':
+      return { all, canary: { ERROR_RATE: String(round(errorRate + 0.01)), LATENCY: formatLatency(scaleLatency(latency, 1, 1.5)) } };
+  }
+}
+
+function scaleLatency(l: LatencyDistribution, scale: number, spread: number): LatencyDistribution {
+  switch (l.kind) {
+    case 'none':
+      return l;
+    case 'constant':
+      return { kind: 'constant', ms: round(l.ms * scale) };
+    case 'normal':
+      return { kind: 'normal', mean: round(l.mean * scale), sd: round(l.sd * scale * spread) };
+    case 'lognormal':
+      return { kind: 'lognormal', median: round(l.median * scale), sigma: round(l.sigma * spread) };
+  }
+}
+
+function round(x: number): number {
+  return Number(x.toPrecision(6));
+}
+
+function formatEnv(env: Record<string, string>): string {
+  return Object.entries(env)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
+}

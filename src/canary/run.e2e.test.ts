@@ -1,0 +1,155 @@
+/**
+ * `canary run --local` end to end: the real CLI as a child process, the real mesh, load driver,
+ * telemetry and judge. Short stages (the quick analysis of testing/) keep each run well under two
+ * minutes; the tests run one after another because each takes most of the machine.
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { RunResult } from './result.ts';
+
+const QUICK = 'analysis/local.yaml';
+const reportsDir = mkdtempSync(join(tmpdir(), 'canary-e2e-'));
+const children: ChildProcess[] = [];
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  rmSync(reportsDir, { recursive: true, force: true });
+});
+
+interface Finished {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  wallMs: number;
+}
+
+/** `group`: start in a process group of its own, so the test can signal it as a terminal's Ctrl-C does. */
+function startRun(args: string[], group = false): { child: ChildProcess; done: Promise<Finished>; stderr: () => string } {
+  const started = Date.now();
+  const child = spawn(process.execPath, ['bin/canary.js', 'run', '--local', '--config', QUICK, '--reports-dir', reportsDir, '--json', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: group,
+  });
+  children.push(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  const done = new Promise<Finished>((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr, wallMs: Date.now() - started })));
+  return { child, done, stderr: () => stderr };
+}
+
+function resultOf(f: Finished): RunResult {
+  const summary = JSON.parse(f.stdout) as { reportDir: string };
+  return JSON.parse(readFileSync(join(summary.reportDir, 'result.json'), 'utf8')) as RunResult;
+}
+
+/** Every process below `pid`, from /proc (Linux). */
+function descendants(pid: number): number[] {
+  const out = execFileSync('ps', ['-e', '-o', 'pid=,ppid='], { encoding: 'utf8' });
+  const children = new Map<number, number[]>();
+  for (const line of out.trim().split('\n')) {
+    const [p, pp] = line.trim().split(/\s+/).map(Number);
+    children.set(pp, [...(children.get(pp) ?? []), p]);
+  }
+  const all: number[] = [];
+  const walk = (p: number) => (children.get(p) ?? []).forEach((c) => (all.push(c), walk(c)));
+  walk(pid);
+  return all;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitFor(cond: () => boolean, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe.sequential('canary run --local (e2e)', () => {
+  it('healthy: promoted, exit 0, within two minutes, the report exists', async () => {
+    const f = await startRun(['--stages', '10,50']).done;
+    expect(f.code, f.stderr.slice(-2000)).toBe(0);
+    const r = resultOf(f);
+    expect(r.status).toBe('promoted');
+    expect(r.stages.map((s) => s.outcome)).toEqual(['promote', 'promote', 'promote']);
+    expect(r.routes.at(-1)?.route.kind).toBe('promoted');
+    expect(f.wallMs).toBeLessThan(120_000);
+    const summary = JSON.parse(f.stdout) as { report: string };
+    expect(existsSync(summary.report)).toBe(true);
+  }, 150_000);
+
+  it('slow (canary 15 % slower): rolled back, exit 1, latency named', async () => {
+    const f = await startRun(['--scenario', 'slow']).done;
+    expect(f.code, f.stderr.slice(-2000)).toBe(1);
+    const r = resultOf(f);
+    expect(r.status).toBe('rolled-back');
+    expect(r.responsible.some((m) => m.startsWith('latency'))).toBe(true);
+    expect(r.reason).toMatch(/latency/);
+    expect(r.routes.at(-1)?.route.kind).toBe('safe');
+  }, 150_000);
+
+  it('errors (+2 points): rolled back, exit 1, errors named', async () => {
+    const f = await startRun(['--scenario', 'errors']).done;
+    expect(f.code, f.stderr.slice(-2000)).toBe(1);
+    const r = resultOf(f);
+    expect(r.responsible).toContain('errors');
+    expect(r.routes.at(-1)?.route.kind).toBe('safe');
+  }, 150_000);
+
+  it('Ctrl-C (SIGINT to the process group) mid-stage: safe route within 2 s, tester traffic on the primary, no child left, exit 130, aborted', async () => {
+    const run = startRun(['--min-duration', '60'], true);
+    await waitFor(() => /stage header: started/.test(run.stderr()), 60_000);
+    const gateway = /through (http:\/\/127\.0\.0\.1:\d+)/.exec(run.stderr())![1];
+    const tree = descendants(run.child.pid!);
+    expect(tree.length).toBeGreaterThan(3);
+
+    // A canary tester probes the gateway every 20 ms: on the canary during the header stage, on the
+    // primary once the route is safe.
+    const probes: { sentAt: number; servedBy: string }[] = [];
+    let probing = true;
+    const probe = (async () => {
+      while (probing) {
+        const sentAt = Date.now();
+        try {
+          const res = await request(`${gateway}/api/account/1`, { headers: { 'end-user': 'canary-tester-1' }, headersTimeout: 2000, bodyTimeout: 2000 });
+          await res.body.dump();
+          probes.push({ sentAt, servedBy: String(res.headers['x-served-by'] ?? '') });
+        } catch {
+          // The gateway is gone once the run has torn down.
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    await waitFor(() => probes.some((p) => p.servedBy.includes('account-canary')), 10_000);
+
+    const signalledAt = Date.now();
+    process.kill(-run.child.pid!, 'SIGINT');
+    const f = await run.done;
+    probing = false;
+    await probe;
+
+    expect(f.code).toBe(130);
+    const r = resultOf(f);
+    expect(r.status).toBe('aborted');
+    expect(r.abort?.cause).toBe('signal');
+    const safeAt = Date.parse(r.abort!.safeRouteAt!);
+    expect(safeAt - signalledAt).toBeLessThan(2000);
+    const after = probes.filter((p) => p.sentAt > safeAt);
+    for (const p of after) expect(p.servedBy).toContain('account-primary');
+    expect(probes.filter((p) => p.sentAt > signalledAt + 2000 && !p.servedBy.includes('account-primary'))).toEqual([]);
+    await waitFor(() => tree.every((pid) => !alive(pid)), 5000);
+  }, 150_000);
+});

@@ -1,0 +1,83 @@
+/**
+ * What the plan needs to know about the service under canary, read from `manifests/`: the track
+ * workloads, the primary's version and environment, and the VirtualService that routes it. Both
+ * engines read the same manifests, so this lives with the platforms rather than in one of them.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { ConfigError } from '../core/errors.ts';
+import type { TargetFacts } from '../canary/plan.ts';
+
+interface ManifestObject {
+  kind?: string;
+  metadata?: { name?: string; namespace?: string; labels?: Record<string, string> };
+  spec?: Record<string, unknown>;
+}
+
+interface Found {
+  file: string;
+  object: ManifestObject;
+}
+
+/** Reads every `*.yaml`/`*.yml` under `dir` (recursively) and picks out the facts for `service`. */
+export function readTargetFacts(dir: string, service: string): TargetFacts {
+  return targetFactsFrom(readObjects(dir), service, dir);
+}
+
+export function targetFactsFrom(objects: Found[], service: string, dir: string): TargetFacts {
+  const tracks = { primary: `${service}-primary`, baseline: `${service}-baseline`, canary: `${service}-canary` };
+  const deployment = (name: string) => objects.find((o) => o.object.kind === 'Deployment' && o.object.metadata?.name === name);
+  for (const name of Object.values(tracks)) {
+    if (!deployment(name)) {
+      throw new ConfigError(dir, `Deployment/${name}`, `the service under canary needs a Deployment named ${name} (tracks primary, baseline, canary)`);
+    }
+  }
+  const primary = deployment(tracks.primary)!;
+  const spec = primary.object.spec as { template?: { spec?: { containers?: { env?: { name: string; value?: string }[] }[] } } } | undefined;
+  const env: Record<string, string> = {};
+  for (const e of spec?.template?.spec?.containers?.[0]?.env ?? []) if (typeof e.value === 'string') env[e.name] = e.value;
+  const version = primary.object.metadata?.labels?.version ?? env.VERSION;
+  if (!version) throw new ConfigError(primary.file, `Deployment/${tracks.primary}`, 'expected a `version` label or a VERSION variable');
+
+  const vs = objects.find(
+    (o) => o.object.kind === 'VirtualService' && Array.isArray(o.object.spec?.hosts) && (o.object.spec.hosts as string[]).includes(service),
+  );
+  if (!vs) throw new ConfigError(dir, `VirtualService for ${service}`, `expected a VirtualService whose hosts include "${service}"`);
+  const http = (vs.object.spec?.http ?? []) as { timeout?: string }[];
+  return {
+    service,
+    host: service,
+    virtualService: vs.object.metadata?.name ?? service,
+    namespace: vs.object.metadata?.namespace ?? primary.object.metadata?.namespace ?? 'default',
+    routeTimeout: http[http.length - 1]?.timeout ?? null,
+    workloads: tracks,
+    primaryVersion: version,
+    primaryEnv: env,
+  };
+}
+
+function readObjects(dir: string): Found[] {
+  let files: string[];
+  try {
+    files = walk(dir).filter((f) => /\.ya?ml$/.test(f));
+  } catch (err) {
+    throw new ConfigError(dir, '', `cannot read the manifests directory: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  const out: Found[] = [];
+  for (const file of files) {
+    for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) {
+      if ('errors' in doc && doc.errors.length > 0) throw new ConfigError(relative('.', file), '', `invalid YAML: ${doc.errors[0].message.split('\n')[0]}`);
+      const object = doc.toJS() as ManifestObject | null;
+      if (object && typeof object === 'object') out.push({ file, object });
+    }
+  }
+  return out;
+}
+
+function walk(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? walk(path) : [path];
+  });
+}
