@@ -9,6 +9,7 @@
  * a limit is exceeded.
  */
 import { performance } from 'node:perf_hooks';
+import { seededRandom } from '../src/core/random.ts';
 import { loadAnalysisConfig } from '../src/config/analysis.ts';
 import { assessStage } from '../src/judge/assess.ts';
 import { accumulateMeasurements } from '../src/judge/comparison-data.ts';
@@ -32,19 +33,8 @@ interface BenchRow {
 
 const rows: BenchRow[] = [];
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function lognormalLatencies(n: number, medianMs: number, sigma: number, seed: number): Float64Array {
-  const rand = mulberry32(seed);
+  const rand = seededRandom(seed);
   const out = new Float64Array(n);
   const mu = Math.log(medianMs);
   for (let i = 0; i < n; i++) {

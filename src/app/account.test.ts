@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Account, SEEDED_ACCOUNT_COUNT, seededAccounts } from './account.ts';
 import { knobsFromEnv } from './knobs.ts';
 import { createService, type RunningService } from './service.ts';
-import { call, type LoopbackServer, serveOnLoopback } from './testing.ts';
+import { call, type LoopbackServer, serveOnLoopback } from '../../test/support/http.ts';
 
 describe('account service', () => {
   let service: RunningService;

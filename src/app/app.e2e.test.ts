@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededAccounts } from './account.ts';
 import { seededFriends } from './friend-store.ts';
 import { serveStandalone, type StandaloneServer } from './standalone.ts';
-import { call } from './testing.ts';
+import { call } from '../../test/support/http.ts';
 
 describe('reference app as standalone servers', () => {
   const running: StandaloneServer[] = [];

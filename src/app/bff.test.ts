@@ -2,9 +2,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { seededAccounts } from './account.ts';
 import { seededFriends } from './friend-store.ts';
 import { knobsFromEnv } from './knobs.ts';
-import { seededRandom } from './random.ts';
+import { seededRandom } from '../core/random.ts';
 import { createService, type RunningService, type Upstream, type UpstreamResponse } from './service.ts';
-import { call, type LoopbackServer, serveOnLoopback } from './testing.ts';
+import { call, type LoopbackServer, serveOnLoopback } from '../../test/support/http.ts';
 
 interface UpstreamCall {
   service: 'account' | 'friend';

@@ -9,7 +9,7 @@
  */
 import { ConfigError } from '../core/errors.ts';
 import { SEEDED_ACCOUNT_COUNT } from './account.ts';
-import type { RandomSource } from './random.ts';
+import type { RandomSource } from '../core/random.ts';
 
 export interface Friend {
   id: number;

@@ -6,9 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SEEDED_ACCOUNT_COUNT } from './account.ts';
 import { type Friend, seededFriends } from './friend-store.ts';
 import { knobsFromEnv } from './knobs.ts';
-import { seededRandom } from './random.ts';
+import { seededRandom } from '../core/random.ts';
 import { createService, type RunningService } from './service.ts';
-import { call, type LoopbackServer, serveOnLoopback } from './testing.ts';
+import { call, type LoopbackServer, serveOnLoopback } from '../../test/support/http.ts';
 
 export interface FriendStoreUnderTest {
   name: string;

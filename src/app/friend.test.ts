@@ -6,7 +6,7 @@ import { ConfigError } from '../core/errors.ts';
 import { describeFriendService } from './friend.shared-cases.ts';
 import { generateFriends, openFriendStore, redactDatabaseUrl, seededFriends, storeLocation } from './friend-store.ts';
 import { mysqlTarget } from './friend-store-mysql.ts';
-import { seededRandom } from './random.ts';
+import { seededRandom } from '../core/random.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'canary-friend-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -7,7 +7,7 @@
  */
 import { type Exchange, parseId, queryParams, sendError, sendJson, sendMethodNotAllowed, sendNotFound } from './exchange.ts';
 import { type FriendStore, generateFriends, openFriendStore } from './friend-store.ts';
-import type { RandomSource } from './random.ts';
+import type { RandomSource } from '../core/random.ts';
 import type { AppRoutes } from './service.ts';
 
 export const MAX_GENERATE = 1000;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../core/errors.ts';
 import { DEFAULT_KNOBS, formatLatency, knobsFromEnv, parseLatency, requestFates, sampleLatencyMs, slowStartExtraMs } from './knobs.ts';
-import { seededRandom } from './random.ts';
+import { seededRandom } from '../core/random.ts';
 
 /** Half-width of a 99.9 % normal-approximation interval for a binomial count (z = 3.29). */
 function binomialTolerance(n: number, p: number): number {

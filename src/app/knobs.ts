@@ -19,7 +19,7 @@
  * `LATENCY=lognormal:median=20,sigma=0.4` (a 30 % slower median, same spread).
  */
 import { ConfigError } from '../core/errors.ts';
-import { standardNormal, type RandomSource } from './random.ts';
+import { standardNormal, type RandomSource } from '../core/random.ts';
 
 export type LatencyDistribution =
   | { kind: 'none' }

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../core/errors.ts';
 import { knobsFromEnv, requestFates } from './knobs.ts';
-import { seededRandom } from './random.ts';
+import { seededRandom } from '../core/random.ts';
 import { createService, type RunningService, type ServiceOptions } from './service.ts';
-import { call, type LoopbackServer, serveOnLoopback } from './testing.ts';
+import { call, type LoopbackServer, serveOnLoopback } from '../../test/support/http.ts';
 
 const started: { service: RunningService; server: LoopbackServer }[] = [];
 

@@ -16,7 +16,7 @@ import { createBffApp } from './bff.ts';
 import { type Exchange, headerValue, sendError, sendJsonText } from './exchange.ts';
 import { createFriendApp } from './friend.ts';
 import { type Knobs, requestFates } from './knobs.ts';
-import type { RandomSource } from './random.ts';
+import type { RandomSource } from '../core/random.ts';
 
 export type ServiceName = 'bff' | 'account' | 'friend';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { seededRandom, standardNormal } from '../app/random.ts';
+import { seededRandom, standardNormal } from '../core/random.ts';
 import { detectChangePoints } from './change-point.ts';
 
 function noisy(levels: number[], perLevel: number, sd: number, seed: number): number[] {

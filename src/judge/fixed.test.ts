@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../core/random.ts';
 import { fixedCompare, fixedCompareBinned, fixedCompareCounts } from './fixed.ts';
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 function lognormal(rand: () => number, n: number, mu: number, sigma: number): number[] {
   return Array.from({ length: n }, () => Math.exp(mu + sigma * Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand())));
 }
@@ -28,7 +19,7 @@ describe('fixedCompare on samples', () => {
   });
 
   it('a +20 % latency shift on 2,000 samples per arm fails when increase is the regression', () => {
-    const rand = mulberry32(1);
+    const rand = seededRandom(1);
     const baseline = lognormal(rand, 2000, Math.log(50), 0.5);
     const canary = lognormal(rand, 2000, Math.log(60), 0.5);
     const inc = fixedCompare(baseline, canary, { direction: 'increase' });
@@ -48,7 +39,7 @@ describe('fixedCompare on samples', () => {
   });
 
   it('identical distributions: not a fail; a tight tolerance keeps it inconclusive, a loose one passes', () => {
-    const rand = mulberry32(2);
+    const rand = seededRandom(2);
     const baseline = lognormal(rand, 3000, Math.log(50), 0.3);
     const canary = lognormal(rand, 3000, Math.log(50), 0.3);
     expect(fixedCompare(baseline, canary, { direction: 'increase' }).classification).not.toBe('fail');

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fetchText } from './testing.ts';
+import { call } from '../../test/support/http.ts';
 
 const CLI = path.resolve('bin/canary.js');
 const started: ChildProcess[] = [];
@@ -83,7 +83,7 @@ describe('canary mesh up', () => {
     const run = runCli(['mesh', 'up', '--port', '0']);
     const [, gatewayUrl] = await waitForLine(run, /^gateway: (http:\/\/127\.0\.0\.1:\d+)$/m, 60_000);
     await waitForLine(run, /^metrics: friend http:\/\/127\.0\.0\.1:\d+\/metrics$/m, 5_000);
-    const res = await fetchText(`${gatewayUrl}/api/profile/1`, { 'end-user': 'canary-tester-3' });
+    const res = await call(`${gatewayUrl}/api/profile/1`, { headers: { 'end-user': 'canary-tester-3' } });
     expect(res.status).toBe(200);
     expect(res.headers['x-served-by']).toBe('bff, account-canary, friend');
     const children: number[] = [];

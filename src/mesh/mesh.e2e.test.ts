@@ -6,7 +6,8 @@ import { Pool } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IVirtualService } from '../manifests/types.ts';
 import { startMesh, type Mesh, type UnexpectedExit } from './mesh.ts';
-import { fetchText, sampleSum } from './testing.ts';
+import { call } from '../../test/support/http.ts';
+import { sampleSum } from './testing.ts';
 
 let mesh: Mesh;
 const pids: number[] = [];
@@ -20,12 +21,12 @@ afterAll(async () => {
   await mesh?.stop();
 });
 
-const profile = (user?: string) => fetchText(`${mesh.gatewayUrl}/api/profile/1`, user === undefined ? {} : { 'end-user': user });
+const profile = (user?: string) => call(`${mesh.gatewayUrl}/api/profile/1`, { headers: user === undefined ? {} : { 'end-user': user } });
 
 async function metricSum(workload: string, labels: Record<string, string>): Promise<number> {
   const w = mesh.workloads.find((x) => x.name === workload)!;
   let sum = 0;
-  for (const r of w.replicas) sum += sampleSum((await fetchText(r.metricsUrl)).body, 'istio_requests_total', labels);
+  for (const r of w.replicas) sum += sampleSum((await call(r.metricsUrl)).body, 'istio_requests_total', labels);
   return sum;
 }
 
@@ -129,14 +130,14 @@ describe('the local mesh from manifests/', () => {
     const before = await metricSum('account-primary', denied);
     await mesh.applyVirtualService(direct);
     try {
-      const res = await fetchText(`${mesh.gatewayUrl}/api/account?id=1`, { 'x-route': 'account' });
+      const res = await call(`${mesh.gatewayUrl}/api/account?id=1`, { headers: { 'x-route': 'account' } });
       expect(res.status).toBe(403);
       expect(res.body).toBe('RBAC: access denied');
     } finally {
       await mesh.applyVirtualService(gatewayVs);
     }
     expect(await metricSum('account-primary', denied)).toBe(before + 1);
-    const gateway = (await fetchText(mesh.metricsUrls[0])).body;
+    const gateway = (await call(mesh.metricsUrls[0])).body;
     expect(sampleSum(gateway, 'istio_requests_total', { reporter: 'source', destination_service_name: 'account', response_code: '403' })).toBe(1);
   });
 

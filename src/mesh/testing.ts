@@ -1,35 +1,7 @@
 /**
- * Test support for the data plane's suites (not used by the mesh itself): serve a listener on
- * loopback, call a URL, and read a sample out of a Prometheus text exposition.
+ * Test support for the data plane's suites (not used by the mesh itself): read a sample out of a
+ * Prometheus text exposition. Serving and calling live in test/support/http.ts.
  */
-import { createServer, type RequestListener } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { request } from 'undici';
-
-export async function serve(listener: RequestListener): Promise<{ url: string; close(): Promise<void> }> {
-  const server = createServer(listener);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-export async function fetchText(url: string, headers: Record<string, string> = {}, method = 'GET'): Promise<{ status: number; headers: Record<string, string>; body: string }> {
-  const res = await request(url, { method: method as 'GET', headers });
-  const body = await res.body.text();
-  const flat: Record<string, string> = {};
-  for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) flat[k] = Array.isArray(v) ? v.join(', ') : v;
-  return { status: res.statusCode, headers: flat, body };
-}
 
 /** Sum of the samples of `name` whose labels include every label given (0 when none). */
 export function sampleSum(exposition: string, name: string, labels: Record<string, string>): number {

@@ -1,7 +1,7 @@
 import { micromark } from 'micromark';
 import { gfm, gfmHtml } from 'micromark-extension-gfm';
 import { describe, expect, it } from 'vitest';
-import { seededRandom } from '../app/random.ts';
+import { seededRandom } from '../core/random.ts';
 import { HistoryStore, type MetricRow } from '../history/store.ts';
 import { buildTrend, renderTrendHtml, renderTrendMarkdown } from './trend.ts';
 

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { seededRandom } from '../../app/random.ts';
+import { seededRandom } from '../../core/random.ts';
 import { ExitCode, UsageError } from '../../core/errors.ts';
 import { HistoryStore } from '../../history/store.ts';
 import { readRunResult } from '../../report/read-result.ts';

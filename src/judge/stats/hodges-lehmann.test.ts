@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../core/random.ts';
 import { hodgesLehmann, hodgesLehmannBinned } from './hodges-lehmann.ts';
 
 // Reference: the m*n differences built and sorted explicitly (only in this test).
@@ -10,17 +11,6 @@ function allDifferences(x: number[], y: number[]): number[] {
 function naiveMedian(d: number[]): number {
   const h = Math.floor(d.length / 2);
   return d.length % 2 === 1 ? d[h] : (d[h - 1] + d[h]) / 2;
-}
-// Small seeded generator (mulberry32) so the random cases are reproducible.
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('hodgesLehmann: STATS.md vectors', () => {
@@ -50,7 +40,7 @@ describe('hodgesLehmann: STATS.md vectors', () => {
 
 describe('hodgesLehmann: selection by counting equals the brute-force order statistics', () => {
   it('random continuous samples, odd and even m*n, exact and asymptotic', () => {
-    const rand = mulberry32(42);
+    const rand = seededRandom(42);
     for (const [m, n] of [[7, 9], [30, 31], [120, 77], [333, 250]]) {
       const x = Array.from({ length: m }, () => Math.exp(rand() * 3));
       const y = Array.from({ length: n }, () => Math.exp(rand() * 3) * 1.1);
@@ -62,7 +52,7 @@ describe('hodgesLehmann: selection by counting equals the brute-force order stat
     }
   });
   it('heavily tied integer samples', () => {
-    const rand = mulberry32(7);
+    const rand = seededRandom(7);
     const x = Array.from({ length: 400 }, () => Math.floor(rand() * 6));
     const y = Array.from({ length: 301 }, () => Math.floor(rand() * 5));
     const d = allDifferences(x, y);
@@ -72,7 +62,7 @@ describe('hodgesLehmann: selection by counting equals the brute-force order stat
     expect(r.ci).toEqual([d[r.rankLower - 1], d[d.length - r.rankLower]]);
   });
   it('asymptotic rank k: coverage is at least the nominal level (continuity-corrected)', () => {
-    const rand = mulberry32(3);
+    const rand = seededRandom(3);
     const x = Array.from({ length: 500 }, () => rand());
     const y = Array.from({ length: 400 }, () => rand());
     const r = hodgesLehmann(x, y, { confidence: 0.9 });
@@ -92,7 +82,7 @@ describe('hodgesLehmann: selection by counting equals the brute-force order stat
     expect(binned.estimate).toBe(naiveMedian(d));
   });
   it('many buckets: weighted selection by bisection equals brute force', () => {
-    const rand = mulberry32(11);
+    const rand = seededRandom(11);
     const values = Array.from({ length: 300 }, (_, i) => Number((0.5 * 1.05 ** i).toPrecision(3)));
     const unique = values.filter((v, i) => i === 0 || v > values[i - 1]);
     const xCounts = unique.map(() => Math.floor(rand() * 6));

@@ -11,7 +11,8 @@ import { GATEWAY_IDENTITY, type MeshEndpoint, type ProxyConfig, type WorkloadIde
 import { echoHandler } from '../echo-app.ts';
 import { compileRouteTable, type RouteTable } from '../routing/route-table.ts';
 import { IstioTelemetry } from '../telemetry/istio-metrics.ts';
-import { fetchText, sampleSum, serve } from '../testing.ts';
+import { call, serveOnLoopback } from '../../../test/support/http.ts';
+import { sampleSum } from '../testing.ts';
 import { UpstreamPools } from './forward.ts';
 import { ingressGateway } from './gateway.ts';
 import { inboundSidecar } from './inbound-sidecar.ts';
@@ -77,7 +78,7 @@ const replicas: Record<string, Replica> = {};
 
 async function replica(identity: MeshEndpoint, handler: RequestListener): Promise<Replica> {
   const telemetry = new IstioTelemetry();
-  const server = await serve(
+  const server = await serveOnLoopback(
     inboundSidecar({ self: identity, telemetry, authorizer: () => authorizers.get(identity.workload)!, handler }),
   );
   closers.push(server.close);
@@ -130,7 +131,7 @@ beforeAll(async () => {
   };
   routes = compileRouteTable(config);
   for (const r of Object.values(replicas)) authorizers.set(r.endpoint.workload, compileAuthorizer(config.authorizationPolicies, r.endpoint));
-  const gateway = await serve(ingressGateway({ self: GATEWAY_IDENTITY, routes: () => routes, pools, telemetry: gatewayTelemetry }));
+  const gateway = await serveOnLoopback(ingressGateway({ self: GATEWAY_IDENTITY, routes: () => routes, pools, telemetry: gatewayTelemetry }));
   closers.push(gateway.close);
   gatewayUrl = gateway.url;
 });
@@ -144,7 +145,7 @@ const text = async (t: IstioTelemetry) => (await t.exposition()).body;
 
 describe('gateway → bff → account through the sidecars', () => {
   it('serves a request and reports it on the source and destination sides', async () => {
-    const res = await fetchText(`${gatewayUrl}/api/profile/1`, { 'end-user': 'user-7' });
+    const res = await call(`${gatewayUrl}/api/profile/1`, { headers: { 'end-user': 'user-7' } });
     expect(res.status).toBe(200);
     expect(res.headers['x-served-by']).toBe('bff, account-primary');
     expect(JSON.parse(res.body)).toMatchObject({ workload: 'account-primary', path: '/api/account?id=1', endUser: 'user-7' });
@@ -158,7 +159,7 @@ describe('gateway → bff → account through the sidecars', () => {
   });
 
   it('denies a call to account that does not come from the bff with 403, and counts it', async () => {
-    const res = await fetchText(`${gatewayUrl}/direct/account`);
+    const res = await call(`${gatewayUrl}/direct/account`);
     expect(res.status).toBe(403);
     expect(res.body).toBe('RBAC: access denied');
     const acct = await text(replicas.primary.telemetry);
@@ -167,15 +168,15 @@ describe('gateway → bff → account through the sidecars', () => {
   });
 
   it('ignores a peer identity a client claims: the gateway replaces it with its own', async () => {
-    const res = await fetchText(`${gatewayUrl}/direct/account`, { [PEER_HEADER]: 'bff;sprincube;bff' });
+    const res = await call(`${gatewayUrl}/direct/account`, { headers: { [PEER_HEADER]: 'bff;sprincube;bff' } });
     expect(res.status).toBe(403);
   });
 
   it('answers a fault abort itself with flag FI, and delays with flag DI', async () => {
-    const aborted = await fetchText(`${gatewayUrl}/api/x`, { 'end-user': 'abort-me' });
+    const aborted = await call(`${gatewayUrl}/api/x`, { headers: { 'end-user': 'abort-me' } });
     expect(aborted).toMatchObject({ status: 503, body: 'fault filter abort' });
     const t0 = performance.now();
-    const delayed = await fetchText(`${gatewayUrl}/api/x`, { 'end-user': 'delay-me' });
+    const delayed = await call(`${gatewayUrl}/api/x`, { headers: { 'end-user': 'delay-me' } });
     expect(delayed.status).toBe(200);
     expect(performance.now() - t0).toBeGreaterThanOrEqual(140);
     const gw = await text(gatewayTelemetry);
@@ -185,7 +186,7 @@ describe('gateway → bff → account through the sidecars', () => {
 
   it('times a slow upstream out with 504 and flag UT', async () => {
     const t0 = performance.now();
-    const res = await fetchText(`${gatewayUrl}/slow`);
+    const res = await call(`${gatewayUrl}/slow`);
     expect(res).toMatchObject({ status: 504, body: 'upstream request timeout' });
     expect(performance.now() - t0).toBeLessThan(350);
     expect(sampleSum(await text(gatewayTelemetry), 'istio_requests_total', { response_code: '504', response_flags: 'UT' })).toBe(1);
@@ -196,7 +197,7 @@ describe('gateway → bff → account through the sidecars', () => {
     await new Promise((r) => setTimeout(r, 450)); // let earlier slow answers finish
     const before = await bffServed();
     const t0 = performance.now();
-    const res = await fetchText(`${gatewayUrl}/slow-retry`);
+    const res = await call(`${gatewayUrl}/slow-retry`);
     const elapsed = performance.now() - t0;
     expect(res.status).toBe(504);
     expect(elapsed).toBeGreaterThanOrEqual(190);
@@ -208,7 +209,7 @@ describe('gateway → bff → account through the sidecars', () => {
   });
 
   it('retries a 5xx when the route says so; the destination sees every try', async () => {
-    const res = await fetchText(`${gatewayUrl}/flaky`);
+    const res = await call(`${gatewayUrl}/flaky`);
     expect(res).toMatchObject({ status: 200, body: 'call 2' });
     const flaky = await text(replicas.flaky.telemetry);
     expect(sampleSum(flaky, 'istio_requests_total', { reporter: 'destination', response_code: '503' })).toBe(1);
@@ -225,9 +226,9 @@ describe('gateway → bff → account through the sidecars', () => {
   });
 
   it('answers 503 UF when the replica refuses connections, and 404 NR without a route', async () => {
-    const gone = await fetchText(`${gatewayUrl}/gone`);
+    const gone = await call(`${gatewayUrl}/gone`);
     expect(gone.status).toBe(503);
-    const noRoute = await fetchText(`${gatewayUrl}/nowhere`);
+    const noRoute = await call(`${gatewayUrl}/nowhere`);
     expect(noRoute.status).toBe(404);
     const gw = await text(gatewayTelemetry);
     expect(sampleSum(gw, 'istio_requests_total', { response_code: '503', response_flags: 'UF,URX' })).toBe(1);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { seededRandom } from '../../app/random.ts';
+import { seededRandom } from '../../core/random.ts';
 import { ConfigError } from '../../core/errors.ts';
 import type { IDestinationRule, IVirtualService } from '../../manifests/types.ts';
 import type { MeshEndpoint, ProxyConfig } from '../config.ts';

@@ -1,6 +1,6 @@
 /**
- * Test support for the app's suites: serve a handler on a loopback port and call it. Not used by
- * the app itself.
+ * Test support: serve a handler on a loopback port (port 0, so parallel suites never collide) and
+ * call a URL. Not used by the harness itself.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
