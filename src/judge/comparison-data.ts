@@ -6,6 +6,7 @@
  */
 import type { LatencyHistogram, Measurement } from '../telemetry/measurement.ts';
 import type { ArmData } from './stats/empirical-cdf.ts';
+import { addHistogram } from '../telemetry/histogram.ts';
 
 export interface ArmAccumulation {
   /** Requests (the denominator of the error ratio and the SRM counts). */
@@ -41,17 +42,6 @@ export interface Arms {
 
 function emptyArm(): ArmAccumulation {
   return { requests: 0, errors: 0, latency: null, intervals: [] };
-}
-
-function addHistogram(target: LatencyHistogram | null, h: LatencyHistogram, where: string): LatencyHistogram {
-  if (target === null) return { bounds: [...h.bounds], counts: [...h.counts], ...(h.sum !== undefined ? { sum: h.sum } : {}) };
-  if (target.bounds.length !== h.bounds.length || target.bounds.some((b, i) => b !== h.bounds[i])) {
-    throw new RangeError(`${where}: latency histogram bounds differ from earlier intervals`);
-  }
-  for (let i = 0; i < h.counts.length; i++) target.counts[i] += h.counts[i];
-  if (target.sum !== undefined && h.sum !== undefined) target.sum += h.sum;
-  else delete target.sum;
-  return target;
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import type { LatencyHistogram } from '../telemetry/measurement.ts';
 import type { ArmAccumulation } from './comparison-data.ts';
+import { histogramQuantile } from '../telemetry/histogram.ts';
 
 /**
  * A representative value per bucket: the geometric midpoint of (lower, upper]; half the first
@@ -15,25 +16,6 @@ export function bucketRepresentatives(bounds: readonly number[]): number[] {
     const lower = i === 0 ? upper / 2 : bounds[i - 1];
     return lower > 0 ? Math.sqrt(lower * upper) : upper / 2;
   });
-}
-
-/** Quantile p of a histogram, interpolating linearly inside the bucket (Prometheus' histogram_quantile). */
-export function histogramQuantile(h: LatencyHistogram, p: number): number {
-  const total = h.counts.reduce((s, c) => s + c, 0);
-  if (total === 0) return NaN;
-  const target = p * total;
-  let cumulative = 0;
-  for (let i = 0; i < h.counts.length; i++) {
-    const next = cumulative + h.counts[i];
-    if (next >= target && h.counts[i] > 0) {
-      const lower = i === 0 ? 0 : h.bounds[i - 1];
-      const upper = h.bounds[i];
-      if (!Number.isFinite(upper)) return lower;
-      return lower + ((upper - lower) * (target - cumulative)) / h.counts[i];
-    }
-    cumulative = next;
-  }
-  return h.bounds[h.bounds.length - 1];
 }
 
 /** Mean of a histogram: `sum / count` when the source reports the sum, else from bucket representatives. */

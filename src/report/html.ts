@@ -16,7 +16,7 @@ import {
   formatTolerance,
   headline,
 } from './format.ts';
-import { histogramCdf, histogramQuantile, mergeHistograms } from './histogram-summary.ts';
+import { histogramCdf, histogramQuantile, mergeHistograms } from '../telemetry/histogram.ts';
 import { chartSlot, escapeHtml as e, htmlPage, type ChartSpec } from './html-page.ts';
 
 const BASELINE = '#0969da';
@@ -62,7 +62,10 @@ function charts(result: RunResult): ChartSpec[] {
     });
   }
   if (intervals.length > 0) {
-    const q = (h: LatencyHistogram | undefined, p: number) => (h ? histogramQuantile(h, p) : null);
+    const q = (h: LatencyHistogram | undefined, p: number) => {
+      const v = h ? histogramQuantile(h, p) : Number.NaN;
+      return Number.isFinite(v) ? v : null;
+    };
     out.push({
       id: 'chart-latency',
       title: 'Latency per interval (p50 dashed, p99 solid)',

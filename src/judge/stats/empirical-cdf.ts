@@ -12,6 +12,7 @@
  * integer, or a sample is not a finite number.
  */
 import type { LatencyHistogram } from '../../telemetry/measurement.ts';
+import { histogramQuantile } from '../../telemetry/histogram.ts';
 
 /** One arm's data: raw samples, or a non-cumulative histogram (counts per (bounds[i-1], bounds[i]]). */
 export type ArmData = { samples: ArrayLike<number> } | { histogram: LatencyHistogram };
@@ -144,18 +145,5 @@ export function orderStatisticBounds(arm: ArmCdf, rank: number): [number, number
 export function empiricalQuantile(arm: ArmCdf, p: number): number {
   if (arm.n === 0) return NaN;
   if (arm.sorted) return arm.sorted[Math.max(0, Math.ceil(p * arm.n) - 1)];
-  const h = arm.histogram!;
-  const target = p * arm.n;
-  let cumulative = 0;
-  for (let i = 0; i < h.counts.length; i++) {
-    const next = cumulative + h.counts[i];
-    if (next >= target && h.counts[i] > 0) {
-      const lower = i === 0 ? 0 : h.bounds[i - 1];
-      const upper = h.bounds[i];
-      if (!Number.isFinite(upper)) return lower;
-      return lower + ((upper - lower) * (target - cumulative)) / h.counts[i];
-    }
-    cumulative = next;
-  }
-  return h.bounds[h.bounds.length - 1];
+  return histogramQuantile(arm.histogram!, p);
 }
