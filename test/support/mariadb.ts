@@ -5,13 +5,13 @@
  *
  * A missing binary is an error, never a skipped suite (the CI script installs `mariadb-server`).
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
+import { ServerProcess, freeLoopbackPort } from './server-process.ts';
 
 const run = promisify(execFile);
 
@@ -37,6 +37,7 @@ export interface MariaDbOptions {
 }
 
 /** Debian puts `mariadbd` in /usr/sbin, which is not on every user's PATH. */
+
 export function findMariaDbBinary(name: string): string {
   const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin'];
   for (const dir of dirs) {
@@ -50,18 +51,6 @@ export function findMariaDbBinary(name: string): string {
     }
   }
   throw new Error(`MariaDB binary '${name}' not found on PATH or in /usr/sbin: install the Debian package mariadb-server (apt-get install -y mariadb-server)`);
-}
-
-/** A port that was free a moment ago: bind 127.0.0.1:0, read it back, close. */
-export function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,31}$/;
@@ -85,23 +74,8 @@ export async function startMariaDb(opts: MariaDbOptions = {}): Promise<MariaDbSe
   // mariadbd refuses to run as root unless told so explicitly; otherwise it runs as whoever we are.
   const osUser = process.getuid?.() === 0 ? 'root' : userInfo().username;
 
-  let child: ChildProcess | undefined;
-  let exited: Promise<void> = Promise.resolve();
-  const killOnExit = () => child?.kill('SIGKILL');
-  let stopped = false;
-
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    process.off('exit', killOnExit);
-    if (child && child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child?.kill('SIGKILL'), 20_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    await rm(root, { recursive: true, force: true });
-  };
+  const server = new ServerProcess(root, 20_000);
+  const stop = () => server.stop();
 
   const adminQuery = async (sql: string): Promise<string> => {
     const { stdout } = await run(client, ['--no-defaults', `--socket=${socketPath}`, `--user=${osUser}`, '--batch', '--skip-column-names', '-e', sql], { timeout: 10_000 });
@@ -121,7 +95,7 @@ export async function startMariaDb(opts: MariaDbOptions = {}): Promise<MariaDbSe
     // The free port may be taken between our probe and mariadbd's bind: try a few times.
     for (let attempt = 1; ; attempt++) {
       port = await freeLoopbackPort();
-      child = spawn(
+      const spawned = server.spawn(
         mariadbd,
         [
           '--no-defaults',
@@ -140,13 +114,10 @@ export async function startMariaDb(opts: MariaDbOptions = {}): Promise<MariaDbSe
         ],
         { stdio: 'ignore' },
       );
-      const spawned = child;
-      exited = new Promise((resolve) => spawned.once('exit', () => resolve()));
-      process.on('exit', killOnExit);
       const ready = await waitUntilReady(spawned, socketPath, adminQuery, opts.readyTimeoutMs ?? 60_000);
       if (ready === 'ready') break;
       const log = readTail(errorLog);
-      process.off('exit', killOnExit);
+      server.forget();
       if (ready === 'exited' && /bind on tcp\/ip port|address already in use/i.test(log) && attempt < 3) continue;
       throw new Error(`mariadbd did not become ready (${ready}); error log ${errorLog}:\n${log}`);
     }

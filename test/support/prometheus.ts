@@ -6,14 +6,14 @@
  *
  * A missing binary is an error, never a skipped suite (the CI script installs `prometheus`).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { accessSync, constants, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
-import { freeLoopbackPort } from './mariadb.ts';
+import { ServerProcess, freeLoopbackPort } from './server-process.ts';
 
 export interface PrometheusServer {
   /** `http://127.0.0.1:PORT`, the API's base URL. */
@@ -82,22 +82,8 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<Promethe
     }),
   );
 
-  let child: ChildProcess | undefined;
-  let exited: Promise<void> = Promise.resolve();
-  const killOnExit = () => child?.kill('SIGKILL');
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    process.off('exit', killOnExit);
-    if (child && child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child?.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    await rm(root, { recursive: true, force: true });
-  };
+  const server = new ServerProcess(root, 10_000);
+  const stop = () => server.stop();
 
   try {
     let port = 0;
@@ -105,7 +91,7 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<Promethe
     for (let attempt = 1; ; attempt++) {
       port = await freeLoopbackPort();
       const log = openSync(logFile, 'w');
-      child = spawn(
+      const spawned = server.spawn(
         binary,
         [
           `--config.file=${configFile}`,
@@ -117,12 +103,9 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<Promethe
         { stdio: ['ignore', log, log] },
       );
       closeSync(log);
-      const spawned = child;
-      exited = new Promise((resolve) => spawned.once('exit', () => resolve()));
-      process.on('exit', killOnExit);
       const ready = await waitUntilReady(spawned, `http://127.0.0.1:${port}`, opts.readyTimeoutMs ?? 30_000);
       if (ready === 'ready') break;
-      process.off('exit', killOnExit);
+      server.forget();
       const text = readFileSync(logFile, 'utf8');
       if (ready === 'exited' && /address already in use/i.test(text) && attempt < 3) continue;
       throw new Error(`prometheus did not become ready (${ready}); log ${logFile}:\n${text.slice(-2000)}`);
