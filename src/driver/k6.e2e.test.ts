@@ -1,0 +1,113 @@
+/**
+ * The k6 driver against a stand-in `k6` (testing/k6-standin.mjs) that writes k6's documented outputs
+ * and exit codes, with a loopback server as the gateway for the pre-flight checks.
+ */
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { trafficFromEnv } from '../../load/lib/traffic.ts';
+import { InfraError } from '../core/errors.ts';
+import { constantProfile } from './driver.ts';
+import type { LoadPlan } from './driver.ts';
+import { K6Driver, k6Env, k6ExitMeaning } from './k6.ts';
+import { decodeSeriesHistogram } from './recorder.ts';
+import { startLoopback } from './testing/loopback.ts';
+import type { LoopbackServer } from './testing/loopback.ts';
+
+const STANDIN = fileURLToPath(new URL('./testing/k6-standin.mjs', import.meta.url));
+const traffic = trafficFromEnv({ COHORTS: 'user=10:0.5,canary-tester=2:0.25,baseline-tester=2:0.25' });
+let gateway: LoopbackServer;
+beforeAll(async () => {
+  gateway = await startLoopback();
+});
+afterAll(async () => {
+  await gateway.close();
+});
+
+function plan(rate: number, durationS: number): LoadPlan {
+  return { target: gateway.url, model: { kind: 'open', profile: constantProfile(rate, durationS) }, traffic };
+}
+
+async function withMode<T>(mode: string, fn: () => Promise<T>): Promise<T> {
+  const before = process.env.STANDIN_MODE;
+  process.env.STANDIN_MODE = mode;
+  try {
+    return await fn();
+  } finally {
+    if (before === undefined) delete process.env.STANDIN_MODE;
+    else process.env.STANDIN_MODE = before;
+  }
+}
+
+describe('k6 driver', () => {
+  it('passes the plan as --env and reads points per cohort × track × route, with snapshots while it runs', async () => {
+    const run = await withMode('ok', () => new K6Driver({ binary: STANDIN, pollMs: 100 }).start(plan(100, 2)));
+    // Snapshot every 200 ms while k6 runs: points arrive while it runs, not only at the end.
+    let done = false;
+    const whileRunning: number[] = [];
+    const resultP = run.result().then((r) => ((done = true), r));
+    while (!done) {
+      await new Promise((r) => setTimeout(r, 200));
+      if (!done) whileRunning.push(run.snapshot().completed);
+    }
+    const result = await resultP;
+    const rest = run.snapshot();
+    expect(whileRunning.filter((n) => n > 0).length).toBeGreaterThanOrEqual(2);
+    expect(whileRunning.reduce((a, b) => a + b, 0) + rest.completed).toBe(200);
+    expect(result.status).toBe('completed');
+    expect(result.exit).toEqual({ code: 0, meaning: 'ok' });
+    expect(result.requests).toBe(200);
+    // The stand-in serves every 4th request from friend only; the others from the cohort's track.
+    expect(result.byTrack['-']).toBe(50);
+    expect(result.byWorkload.bff).toBe(200);
+    expect(result.byTrack['account-canary']).toBeGreaterThan(40);
+    expect(result.byCohort).toEqual({ user: 67, 'canary-tester': 67, 'baseline-tester': 66 });
+    expect(result.latencyMs.p50).toBeGreaterThanOrEqual(5);
+    expect(result.latencyMs.max).toBeCloseTo(14, 1);
+    for (const s of result.series) expect(decodeSeriesHistogram(s).totalCount).toBe(s.requests);
+    expect(result.thresholds).toContainEqual({ metric: 'canary_request_duration', expression: 'p(99)<1000', ok: true });
+    expect(result.reason).toBeUndefined();
+  });
+
+  it.each([
+    ['thresholds', 99, 'completed', /thresholds failed: http_req_failed\{cohort:canary-tester\} rate<0.05/],
+    ['fail', 110, 'completed', /test.fail/],
+    ['script-error', 107, 'failed', /script error.*moduleSpecifier/],
+  ])('maps stand-in mode %s (exit %i) to status %s with the reason', async (mode, code, status, reason) => {
+    const result = await withMode(mode, async () => (await new K6Driver({ binary: STANDIN }).start(plan(50, 0.5))).result());
+    expect(result.exit?.code).toBe(code);
+    expect(result.status).toBe(status);
+    expect(result.reason).toMatch(reason);
+  });
+
+  it('stops k6 with SIGINT and keeps the partial result, marked interrupted', async () => {
+    const run = await withMode('ok', () => new K6Driver({ binary: STANDIN, pollMs: 100 }).start(plan(100, 30)));
+    await new Promise((r) => setTimeout(r, 700));
+    const result = await run.stop('interrupted');
+    expect(result.status).toBe('interrupted');
+    expect(result.exit?.code).toBe(105);
+    expect(result.requests).toBeGreaterThan(20);
+    expect(result.requests).toBeLessThan(300);
+  });
+
+  it('fails with InfraError when the k6 binary is missing or the target is down', async () => {
+    await expect(new K6Driver({ binary: '/nonexistent/k6' }).start(plan(10, 1))).rejects.toThrow(/cannot run k6 .*\/nonexistent\/k6/);
+    const down = await startLoopback();
+    const url = down.url;
+    await down.close();
+    const err = await new K6Driver({ binary: STANDIN }).start({ ...plan(10, 1), target: url }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InfraError);
+    expect((err as Error).message).toContain(url);
+  });
+
+  it('maps every documented exit code, and unknown ones to failed', () => {
+    expect(k6ExitMeaning(108, null)).toEqual({ meaning: 'script aborted (test.abort())', status: 'failed' });
+    expect(k6ExitMeaning(42, null).status).toBe('failed');
+    expect(k6ExitMeaning(null, 'SIGKILL')).toEqual({ meaning: 'killed by SIGKILL', status: 'interrupted' });
+  });
+
+  it('builds --env for ramping and closed plans', () => {
+    const ramp = k6Env({ ...plan(1, 1), model: { kind: 'open', profile: { kind: 'ramping', startRate: 5, stages: [{ durationS: 10, target: 50 }] } } }, '/s.json');
+    expect(ramp).toMatchObject({ PROFILE: 'ramping', START_RATE: '5', STAGES: '10s:50', SUMMARY_FILE: '/s.json', COHORTS: 'user=10:0.5,canary-tester=2:0.25,baseline-tester=2:0.25' });
+    expect(k6Env({ ...plan(1, 1), model: { kind: 'closed', connections: 8, durationS: 20 } }, '/s.json')).toMatchObject({ MODEL: 'closed', VUS: '8', DURATION: '20s' });
+  });
+});
