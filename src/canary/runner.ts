@@ -268,7 +268,8 @@ class Execution {
         const durationS = Math.ceil(this.plan.stages.reduce((s, st) => s + st.maxDurationMs, 0) / 1000) + 60;
         this.load = await this.deps.driver.start({
           target: this.deployment.gatewayUrl,
-          model: { kind: 'open', profile: constantProfile(this.plan.load.ratePerSecond, durationS) },
+          // The load shares the machine with every track: sleep on timers rather than spin (driver.ts).
+          model: { kind: 'open', profile: constantProfile(this.plan.load.ratePerSecond, durationS), spinMs: 0 },
           traffic: { cohorts: this.plan.cohorts.map((c) => ({ ...c })), mix: { ...DEFAULT_MIX, weights: { ...DEFAULT_MIX.weights } }, seed: DEFAULT_SEED },
           canaryService: this.plan.target.service,
         });

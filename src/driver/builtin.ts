@@ -191,6 +191,7 @@ class BuiltinRun implements LoadRun {
     if (model.kind !== 'open') return;
     const profile = model.profile;
     const maxInFlight = model.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
+    const spinMs = model.spinMs ?? 1;
     let nextAt = arrivalTime(profile, 0);
     const tick = () => {
       if (this.sendingDone) return;
@@ -211,8 +212,9 @@ class BuiltinRun implements LoadRun {
       }
       const waitMs = nextAt * 1000 - this.nowMs();
       // setTimeout fires at the earliest after `delay` ms and often ~1 ms later: wake up early and
-      // spin on setImmediate for the last millisecond, so dispatch is within ~0.1 ms of schedule.
-      if (waitMs > 1.5) this.timer = setTimeout(tick, Math.floor(waitMs - 1));
+      // spin on setImmediate for the last `spinMs`, so dispatch is within ~0.1 ms of schedule.
+      if (spinMs <= 0) this.timer = setTimeout(tick, Math.max(0, Math.floor(waitMs)));
+      else if (waitMs > spinMs + 0.5) this.timer = setTimeout(tick, Math.floor(waitMs - spinMs));
       else this.timer = setImmediate(tick) as unknown as NodeJS.Timeout;
     };
     tick();
