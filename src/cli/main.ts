@@ -1,23 +1,26 @@
 import yargs from 'yargs';
 import { CanaryError, ExitCode } from '../core/errors.ts';
 import type { CliCommand } from './command.ts';
-import { analyzeCommand } from './commands/analyze.ts';
-import { compareCommand } from './commands/compare.ts';
-import { loadCommand } from './commands/load.ts';
-import { meshCommand } from './commands/mesh.ts';
-import { reportCommand } from './commands/report.ts';
-import { runCommand } from './commands/run.ts';
-import { stepCommands } from './commands/steps.ts';
+// Each command is imported only when it is the one asked for: a command's dependencies (the mesh,
+// the drivers, SQLite, the Kubernetes models) then cost nothing to the others' start-up and memory.
+const commandModules: Record<string, () => Promise<CliCommand<any>[]>> = {
+  run: async () => [(await import('./commands/run.ts')).runCommand],
+  mesh: async () => [(await import('./commands/mesh.ts')).meshCommand],
+  steps: async () => (await import('./commands/steps.ts')).stepCommands,
+  load: async () => [(await import('./commands/load.ts')).loadCommand],
+  analyze: async () => [(await import('./commands/analyze.ts')).analyzeCommand],
+  compare: async () => [(await import('./commands/compare.ts')).compareCommand],
+  report: async () => [(await import('./commands/report.ts')).reportCommand],
+};
+const STEP_COMMANDS = new Set(['deploy', 'route', 'promote', 'rollback']);
 
-const commands: CliCommand<any>[] = [
-  runCommand,
-  meshCommand,
-  ...stepCommands,
-  loadCommand,
-  analyzeCommand,
-  compareCommand,
-  reportCommand,
-];
+async function commandsFor(argv: string[]): Promise<CliCommand<any>[]> {
+  const first = argv.find((a) => !a.startsWith('-'));
+  const key = first === undefined ? undefined : STEP_COMMANDS.has(first) ? 'steps' : first;
+  if (key !== undefined && key in commandModules) return commandModules[key]();
+  // No command, or an unknown one: load them all, for --help and for yargs' suggestions.
+  return (await Promise.all(Object.values(commandModules).map((load) => load()))).flat();
+}
 
 /** Parses argv, runs one command, and maps every error to its exit code and a one-line message. */
 export async function main(argv: string[]): Promise<number> {
@@ -32,7 +35,7 @@ export async function main(argv: string[]): Promise<number> {
       if (err) throw err;
       throw new CliUsage(msg);
     });
-  for (const c of commands) {
+  for (const c of await commandsFor(argv)) {
     parser.command(c.command, c.describe, c.builder, async (args) => {
       exitCode = await c.run(args);
     });
