@@ -60,6 +60,28 @@ function interval(start: number, counts: { b: [number, number]; c: [number, numb
 }
 
 describe('analyzeWindow', () => {
+  it('judges the window with the configured judge mode too (kayenta), once, at the window end', async () => {
+    const kayenta = join(dir, 'kayenta.yaml');
+    writeFileSync(
+      kayenta,
+      [
+        'judge: kayenta',
+        'stage: { minDuration: 1s, maxDuration: 10m }',
+        'minSamples: 100',
+        'metrics:',
+        '  - { name: errors, kind: errors, direction: increase, tolerance: { relative: 0.5, absolute: 0.002 }, critical: true, group: errors }',
+      ].join('\n'),
+    );
+    const bad = [0, 1, 2].map((i) => interval(1_000_000 + i * 60_000, { b: [2000, 2], c: [2000, 200] }));
+    const r = await analyzeWindow(options({ configFile: kayenta, end: 1_180_000 }), { out: () => {}, createSource: fakeSource(bad).create });
+    expect(r.judge).toBe('kayenta');
+    expect(r.verdict).toBe('rollback');
+    expect(r.assessment.metrics[0].test).toBe('kayenta');
+    const good = [0, 1, 2].map((i) => interval(1_000_000 + i * 60_000, { b: [2000, 2], c: [2000, 2] }));
+    const ok = await analyzeWindow(options({ configFile: kayenta, end: 1_180_000 }), { out: () => {}, createSource: fakeSource(good).create });
+    expect(ok.verdict).not.toBe('rollback');
+  });
+
   it('judges the window with the promql metrics as per-arm scalars and rolls back a bad canary', async () => {
     const ms = [0, 1].map((i) =>
       interval(1_000_000 + i * 60_000, { b: [2000, 2], c: [2000, 200] }, { 'queue-depth.baseline': 3, 'queue-depth.canary': 3 }),

@@ -55,9 +55,6 @@ export async function analyzeWindow(o: AnalyzeOptions, io: AnalyzeIo): Promise<A
   if (o.end <= o.start) throw new UsageError('--end', `expected a time after --start (${new Date(o.start).toISOString()}), got ${new Date(o.end).toISOString()}`);
   if (o.baseline === o.canary) throw new UsageError('--canary', `expected a workload other than the baseline (${o.baseline})`);
   const config = await loadAnalysisConfig(o.configFile);
-  if (config.judge !== 'sequential') {
-    throw new UsageError('--config', `${o.configFile}: judge "${config.judge}" is not available to canary analyze yet; use judge: sequential`);
-  }
   const arms = { baseline: o.baseline, canary: o.canary };
   const scalars: Record<string, string> = {};
   const scalarKeys: Record<string, { baseline: string; canary: string }> = {};
