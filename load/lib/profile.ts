@@ -157,3 +157,21 @@ export function k6Scenario(p: StageProfile, exec: string, maxVUs: number): Recor
     maxVUs,
   };
 }
+
+/** The rate of a profile at time t (requests/s). */
+export function rateAt(p: StageProfile, t: number): number {
+  if (p.kind === 'constant') return p.rate;
+  let from = p.startRate;
+  let t0 = 0;
+  for (const st of p.stages) {
+    if (t <= t0 + st.durationS) return from + ((st.target - from) * (t - t0)) / st.durationS;
+    t0 += st.durationS;
+    from = st.target;
+  }
+  return from;
+}
+
+/** Mean planned rate: total arrivals over the duration. */
+export function meanRate(p: StageProfile): number {
+  return p.kind === 'constant' ? p.rate : totalArrivals(p) / profileDurationS(p);
+}

@@ -13,13 +13,13 @@
 import { performance } from 'node:perf_hooks';
 import { Client, Pool } from 'undici';
 import type { Dispatcher } from 'undici';
-import { arrivalTime, profileDurationS, totalArrivals } from '../../load/lib/profile.ts';
+import { arrivalTime, profileDurationS, rateAt, totalArrivals } from '../../load/lib/profile.ts';
 import type { StageProfile } from '../../load/lib/profile.ts';
 import { plannedRequest, trackOf } from '../../load/lib/traffic.ts';
 import type { PlannedRequest } from '../../load/lib/traffic.ts';
 import type { Driver, LoadPlan, LoadResult, LoadRun, LoadSnapshot, LoadStatus } from './driver.ts';
 import { ProgressLine } from './progress.ts';
-import { LoadRecorder, newLatencyHistogram, requestsBy, requestsByWorkload } from './recorder.ts';
+import { LoadRecorder, newLatencyHistogram, recordedTotals } from './recorder.ts';
 import { assertTargetReachable, parseTarget } from './target.ts';
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -296,52 +296,20 @@ class BuiltinRun implements LoadRun {
     } else {
       elapsedS = endOfSendingMs / 1000;
     }
-    const series = rec.totalSeries();
     const result: LoadResult = {
       driver: 'builtin',
       target: this.plan.target,
       status: this.status,
       ...(this.status === 'completed' ? {} : { reason: this.status === 'interrupted' ? 'interrupted before the planned end' : 'stopped early by the caller' }),
-      model:
-        model.kind === 'open'
-          ? { kind: 'open', targetRate: meanRate(model.profile), profile: model.profile }
-          : { kind: 'closed', connections: model.connections, durationS: model.durationS },
       startedAt: this.startedAt,
       endedAt: Date.now(),
       elapsedS,
-      sent: rec.sent,
-      requests: rec.completed,
-      errors: rec.errors,
-      dropped: rec.dropped,
+      ...recordedTotals(rec, this.plan),
       achievedRate: elapsedS > 0 ? rec.sent / elapsedS : 0,
-      latencyMs: rec.totalLatency(),
-      byWorkload: requestsByWorkload(series),
-      byTrack: requestsBy(series, 'workload'),
-      byCohort: requestsBy(series, 'cohort'),
-      series,
     };
-    if ((this.plan.rawSampleCap ?? 0) > 0) result.samples = rec.samples;
     if (model.kind === 'open' && this.lag.totalCount > 0) {
       result.schedulerLagMs = { p99: this.lag.getValueAtPercentile(99) / 1000, max: this.lag.maxValue / 1000 };
     }
     return result;
   }
-}
-
-/** The rate of a profile at time t (requests/s). */
-export function rateAt(p: StageProfile, t: number): number {
-  if (p.kind === 'constant') return p.rate;
-  let from = p.startRate;
-  let t0 = 0;
-  for (const st of p.stages) {
-    if (t <= t0 + st.durationS) return from + ((st.target - from) * (t - t0)) / st.durationS;
-    t0 += st.durationS;
-    from = st.target;
-  }
-  return from;
-}
-
-/** Mean planned rate: total arrivals over the duration. */
-export function meanRate(p: StageProfile): number {
-  return p.kind === 'constant' ? p.rate : totalArrivals(p) / profileDurationS(p);
 }

@@ -20,9 +20,8 @@ import { formatCohorts } from '../../load/lib/cohorts.ts';
 import { formatMix } from '../../load/lib/mix.ts';
 import { profileDurationS } from '../../load/lib/profile.ts';
 import { InfraError } from '../core/errors.ts';
-import { meanRate } from './builtin.ts';
 import type { Driver, LoadPlan, LoadResult, LoadRun, LoadSnapshot, LoadStatus } from './driver.ts';
-import { LoadRecorder, requestsBy, requestsByWorkload } from './recorder.ts';
+import { LoadRecorder, recordedTotals } from './recorder.ts';
 import { assertTargetReachable, parseTarget } from './target.ts';
 
 /** k6's exit codes (go.k6.io/k6/errext/exitcodes) and what they mean for a load. */
@@ -273,7 +272,6 @@ class K6Run implements LoadRun {
     const elapsedS =
       this.stoppedAt !== undefined ? (this.stoppedAt - this.startedAt) / 1000 : (summary?.state?.testRunDurationMs ?? plannedS * 1000) / 1000;
     const rec = this.recorder;
-    const series = rec.totalSeries();
     const thresholds = thresholdsOf(summary);
     const failed = thresholds.filter((t) => !t.ok);
     const reasons: string[] = [];
@@ -287,23 +285,13 @@ class K6Run implements LoadRun {
       status,
       ...(reasons.length > 0 ? { reason: reasons.join('; ') } : {}),
       exit: { code, meaning: exit.meaning },
-      model: m.kind === 'open' ? { kind: 'open', targetRate: meanRate(m.profile), profile: m.profile } : { kind: 'closed', connections: m.connections, durationS: m.durationS },
       startedAt: this.startedAt,
       endedAt: Date.now(),
       elapsedS,
-      sent: rec.sent,
-      requests: rec.completed,
-      errors: rec.errors,
-      dropped: rec.dropped,
+      ...recordedTotals(rec, this.plan),
       achievedRate: elapsedS > 0 ? rec.completed / elapsedS : 0,
-      latencyMs: rec.totalLatency(),
-      byWorkload: requestsByWorkload(series),
-      byTrack: requestsBy(series, 'workload'),
-      byCohort: requestsBy(series, 'cohort'),
-      series,
       thresholds,
     };
-    if ((this.plan.rawSampleCap ?? 0) > 0) result.samples = rec.samples;
     return result;
   }
 

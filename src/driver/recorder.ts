@@ -7,7 +7,8 @@ import * as hdr from 'hdr-histogram-js';
 import type { Histogram } from 'hdr-histogram-js';
 import { workloadsOf } from '../../load/lib/traffic.ts';
 import type { LatencyHistogram } from '../telemetry/measurement.ts';
-import type { LatencySummary, LoadSeries, LoadSnapshot, RawSample } from './driver.ts';
+import type { LatencySummary, LoadPlan, LoadResult, LoadSeries, LoadSnapshot, RawSample } from './driver.ts';
+import { meanRate } from '../../load/lib/profile.ts';
 
 /** 2 minutes in µs: longer latencies are clamped (the request timeout is far below). */
 const HIGHEST_US = 120_000_000;
@@ -248,4 +249,28 @@ export function requestsBy(series: readonly LoadSeries[], key: 'workload' | 'coh
   const out: Record<string, number> = {};
   for (const s of series) out[s[key]] = (out[s[key]] ?? 0) + s.requests;
   return out;
+}
+
+/** What both drivers report the same way: the model, the recorder's counts, latency and breakdowns. */
+export type RecordedTotals = Pick<
+  LoadResult,
+  'model' | 'sent' | 'requests' | 'errors' | 'dropped' | 'latencyMs' | 'byWorkload' | 'byTrack' | 'byCohort' | 'series' | 'samples'
+>;
+
+export function recordedTotals(rec: LoadRecorder, plan: LoadPlan): RecordedTotals {
+  const m = plan.model;
+  const series = rec.totalSeries();
+  return {
+    model: m.kind === 'open' ? { kind: 'open', targetRate: meanRate(m.profile), profile: m.profile } : { kind: 'closed', connections: m.connections, durationS: m.durationS },
+    sent: rec.sent,
+    requests: rec.completed,
+    errors: rec.errors,
+    dropped: rec.dropped,
+    latencyMs: rec.totalLatency(),
+    byWorkload: requestsByWorkload(series),
+    byTrack: requestsBy(series, 'workload'),
+    byCohort: requestsBy(series, 'cohort'),
+    series,
+    ...((plan.rawSampleCap ?? 0) > 0 ? { samples: rec.samples } : {}),
+  };
 }
