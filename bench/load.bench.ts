@@ -219,7 +219,7 @@ async function closedLoops(url: string): Promise<void> {
   {
     // The machine is shared: run the four in alternating rounds and report each one's median.
     const peers: [string, (url: string) => Promise<number>][] = [
-      ['builtin (undici)', builtinClosed],
+      ['builtin', builtinClosed],
       ['autocannon 8', autocannonClosed],
       ['wrk -t1', wrkClosed],
       ['hey', heyClosed],
