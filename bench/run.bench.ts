@@ -4,8 +4,8 @@
  * it, so mesh start-up, every stage, the teardown and the reports are in the figure. Also prints the
  * median time to decision per stage from each run's result.json.
  *
- * Environment: BENCH_RUNS (default 3) runs per scenario; BENCH_CONFIG (default the short-stage
- * analysis the e2e tests use; `analysis/default.yaml` has minute-long stages); BENCH_SCENARIOS
+ * Environment: BENCH_RUNS (default 3) runs per scenario; BENCH_CONFIG (default `analysis/local.yaml`, the
+ * embedded default's configuration; `analysis/default.yaml` has minute-long stages); BENCH_SCENARIOS
  * (default healthy,slow,errors; `aa` runs the canary at the primary's version, the A/A check of
  * issue 5: `BENCH_SCENARIOS=aa BENCH_RUNS=10`). Exits 1 when a healthy run does not promote or a bad one is not
  * rolled back: a fast wrong answer is not a result.
