@@ -17,6 +17,7 @@ import { planRun, type PlanFlags } from './plan.ts';
 import type { CanaryPlan, Scenario } from './plan-types.ts';
 import type { RunResult } from './result.ts';
 import { runCanary, type RunnerDeps, type RunOutput, type SignalSubscription } from './runner.ts';
+import { renderReports as renderRunReports } from '../report/render-reports.ts';
 
 export interface RunCommandOptions {
   engine: 'local' | 'kubernetes';
@@ -90,7 +91,9 @@ export async function runCommand(o: RunCommandOptions, io: RunCommandIo): Promis
     throw new UsageError('--confirm', 'asks on the terminal before promotion, but stdin/stdout is not a TTY; run it interactively or drop --confirm');
   }
   const judge = createStageJudge(analysis);
-  const renderReports = io.renderReports === undefined ? await loadReportHook() : io.renderReports ?? undefined;
+  // The reports and the history are rendered from result.json once it is written (tests may turn them off).
+  const renderReports: RunnerDeps['renderReports'] =
+    io.renderReports === undefined ? (result, dir) => void renderRunReports(result, dir) : (io.renderReports ?? undefined);
   io.err(formatPlan(plan));
   const output = await runCanary(
     plan,
@@ -118,16 +121,6 @@ export async function runCommand(o: RunCommandOptions, io: RunCommandIo): Promis
 function workloadsOf(plan: CanaryPlan): { primary: string; baseline: string; canary: string } {
   const service = plan.target.service;
   return { primary: `${service}-primary`, baseline: `${service}-baseline`, canary: `${service}-canary` };
-}
-
-/** The lead's report hook (src/report/index.ts); result.json alone if it cannot be loaded. */
-async function loadReportHook(): Promise<RunnerDeps['renderReports']> {
-  try {
-    const { renderReports } = await import('../report/index.ts');
-    return (result, dir) => void renderReports(result, dir);
-  } catch {
-    return undefined;
-  }
 }
 
 /**
