@@ -32,6 +32,10 @@ export interface ChartSpec {
   series: { label: string; values: (number | null)[]; color: string; dash?: boolean; step?: boolean }[];
   /** Logarithmic x axis (latency distributions). */
   logX?: boolean;
+  /** Fixed lower end of the y axis, and a top it always reaches, so an all-zero series of error
+   * ratios reads as "no errors" on a sensible scale rather than on uPlot's default 0..100. */
+  yMin?: number;
+  yMaxAtLeast?: number;
 }
 
 const STYLE = `
@@ -69,7 +73,17 @@ const DRAW_CHARTS = `
     var width = Math.max(320, el.clientWidth - 16);
     var opts = {
       title: c.title, width: width, height: 260,
-      scales: { x: { time: c.xKind === 'time', distr: c.logX ? 3 : 1 } },
+      scales: {
+        x: { time: c.xKind === 'time', distr: c.logX ? 3 : 1 },
+        y: {
+          range: function (u, min, max) {
+            var lo = c.yMin !== undefined ? c.yMin : min;
+            var hi = c.yMaxAtLeast !== undefined ? Math.max(max, c.yMaxAtLeast) : max;
+            if (hi <= lo) hi = lo + 1;
+            return [lo, hi];
+          }
+        }
+      },
       axes: [{ label: c.xLabel }, { label: c.yLabel }],
       series: [{ label: c.xLabel }].concat(c.series.map(function(s){
         var o = { label: s.label, stroke: s.color, width: 2, spanGaps: false };

@@ -53,6 +53,8 @@ function charts(result: RunResult): ChartSpec[] {
       xLabel: 'latency (ms)',
       yLabel: 'share of requests',
       xKind: 'linear',
+      yMin: 0,
+      yMaxAtLeast: 1,
       logX: true,
       x: b.slice(from, to).map((p) => p.bound),
       series: [
@@ -87,6 +89,8 @@ function charts(result: RunResult): ChartSpec[] {
       xLabel: 'time',
       yLabel: 'errors / requests',
       xKind: 'time',
+      yMin: 0,
+      yMaxAtLeast: 0.01,
       x,
       series: [
         { label: 'baseline', values: intervals.map((i) => ratio(i.record.baseline)), color: BASELINE },
@@ -99,6 +103,8 @@ function charts(result: RunResult): ChartSpec[] {
       xLabel: 'time',
       yLabel: '%',
       xKind: 'time',
+      yMin: 0,
+      yMaxAtLeast: 100,
       x,
       series: [
         { label: 'primary', values: intervals.map((i) => i.record.split.percent.primary), color: PRIMARY, step: true },
