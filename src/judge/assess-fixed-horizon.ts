@@ -65,16 +65,21 @@ function compareMetric(metric: MetricConfig, data: ComparisonData, alpha: number
   }
 }
 
-export function assessFixedHorizonStage(ctx: ModeStageContext): Omit<StageAssessment, 'srm' | 'samples'> {
-  const { config, data } = ctx;
-  const alpha = config.alpha / config.metrics.length;
-  const common = {
-    judge: 'fixed' as const,
-    combined: { eValue: 1, threshold: 1 / config.alpha, alpha: config.alpha },
+/** What every assessment of a one-shot judge (fixed, kayenta) shares: no e-values to combine. */
+export function oneShotCommon<J extends 'fixed' | 'kayenta'>(ctx: ModeStageContext, judge: J) {
+  return {
+    judge,
+    combined: { eValue: 1, threshold: 1 / ctx.config.alpha, alpha: ctx.config.alpha },
     elapsedMs: ctx.elapsedMs,
     minDurationMs: ctx.minDurationMs,
     maxDurationMs: ctx.maxDurationMs,
   };
+}
+
+export function assessFixedHorizonStage(ctx: ModeStageContext): Omit<StageAssessment, 'srm' | 'samples'> {
+  const { config, data } = ctx;
+  const alpha = config.alpha / config.metrics.length;
+  const common = oneShotCommon(ctx, 'fixed');
   if (ctx.elapsedMs < ctx.maxDurationMs) {
     const reason = `fixed-horizon judge decides once, at the stage's end (${Math.round(ctx.maxDurationMs / 1000)} s)`;
     const metrics = config.metrics.map((m) => pendingVerdict(m, m.kind === 'errors' ? 'fisher' : 'mann-whitney', alpha, 1 - alpha, reason, data));

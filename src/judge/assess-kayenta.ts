@@ -8,7 +8,7 @@
  */
 import type { MetricConfig } from '../config/analysis.ts';
 import type { ComparisonData } from './comparison-data.ts';
-import { type ModeStageContext, pendingVerdict } from './assess-fixed-horizon.ts';
+import { type ModeStageContext, oneShotCommon, pendingVerdict } from './assess-fixed-horizon.ts';
 import { kayentaClassify, kayentaScore } from './kayenta/index.ts';
 import { errorRatioSeries, latencySeries } from './stage-series.ts';
 import type { MetricClassification, MetricVerdict, StageAssessment } from './verdict.ts';
@@ -29,13 +29,7 @@ const mean = (xs: number[]): number | null => (xs.length > 0 ? xs.reduce((s, x) 
 export function assessKayentaStage(ctx: ModeStageContext): Omit<StageAssessment, 'srm' | 'samples'> {
   const { config, data } = ctx;
   const k = config.kayenta;
-  const common = {
-    judge: 'kayenta' as const,
-    combined: { eValue: 1, threshold: 1 / config.alpha, alpha: config.alpha },
-    elapsedMs: ctx.elapsedMs,
-    minDurationMs: ctx.minDurationMs,
-    maxDurationMs: ctx.maxDurationMs,
-  };
+  const common = oneShotCommon(ctx, 'kayenta');
   const alpha = 1 - k.confidence;
   if (ctx.elapsedMs < ctx.maxDurationMs) {
     const reason = `Kayenta judge scores once, at the stage's end (${Math.round(ctx.maxDurationMs / 1000)} s)`;
