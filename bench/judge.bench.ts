@@ -95,7 +95,15 @@ const cpuSince = (start: NodeJS.CpuUsage) => {
   if (naive.estimate !== fast.estimate || naive.lower !== fast.ci[0] || naive.upper !== fast.ci[1]) {
     throw new Error(`naive and fast Hodges-Lehmann disagree: ${JSON.stringify(naive)} vs ${JSON.stringify(fast)}`);
   }
-  rows.push({ name: 'HL counting + bisection (mean of 5)', size: '10,000 vs 10,000', ms: fastMs, cpuMs: fastCpuMs, peakRssMb: null, limit: '-', ok: null });
+  rows.push({
+    name: 'HL counting + bisection (mean of 5)',
+    size: '10,000 vs 10,000',
+    ms: fastMs,
+    cpuMs: fastCpuMs,
+    peakRssMb: null,
+    limit: '-',
+    ok: null,
+  });
   rows.push({
     name: 'HL naive: all 1e8 differences, quickselect',
     size: '10,000 vs 10,000',
@@ -113,7 +121,11 @@ const cpuSince = (start: NodeJS.CpuUsage) => {
  * find the order statistics by quickselect (expected linear time; sorting them all, as R's
  * `sort(outer(x, y, "-"))` does, took about three times longer when measured).
  */
-function naiveHodgesLehmann(x: Float64Array, y: Float64Array, rankLower: number): { estimate: number; lower: number; upper: number } {
+function naiveHodgesLehmann(
+  x: Float64Array,
+  y: Float64Array,
+  rankLower: number,
+): { estimate: number; lower: number; upper: number } {
   const d = new Float64Array(x.length * y.length);
   let k = 0;
   for (let i = 0; i < x.length; i++) for (let j = 0; j < y.length; j++) d[k++] = x[i] - y[j];

@@ -87,7 +87,13 @@ http {
 }
 
 async function builtinClosed(url: string): Promise<number> {
-  const r = await (await new BuiltinDriver().start({ target: url, model: { kind: 'closed', connections: CONNECTIONS, durationS: CLOSED_S }, traffic: defaultTrafficModel() })).result();
+  const r = await (
+    await new BuiltinDriver().start({
+      target: url,
+      model: { kind: 'closed', connections: CONNECTIONS, durationS: CLOSED_S },
+      traffic: defaultTrafficModel(),
+    })
+  ).result();
   return r.requests / r.elapsedS;
 }
 
@@ -103,17 +109,33 @@ async function wrkClosed(url: string): Promise<number> {
 }
 
 async function heyClosed(url: string): Promise<number> {
-  const { stdout } = await run('hey', ['-z', `${CLOSED_S}s`, '-c', String(CONNECTIONS), `${url}/api/account/1`], { maxBuffer: 64 << 20 });
+  const { stdout } = await run('hey', ['-z', `${CLOSED_S}s`, '-c', String(CONNECTIONS), `${url}/api/account/1`], {
+    maxBuffer: 64 << 20,
+  });
   return Number(/Requests\/sec:\s+([0-9.]+)/.exec(stdout)![1]);
 }
 
-async function openModel(url: string): Promise<{ achieved: number; share: number; cores: number; p99: number | null; lagP99: number | undefined }> {
+async function openModel(
+  url: string,
+): Promise<{ achieved: number; share: number; cores: number; p99: number | null; lagP99: number | undefined }> {
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const r = await (await new BuiltinDriver().start({ target: url, model: { kind: 'open', profile: constantProfile(OPEN_RATE, OPEN_S) }, traffic: defaultTrafficModel() })).result();
+  const r = await (
+    await new BuiltinDriver().start({
+      target: url,
+      model: { kind: 'open', profile: constantProfile(OPEN_RATE, OPEN_S) },
+      traffic: defaultTrafficModel(),
+    })
+  ).result();
   const cpu = process.cpuUsage(cpu0);
   const wallUs = (performance.now() - t0) * 1000;
-  return { achieved: r.achievedRate, share: r.requests / (OPEN_RATE * OPEN_S), cores: (cpu.user + cpu.system) / wallUs, p99: r.latencyMs.p99, lagP99: r.schedulerLagMs?.p99 };
+  return {
+    achieved: r.achievedRate,
+    share: r.requests / (OPEN_RATE * OPEN_S),
+    cores: (cpu.user + cpu.system) / wallUs,
+    p99: r.latencyMs.p99,
+    lagP99: r.schedulerLagMs?.p99,
+  };
 }
 
 /**
@@ -121,12 +143,27 @@ async function openModel(url: string): Promise<{ achieved: number; share: number
  * the whole `canary load` command (its RSS includes tsx and every command's imports); `driver`: only
  * the driver, snapshotted every 5 s as the canary runner does (this file with --memory-child).
  */
-async function memoryRun(url: string, what: MemoryMode): Promise<{ peakMb: number; requests: number; achieved: number }> {
+async function memoryRun(
+  url: string,
+  what: MemoryMode,
+): Promise<{ peakMb: number; requests: number; achieved: number }> {
   const reports = mkdtempSync(join(tmpdir(), 'canary-bench-reports-'));
   const childArgs = [url, ...(quick ? ['--quick'] : [])];
   const args =
     what === 'cli'
-      ? [BIN, 'load', '--target', url, '--rate', String(MEMORY_RATE), '--duration', String(MEMORY_S), '--json', '--reports-dir', reports]
+      ? [
+          BIN,
+          'load',
+          '--target',
+          url,
+          '--rate',
+          String(MEMORY_RATE),
+          '--duration',
+          String(MEMORY_S),
+          '--json',
+          '--reports-dir',
+          reports,
+        ]
       : what === 'driver-tsx'
         ? ['--import', 'tsx', fileURLToPath(import.meta.url), '--memory-child', ...childArgs]
         : [await bundleMemoryChild(reports), '--memory-child', ...childArgs];
@@ -180,7 +217,11 @@ async function bundleMemoryChild(dir: string): Promise<string> {
 
 /** The driver alone at MEMORY_RATE for MEMORY_S, with a snapshot every 5 s; prints the summary. */
 async function memoryChild(url: string): Promise<void> {
-  const r = await new BuiltinDriver().start({ target: url, model: { kind: 'open', profile: constantProfile(MEMORY_RATE, MEMORY_S) }, traffic: defaultTrafficModel() });
+  const r = await new BuiltinDriver().start({
+    target: url,
+    model: { kind: 'open', profile: constantProfile(MEMORY_RATE, MEMORY_S) },
+    traffic: defaultTrafficModel(),
+  });
   const snapshots = setInterval(() => r.snapshot(), 5000);
   const result = await r.result();
   clearInterval(snapshots);
@@ -192,7 +233,9 @@ const fmt = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 0 
 async function main(): Promise<void> {
   const nginx = await startNginx();
   try {
-    process.stderr.write(`target ${nginx.url} (nginx, 1 worker); closed loop ${CONNECTIONS} connections × ${CLOSED_S} s each\n`);
+    process.stderr.write(
+      `target ${nginx.url} (nginx, 1 worker); closed loop ${CONNECTIONS} connections × ${CLOSED_S} s each\n`,
+    );
     if (part('closed')) await closedLoops(nginx.url);
     if (part('open')) {
       const open = await openModel(nginx.url);
@@ -209,7 +252,11 @@ async function main(): Promise<void> {
         );
       }
     }
-    process.stdout.write(`load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${cpus().length} cores\n`);
+    process.stdout.write(
+      `load average at the end: ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')} on ${cpus().length} cores\n`,
+    );
   } finally {
     await nginx.stop();
   }

@@ -54,14 +54,31 @@ async function startBareServer(): Promise<{ url: string; process: ChildProcess }
 }
 
 function identity(workload: string, service: string) {
-  return { workload, service, version: 'v1', namespace: NS, serviceAccount: workload, labels: { app: service, version: 'v1' } };
+  return {
+    workload,
+    service,
+    version: 'v1',
+    namespace: NS,
+    serviceAccount: workload,
+    labels: { app: service, version: 'v1' },
+  };
 }
 
 async function main(): Promise<void> {
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   const bare = await startBareServer();
-  const workloadSpec: ChildSpec = { role: 'workload', identity: identity('echo-sidecar', 'echo-sidecar'), app: 'echo', port: 0 };
-  const gatewaySpec: ChildSpec = { role: 'gateway', identity: { ...GATEWAY_IDENTITY, service: 'istio-ingressgateway', version: 'unknown' }, app: 'echo', port: 0 };
+  const workloadSpec: ChildSpec = {
+    role: 'workload',
+    identity: identity('echo-sidecar', 'echo-sidecar'),
+    app: 'echo',
+    port: 0,
+  };
+  const gatewaySpec: ChildSpec = {
+    role: 'gateway',
+    identity: { ...GATEWAY_IDENTITY, service: 'istio-ingressgateway', version: 'unknown' },
+    app: 'echo',
+    port: 0,
+  };
   const workload = new ProxyChild('echo-sidecar', workloadSpec, process.env, log);
   const gateway = new ProxyChild('gateway', gatewaySpec, process.env, log);
   const children = [workload, gateway];
@@ -79,7 +96,11 @@ async function main(): Promise<void> {
         hosts: ['*'],
         gateways: ['bench-gateway'],
         http: [
-          { match: [{ uri: { prefix: '/sidecar' } }], timeout: '10s', route: [{ destination: { host: 'echo-sidecar' } }] },
+          {
+            match: [{ uri: { prefix: '/sidecar' } }],
+            timeout: '10s',
+            route: [{ destination: { host: 'echo-sidecar' } }],
+          },
           { timeout: '10s', route: [{ destination: { host: 'echo-direct' } }] },
         ],
       },
@@ -91,7 +112,20 @@ async function main(): Promise<void> {
       spec: {
         selector: { matchLabels: { app: 'echo-sidecar' } },
         action: 'ALLOW',
-        rules: [{ from: [{ source: { principals: ['cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account', `cluster.local/ns/${NS}/sa/bench`] } }] }],
+        rules: [
+          {
+            from: [
+              {
+                source: {
+                  principals: [
+                    'cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account',
+                    `cluster.local/ns/${NS}/sa/bench`,
+                  ],
+                },
+              },
+            ],
+          },
+        ],
       },
     } as IAuthorizationPolicy;
     const config: ProxyConfig = {
@@ -126,12 +160,32 @@ async function main(): Promise<void> {
     const paths: { name: string; send: Send; hops: number; baseline?: string; cpuPids: number[] }[] = [
       { name: 'direct (bare server)', send: senders.direct.send, hops: 0, cpuPids: [bare.process.pid!] },
       { name: 'inbound sidecar + app', send: senders.sidecar.send, hops: 1, cpuPids: [workload.pid] },
-      { name: 'outbound sidecar → sidecar + app', send: async () => (await outbound.request('echo-sidecar', '/api/account', { headers: {} })).status, hops: 1, baseline: 'inbound sidecar + app', cpuPids: [workload.pid] },
+      {
+        name: 'outbound sidecar → sidecar + app',
+        send: async () => (await outbound.request('echo-sidecar', '/api/account', { headers: {} })).status,
+        hops: 1,
+        baseline: 'inbound sidecar + app',
+        cpuPids: [workload.pid],
+      },
       { name: 'gateway → bare server', send: senders.gatewayBare.send, hops: 1, cpuPids: [gateway.pid] },
-      { name: 'gateway → sidecar + app', send: senders.gatewaySidecar.send, hops: 2, cpuPids: [gateway.pid, workload.pid] },
+      {
+        name: 'gateway → sidecar + app',
+        send: senders.gatewaySidecar.send,
+        hops: 2,
+        cpuPids: [gateway.pid, workload.pid],
+      },
     ];
     log(`latency: ${RATE} requests/s, ${SECONDS} turns of 1 s per path (after 1 s of warm-up each)`);
-    const results: { name: string; hops: number; baseline?: string; p50: number; p99: number; errors: number; n: number; cpuUs: number }[] = [];
+    const results: {
+      name: string;
+      hops: number;
+      baseline?: string;
+      p50: number;
+      p99: number;
+      errors: number;
+      n: number;
+      cpuUs: number;
+    }[] = [];
     // The paths take turns, one second each, so that whatever else loads the machine weighs on
     // every path alike; each path's latencies are pooled over its turns.
     for (const p of paths) await openModel(p.send, RATE, 1); // warm-up: connections, JIT
@@ -148,9 +202,17 @@ async function main(): Promise<void> {
     for (const [i, p] of paths.entries()) {
       const sorted = pooled[i].latencies.sort((a, b) => a - b);
       const q = (x: number): number => sorted[Math.min(sorted.length - 1, Math.ceil(x * sorted.length) - 1)];
-      const r = { p50: q(0.5), p99: q(0.99), errors: pooled[i].errors, n: sorted.length, cpuUs: (pooled[i].cpuMs * 1000) / sorted.length };
+      const r = {
+        p50: q(0.5),
+        p99: q(0.99),
+        errors: pooled[i].errors,
+        n: sorted.length,
+        cpuUs: (pooled[i].cpuMs * 1000) / sorted.length,
+      };
       results.push({ name: p.name, hops: p.hops, baseline: p.baseline, ...r });
-      log(`  ${p.name}: p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms, ${r.cpuUs.toFixed(0)} µs CPU/request, ${r.errors} errors`);
+      log(
+        `  ${p.name}: p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms, ${r.cpuUs.toFixed(0)} µs CPU/request, ${r.errors} errors`,
+      );
     }
     await Promise.all([...Object.values(senders).map((x) => x.close()), outboundPools.close()]);
     log(`throughput: ${CONNECTIONS} connections, ${SECONDS} s per target`);
@@ -178,11 +240,37 @@ async function main(): Promise<void> {
     const direct = results[0];
     const out: string[] = [];
     out.push(`## local data plane benchmark (${new Date().toISOString()})`);
-    out.push(`machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    out.push(
+      `machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    );
     out.push('');
-    out.push(`### added latency at ${RATE} requests/s (${SECONDS} interleaved turns of 1 s, ${direct.n} requests per path; ms)`);
-    out.push(table(['path', 'compared with', 'hops', 'p50', 'p99', 'added p50', 'added p99', 'added p50 per hop', 'p50 ratio', 'CPU µs/request*', 'errors'], rows));
-    out.push('*CPU time per request of the serving child processes (from /proc; the outbound sidecar runs in this process and is not included).');
+    out.push(
+      `### added latency at ${RATE} requests/s (${SECONDS} interleaved turns of 1 s, ${direct.n} requests per path; ms)`,
+    );
+    out.push(
+      table(
+        [
+          'path',
+          'compared with',
+          'hops',
+          'p50',
+          'p99',
+          'added p50',
+          'added p99',
+          'added p50 per hop',
+          'p50 ratio',
+          'CPU µs/request*',
+          'errors',
+        ],
+        rows,
+      ),
+    );
+    out.push(
+      '*CPU time per request of the serving child processes (from /proc; the outbound sidecar runs in this process and is not included).',
+    );
     out.push('');
     out.push(`### maximum throughput (${CONNECTIONS} connections, ${SECONDS} s, ${hasWrk() ? 'wrk' : 'autocannon'})`);
     out.push(
@@ -197,7 +285,9 @@ async function main(): Promise<void> {
     );
     out.push('');
     out.push(`targets: ≤ 0.3 ms added at p50 per hop; ≥ 5,000 requests/s through the gateway.`);
-    out.push(`reproduce: npm run bench:mesh   (BENCH_SECONDS=${SECONDS} BENCH_RATE=${RATE} BENCH_CONNECTIONS=${CONNECTIONS})`);
+    out.push(
+      `reproduce: npm run bench:mesh   (BENCH_SECONDS=${SECONDS} BENCH_RATE=${RATE} BENCH_CONNECTIONS=${CONNECTIONS})`,
+    );
     process.stdout.write(`${out.join('\n')}\n`);
   } finally {
     await Promise.all(children.map((c) => c.stop(2000)));
@@ -208,7 +298,11 @@ async function main(): Promise<void> {
 type Send = () => Promise<number>;
 
 /** An undici keep-alive sender for one origin and path. */
-function undiciSender(origin: string, path: string, headers: Record<string, string>): { send: Send; close(): Promise<void> } {
+function undiciSender(
+  origin: string,
+  path: string,
+  headers: Record<string, string>,
+): { send: Send; close(): Promise<void> } {
   const pool = new Pool(origin, { connections: 64, keepAliveTimeout: 30_000 });
   return {
     send: async () => {

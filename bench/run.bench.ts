@@ -22,7 +22,8 @@ const config = process.env.BENCH_CONFIG ?? 'analysis/local.yaml';
 const scenarios = (process.env.BENCH_SCENARIOS ?? 'healthy,slow,errors').split(',');
 const expected: Record<string, number> = { healthy: 0, aa: 0, slow: 1, errors: 1, flaky: 1 };
 /** Extra flags per bench scenario; `aa` is a healthy run whose canary is the baseline's version. */
-const flagsFor = (scenario: string): string[] => (scenario === 'aa' ? ['--scenario', 'healthy', '--canary-version', 'v1'] : ['--scenario', scenario]);
+const flagsFor = (scenario: string): string[] =>
+  scenario === 'aa' ? ['--scenario', 'healthy', '--canary-version', 'v1'] : ['--scenario', scenario];
 const reportsDir = mkdtempSync(join(tmpdir(), 'canary-bench-'));
 
 interface Sample {
@@ -33,9 +34,23 @@ interface Sample {
 
 function once(scenario: string): Promise<Sample> {
   const started = performance.now();
-  const child = spawn(process.execPath, ['bin/canary.js', 'run', '--local', '--config', config, ...flagsFor(scenario), '--reports-dir', reportsDir, '--json'], {
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      'bin/canary.js',
+      'run',
+      '--local',
+      '--config',
+      config,
+      ...flagsFor(scenario),
+      '--reports-dir',
+      reportsDir,
+      '--json',
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    },
+  );
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   return new Promise((resolve) =>
@@ -56,7 +71,10 @@ function once(scenario: string): Promise<Sample> {
 const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 let wrong = 0;
 const lines: string[] = [`canary run --local: ${runs} run(s) per scenario, config ${config}`, ''];
-lines.push('| scenario | median wall time | runs (wall, exit) | median time to decision per stage |', '|---|---|---|---|');
+lines.push(
+  '| scenario | median wall time | runs (wall, exit) | median time to decision per stage |',
+  '|---|---|---|---|',
+);
 for (const scenario of scenarios) {
   const samples: Sample[] = [];
   for (let i = 0; i < runs; i++) {
@@ -67,10 +85,13 @@ for (const scenario of scenarios) {
   }
   const perStage = new Map<string, number[]>();
   for (const r of samples.map((x) => x.result)) {
-    for (const st of r?.stages ?? []) if (st.timeToDecisionMs !== null) perStage.set(st.name, [...(perStage.get(st.name) ?? []), st.timeToDecisionMs]);
+    for (const st of r?.stages ?? [])
+      if (st.timeToDecisionMs !== null) perStage.set(st.name, [...(perStage.get(st.name) ?? []), st.timeToDecisionMs]);
   }
   const stages = [...perStage].map(([name, t]) => `${name} ${s(median(t))}`).join(', ');
-  lines.push(`| ${scenario} | ${s(median(samples.map((x) => x.wallMs)))} | ${samples.map((x) => `${s(x.wallMs)} (${x.code})`).join(', ')} | ${stages} |`);
+  lines.push(
+    `| ${scenario} | ${s(median(samples.map((x) => x.wallMs)))} | ${samples.map((x) => `${s(x.wallMs)} (${x.code})`).join(', ')} | ${stages} |`,
+  );
 }
 rmSync(reportsDir, { recursive: true, force: true });
 process.stdout.write(`${lines.join('\n')}\n`);

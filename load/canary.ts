@@ -6,7 +6,15 @@
  *     -e COHORTS=user=1000:0.9,canary-tester=50:0.05,baseline-tester=50:0.05 load/canary.ts
  */
 import type { Options } from 'k6/options';
-import { checkGateway, cohortThresholds, iterationSeq, scenarioFromEnv, sendPlanned, summaryOutputs, targetFromEnv } from './gateway.ts';
+import {
+  checkGateway,
+  cohortThresholds,
+  iterationSeq,
+  scenarioFromEnv,
+  sendPlanned,
+  summaryOutputs,
+  targetFromEnv,
+} from './gateway.ts';
 import type { GatewayData, SummaryData } from './gateway.ts';
 import { profileFromEnv, trafficFromEnv } from './lib/traffic.ts';
 

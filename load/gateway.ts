@@ -29,7 +29,8 @@ export interface GatewayData {
 /** The gateway base URL from `__ENV.TARGET`, without a trailing slash. */
 export function targetFromEnv(env: Record<string, string | undefined>): string {
   const target = (env.TARGET ?? '').replace(/\/+$/, '');
-  if (!/^https?:\/\//.test(target)) exec.test.abort(`TARGET: expected the gateway URL (http://host:port), got "${env.TARGET ?? ''}"`);
+  if (!/^https?:\/\//.test(target))
+    exec.test.abort(`TARGET: expected the gateway URL (http://host:port), got "${env.TARGET ?? ''}"`);
   return target;
 }
 
@@ -44,7 +45,12 @@ export function checkGateway(target: string): GatewayData {
 }
 
 /** Sends request `seq` of the model and records it; returns what was sent and the status. */
-export function sendPlanned(model: TrafficModel, target: string, seq: number, service: string): { request: PlannedRequest; status: number; track: string } {
+export function sendPlanned(
+  model: TrafficModel,
+  target: string,
+  seq: number,
+  service: string,
+): { request: PlannedRequest; status: number; track: string } {
   const request = plannedRequest(model, seq);
   const res = http.request(request.method, `${target}${request.path}`, null, {
     headers: { 'end-user': request.user },
@@ -80,10 +86,19 @@ export function cohortThresholds(p99Ms: number, maxErrorRate: number): NonNullab
 }
 
 /** One scenario from the plan: an arrival-rate profile (open) or `VUS` looping VUs (closed). */
-export function scenarioFromEnv(env: Record<string, string | undefined>, profile: StageProfile, exec: string): Scenario {
+export function scenarioFromEnv(
+  env: Record<string, string | undefined>,
+  profile: StageProfile,
+  exec: string,
+): Scenario {
   const maxVUs = env.MAX_VUS ? Number(env.MAX_VUS) : 500;
   if (env.MODEL === 'closed') {
-    return { executor: 'constant-vus', exec, vus: Number(env.VUS ?? '1'), duration: `${profile.kind === 'constant' ? profile.durationS : 10}s` };
+    return {
+      executor: 'constant-vus',
+      exec,
+      vus: Number(env.VUS ?? '1'),
+      duration: `${profile.kind === 'constant' ? profile.durationS : 10}s`,
+    };
   }
   return k6Scenario(profile, exec, maxVUs) as unknown as Scenario;
 }
@@ -97,7 +112,10 @@ export function summaryOutputs(data: SummaryData, file: string | undefined): Rec
 
 /** The part of k6's summary data the text uses (k6 docs, "Custom summary": `data.metrics[name].values`). */
 export interface SummaryData {
-  metrics: Record<string, { type: string; values: Record<string, number>; thresholds?: Record<string, { ok: boolean }> }>;
+  metrics: Record<
+    string,
+    { type: string; values: Record<string, number>; thresholds?: Record<string, { ok: boolean }> }
+  >;
   [key: string]: unknown;
 }
 

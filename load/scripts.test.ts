@@ -26,11 +26,25 @@ const k6 = vi.hoisted(() => ({
 }));
 
 vi.mock('k6/http', () => {
-  const respond = (method: string, url: string, params: { headers?: Record<string, string>; tags?: Record<string, string> } = {}) => {
+  const respond = (
+    method: string,
+    url: string,
+    params: { headers?: Record<string, string>; tags?: Record<string, string> } = {},
+  ) => {
     k6.sent.push({ method, url, headers: params.headers ?? {}, tags: params.tags ?? {} });
-    if (k6.gatewayDown) return { status: 0, error: 'dial tcp 127.0.0.1:9: connect: connection refused', headers: {}, timings: { duration: 0 } };
+    if (k6.gatewayDown)
+      return {
+        status: 0,
+        error: 'dial tcp 127.0.0.1:9: connect: connection refused',
+        headers: {},
+        timings: { duration: 0 },
+      };
     const user = params.headers?.['end-user'] ?? '';
-    const track = user.startsWith('canary-tester-') ? 'account-canary' : user.startsWith('baseline-tester-') ? 'account-baseline' : 'account-primary';
+    const track = user.startsWith('canary-tester-')
+      ? 'account-canary'
+      : user.startsWith('baseline-tester-')
+        ? 'account-baseline'
+        : 'account-primary';
     const path = new URL(url).pathname;
     const servedBy = path.startsWith('/api/friend') ? 'bff, friend' : `bff, ${track}`;
     return { status: k6.status, headers: { 'X-Served-By': servedBy }, timings: { duration: 12.5 } };
@@ -38,7 +52,8 @@ vi.mock('k6/http', () => {
   return {
     default: {
       get: (url: string, params?: Record<string, never>) => respond('GET', url, params),
-      request: (method: string, url: string, _body: unknown, params?: Record<string, never>) => respond(method, url, params),
+      request: (method: string, url: string, _body: unknown, params?: Record<string, never>) =>
+        respond(method, url, params),
     },
   };
 });
@@ -63,13 +78,25 @@ vi.mock('k6/metrics', () => ({
   },
 }));
 
-const ENV = { TARGET: 'http://127.0.0.1:18080/', COHORTS: 'user=10:0.5,canary-tester=2:0.25,baseline-tester=2:0.25', SEED: '11', RATE: '40', DURATION: '30s', SUMMARY_FILE: '/tmp/x/summary.json' };
+const ENV = {
+  TARGET: 'http://127.0.0.1:18080/',
+  COHORTS: 'user=10:0.5,canary-tester=2:0.25,baseline-tester=2:0.25',
+  SEED: '11',
+  RATE: '40',
+  DURATION: '30s',
+  SUMMARY_FILE: '/tmp/x/summary.json',
+};
 
 async function loadScript(name: 'canary' | 'smoke' | 'stress', env: Record<string, string>) {
   (globalThis as { __ENV?: Record<string, string> }).__ENV = { ...env };
   vi.resetModules();
-  const scripts = { canary: () => import('./canary.ts'), smoke: () => import('./smoke.ts'), stress: () => import('./stress.ts') };
+  const scripts = {
+    canary: () => import('./canary.ts'),
+    smoke: () => import('./smoke.ts'),
+    stress: () => import('./stress.ts'),
+  };
   // The scripts' options are typed for k6; the tests read them as plain data.
+  // biome-ignore lint/suspicious/noExplicitAny: the tests read k6's typed exports as plain data.
   return (await scripts[name]()) as unknown as Record<string, any>;
 }
 
@@ -86,13 +113,25 @@ afterEach(() => {
 describe('load/canary.ts', () => {
   it('declares an open-model scenario and thresholds per cohort from the environment', async () => {
     const script = await loadScript('canary', ENV);
-    expect(script.options.scenarios.canary).toMatchObject({ executor: 'constant-arrival-rate', rate: 40_000, timeUnit: '1000s', duration: '30s', exec: 'canary' });
+    expect(script.options.scenarios.canary).toMatchObject({
+      executor: 'constant-arrival-rate',
+      rate: 40_000,
+      timeUnit: '1000s',
+      duration: '30s',
+      exec: 'canary',
+    });
     for (const cohort of ['user', 'canary-tester', 'baseline-tester']) {
       expect(script.options.thresholds[`canary_request_duration{cohort:${cohort}}`]).toEqual(['p(99)<1000']);
       expect(script.options.thresholds[`http_req_failed{cohort:${cohort}}`]).toEqual(['rate<0.05']);
     }
     const ramp = await loadScript('canary', { ...ENV, PROFILE: 'ramping', STAGES: '10s:20,10s:0' });
-    expect(ramp.options.scenarios.canary).toMatchObject({ executor: 'ramping-arrival-rate', stages: [{ target: 20_000, duration: '10s' }, { target: 0, duration: '10s' }] });
+    expect(ramp.options.scenarios.canary).toMatchObject({
+      executor: 'ramping-arrival-rate',
+      stages: [
+        { target: 20_000, duration: '10s' },
+        { target: 0, duration: '10s' },
+      ],
+    });
   });
 
   it('setup() checks the gateway and aborts at once when it is down', async () => {
@@ -144,8 +183,16 @@ describe('load/canary.ts', () => {
     const data = {
       metrics: {
         http_reqs: { type: 'counter', values: { count: 1200, rate: 40 } },
-        canary_request_duration: { type: 'trend', values: { med: 10, 'p(90)': 20, 'p(99)': 40, max: 90 }, thresholds: { 'p(99)<1000': { ok: true } } },
-        'http_req_failed{cohort:canary-tester}': { type: 'rate', values: { rate: 0.3 }, thresholds: { 'rate<0.05': { ok: false } } },
+        canary_request_duration: {
+          type: 'trend',
+          values: { med: 10, 'p(90)': 20, 'p(99)': 40, max: 90 },
+          thresholds: { 'p(99)<1000': { ok: true } },
+        },
+        'http_req_failed{cohort:canary-tester}': {
+          type: 'rate',
+          values: { rate: 0.3 },
+          thresholds: { 'rate<0.05': { ok: false } },
+        },
       },
     };
     const out = script.handleSummary(data);
@@ -158,7 +205,11 @@ describe('load/canary.ts', () => {
 describe('load/smoke.ts and load/stress.ts', () => {
   it('smoke: a trickle with zero-error thresholds', async () => {
     const script = await loadScript('smoke', { TARGET: 'http://127.0.0.1:1' });
-    expect(script.options.scenarios.smoke).toMatchObject({ executor: 'constant-arrival-rate', rate: 2000, duration: '10s' });
+    expect(script.options.scenarios.smoke).toMatchObject({
+      executor: 'constant-arrival-rate',
+      rate: 2000,
+      duration: '10s',
+    });
     expect(script.options.thresholds['http_req_failed{cohort:user}']).toEqual(['rate<0.0001']);
     k6.iteration = 3;
     script.smoke({ target: 'http://127.0.0.1:1' });
@@ -166,9 +217,23 @@ describe('load/smoke.ts and load/stress.ts', () => {
   });
   it('stress: ramps by default and aborts on a high error rate', async () => {
     const script = await loadScript('stress', { TARGET: 'http://127.0.0.1:1' });
-    expect(script.options.scenarios.stress).toMatchObject({ executor: 'ramping-arrival-rate', stages: [{ target: 100_000 }, { target: 500_000 }, { target: 0 }] });
+    expect(script.options.scenarios.stress).toMatchObject({
+      executor: 'ramping-arrival-rate',
+      stages: [{ target: 100_000 }, { target: 500_000 }, { target: 0 }],
+    });
     expect(script.options.thresholds.http_req_failed[0]).toMatchObject({ abortOnFail: true });
-    const closed = await loadScript('stress', { TARGET: 'http://127.0.0.1:1', MODEL: 'closed', VUS: '16', PROFILE: 'constant', DURATION: '20s' });
-    expect(closed.options.scenarios.stress).toEqual({ executor: 'constant-vus', exec: 'stress', vus: 16, duration: '20s' });
+    const closed = await loadScript('stress', {
+      TARGET: 'http://127.0.0.1:1',
+      MODEL: 'closed',
+      VUS: '16',
+      PROFILE: 'constant',
+      DURATION: '20s',
+    });
+    expect(closed.options.scenarios.stress).toEqual({
+      executor: 'constant-vus',
+      exec: 'stress',
+      vus: 16,
+      duration: '20s',
+    });
   });
 });

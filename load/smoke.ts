@@ -3,7 +3,15 @@
  * p99 over 500 ms fails it. Run before a canary to know the gateway and every route answer.
  */
 import type { Options } from 'k6/options';
-import { checkGateway, cohortThresholds, iterationSeq, scenarioFromEnv, sendPlanned, summaryOutputs, targetFromEnv } from './gateway.ts';
+import {
+  checkGateway,
+  cohortThresholds,
+  iterationSeq,
+  scenarioFromEnv,
+  sendPlanned,
+  summaryOutputs,
+  targetFromEnv,
+} from './gateway.ts';
 import type { GatewayData, SummaryData } from './gateway.ts';
 import { profileFromEnv, trafficFromEnv } from './lib/traffic.ts';
 

@@ -50,19 +50,23 @@ export class MixSpecError extends Error {
 /** Parses `route=weight,…` (e.g. `account-by-id=4,profile=3`); empty gives the default mix. */
 export function parseMix(spec: string, idRange = DEFAULT_MIX.idRange): RequestMix {
   const text = spec.trim();
-  if (!Number.isInteger(idRange) || idRange < 1) throw new MixSpecError(spec, `id range must be a positive integer, got ${idRange}`);
+  if (!Number.isInteger(idRange) || idRange < 1)
+    throw new MixSpecError(spec, `id range must be a positive integer, got ${idRange}`);
   if (text === '') return { weights: { ...DEFAULT_MIX.weights }, idRange };
   const weights: Partial<Record<RouteName, number>> = {};
   for (const part of text.split(',')) {
     const m = /^\s*([a-z-]+)\s*=\s*([^\s]+)\s*$/.exec(part);
     if (!m) throw new MixSpecError(spec, `"${part}" is not route=weight`);
     const [, name, weightText] = m;
-    if (!(name in BFF_ROUTES)) throw new MixSpecError(spec, `unknown route "${name}" (expected one of ${Object.keys(BFF_ROUTES).join(', ')})`);
+    if (!(name in BFF_ROUTES))
+      throw new MixSpecError(spec, `unknown route "${name}" (expected one of ${Object.keys(BFF_ROUTES).join(', ')})`);
     const weight = Number(weightText);
-    if (!Number.isFinite(weight) || weight < 0) throw new MixSpecError(spec, `weight of "${name}" must be a non-negative number, got "${weightText}"`);
+    if (!Number.isFinite(weight) || weight < 0)
+      throw new MixSpecError(spec, `weight of "${name}" must be a non-negative number, got "${weightText}"`);
     weights[name as RouteName] = weight;
   }
-  if (totalWeight({ weights, idRange }) <= 0) throw new MixSpecError(spec, 'at least one route needs a positive weight');
+  if (totalWeight({ weights, idRange }) <= 0)
+    throw new MixSpecError(spec, 'at least one route needs a positive weight');
   return { weights, idRange };
 }
 

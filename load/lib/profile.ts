@@ -31,7 +31,8 @@ export class ProfileSpecError extends Error {
  */
 export function parseDurationS(text: string | number, field = 'duration'): number {
   if (typeof text === 'number') {
-    if (!Number.isFinite(text) || text <= 0) throw new ProfileSpecError(field, `expected a positive duration, got ${text}`);
+    if (!Number.isFinite(text) || text <= 0)
+      throw new ProfileSpecError(field, `expected a positive duration, got ${text}`);
     return text;
   }
   const s = text.trim();
@@ -53,7 +54,8 @@ export function parseDurationS(text: string | number, field = 'duration'): numbe
 /** Parses a rate (requests/s): a positive finite number. */
 export function parseRate(text: string | number, field = 'rate'): number {
   const v = typeof text === 'number' ? text : text.trim() === '' ? NaN : Number(text);
-  if (!Number.isFinite(v) || v <= 0) throw new ProfileSpecError(field, `expected a positive number of requests per second, got "${text}"`);
+  if (!Number.isFinite(v) || v <= 0)
+    throw new ProfileSpecError(field, `expected a positive number of requests per second, got "${text}"`);
   return v;
 }
 
@@ -65,7 +67,8 @@ export function parseRampStages(text: string, field = 'stages'): RampStage[] {
     const [d, t, extra] = part.split(':');
     if (t === undefined || extra !== undefined) throw new ProfileSpecError(field, `"${part}" is not duration:target`);
     const target = Number(t);
-    if (!Number.isFinite(target) || target < 0) throw new ProfileSpecError(field, `target of "${part}" must be a non-negative rate`);
+    if (!Number.isFinite(target) || target < 0)
+      throw new ProfileSpecError(field, `target of "${part}" must be a non-negative rate`);
     return { durationS: parseDurationS(d, field), target };
   });
 }

@@ -1,8 +1,33 @@
 import { describe, expect, it } from 'vitest';
-import { CohortSpecError, DEFAULT_COHORTS, cohortFor, cohortOfUser, formatCohorts, parseCohorts, userId } from './cohorts.ts';
+import {
+  CohortSpecError,
+  DEFAULT_COHORTS,
+  cohortFor,
+  cohortOfUser,
+  formatCohorts,
+  parseCohorts,
+  userId,
+} from './cohorts.ts';
 import { DEFAULT_MIX, MixSpecError, parseMix, routeFor } from './mix.ts';
-import { ProfileSpecError, arrivalTime, arrivalsBy, k6Scenario, parseDurationS, parseRampStages, parseRate, totalArrivals } from './profile.ts';
-import { defaultTrafficModel, plannedRequest, plannedRequestReference, profileFromEnv, trackOf, trafficFromEnv, workloadsOf } from './traffic.ts';
+import {
+  ProfileSpecError,
+  arrivalTime,
+  arrivalsBy,
+  k6Scenario,
+  parseDurationS,
+  parseRampStages,
+  parseRate,
+  totalArrivals,
+} from './profile.ts';
+import {
+  defaultTrafficModel,
+  plannedRequest,
+  plannedRequestReference,
+  profileFromEnv,
+  trackOf,
+  trafficFromEnv,
+  workloadsOf,
+} from './traffic.ts';
 
 describe('cohorts', () => {
   it('parses name=size:share and round-trips through formatCohorts', () => {
@@ -71,13 +96,24 @@ describe('plannedRequest', () => {
     expect(Math.abs(routes['account-by-id'] / n - 4 / totalW)).toBeLessThan(0.015);
     // A different seed gives a different sequence.
     const other = { ...model, seed: 8 };
-    const same = Array.from({ length: 50 }, (_, i) => plannedRequest(model, i).user === plannedRequest(other, i).user).filter(Boolean);
+    const same = Array.from(
+      { length: 50 },
+      (_, i) => plannedRequest(model, i).user === plannedRequest(other, i).user,
+    ).filter(Boolean);
     expect(same.length).toBeLessThan(45);
   });
   it('the table-driven form agrees with the reference form, request by request', () => {
-    for (const env of [{}, { COHORTS: 'user=7:0.333333,canary-tester=3:0.333333,baseline-tester=3:0.333334', MIX: 'profile=1,friend-list=2', SEED: '99' }]) {
+    for (const env of [
+      {},
+      {
+        COHORTS: 'user=7:0.333333,canary-tester=3:0.333333,baseline-tester=3:0.333334',
+        MIX: 'profile=1,friend-list=2',
+        SEED: '99',
+      },
+    ]) {
       const model = trafficFromEnv(env);
-      for (let seq = 0; seq < 50_000; seq++) expect(plannedRequest(model, seq)).toEqual(plannedRequestReference(model, seq));
+      for (let seq = 0; seq < 50_000; seq++)
+        expect(plannedRequest(model, seq)).toEqual(plannedRequestReference(model, seq));
     }
   });
 
@@ -99,7 +135,8 @@ describe('profiles', () => {
     expect(parseDurationS('1m30s')).toBe(90);
     expect(parseDurationS('500ms')).toBe(0.5);
     expect(parseDurationS('20')).toBe(20);
-    for (const bad of ['0', '-5', 'abc', '10x', '']) expect(() => parseDurationS(bad, '--duration')).toThrow(/--duration/);
+    for (const bad of ['0', '-5', 'abc', '10x', ''])
+      expect(() => parseDurationS(bad, '--duration')).toThrow(/--duration/);
     expect(parseRate('200')).toBe(200);
     for (const bad of ['0', '-1', 'fast', '']) expect(() => parseRate(bad, '--rate')).toThrow(ProfileSpecError);
   });
@@ -130,7 +167,11 @@ describe('profiles', () => {
       exec: 'canary',
     });
     const ramp = profileFromEnv({ PROFILE: 'ramping', START_RATE: '5', STAGES: '10s:50' }, { rate: 1, durationS: 1 });
-    expect(k6Scenario(ramp, 'canary', 100)).toMatchObject({ executor: 'ramping-arrival-rate', startRate: 5000, stages: [{ target: 50000, duration: '10s' }] });
+    expect(k6Scenario(ramp, 'canary', 100)).toMatchObject({
+      executor: 'ramping-arrival-rate',
+      startRate: 5000,
+      stages: [{ target: 50000, duration: '10s' }],
+    });
     expect(() => profileFromEnv({ PROFILE: 'spiky' }, { rate: 1, durationS: 1 })).toThrow(/PROFILE/);
   });
 });

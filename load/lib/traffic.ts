@@ -31,7 +31,11 @@ export interface PlannedRequest {
 export const DEFAULT_SEED = 1;
 
 export function defaultTrafficModel(): TrafficModel {
-  return { cohorts: DEFAULT_COHORTS.map((c) => ({ ...c })), mix: { ...DEFAULT_MIX, weights: { ...DEFAULT_MIX.weights } }, seed: DEFAULT_SEED };
+  return {
+    cohorts: DEFAULT_COHORTS.map((c) => ({ ...c })),
+    mix: { ...DEFAULT_MIX, weights: { ...DEFAULT_MIX.weights } },
+    seed: DEFAULT_SEED,
+  };
 }
 
 export function plannedRequest(model: TrafficModel, seq: number): PlannedRequest {
@@ -58,7 +62,8 @@ function compiled(model: TrafficModel): (seq: number) => PlannedRequest {
     const ur = uniformAt(seed, seq, Stream.route);
     // The table lookup is exact only where no boundary falls inside the table cell: check it.
     let cohort = cohortTable[Math.floor(uc * RESOLUTION)];
-    if (cohort !== cohortTable[Math.min(RESOLUTION - 1, Math.floor(uc * RESOLUTION) + 1)]) cohort = cohortFor(cohorts, uc);
+    if (cohort !== cohortTable[Math.min(RESOLUTION - 1, Math.floor(uc * RESOLUTION) + 1)])
+      cohort = cohortFor(cohorts, uc);
     let route = routeTable[Math.floor(ur * RESOLUTION)];
     if (route !== routeTable[Math.min(RESOLUTION - 1, Math.floor(ur * RESOLUTION) + 1)]) route = routeFor(mix, ur);
     return {

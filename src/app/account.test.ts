@@ -9,7 +9,12 @@ describe('account service', () => {
   let server: LoopbackServer;
 
   beforeAll(async () => {
-    service = await createService({ service: 'account', workload: 'account-canary', version: 'v2', knobs: knobsFromEnv({}) });
+    service = await createService({
+      service: 'account',
+      workload: 'account-canary',
+      version: 'v2',
+      knobs: knobsFromEnv({}),
+    });
     server = await serveOnLoopback(service.handler);
   });
   afterAll(async () => {
@@ -76,6 +81,11 @@ describe('account service', () => {
   it('answers /healthz with its identity', async () => {
     const answer = await call(`${server.url}/healthz`);
     expect(answer.status).toBe(200);
-    expect(JSON.parse(answer.body)).toEqual({ status: 'ok', service: 'account', workload: 'account-canary', version: 'v2' });
+    expect(JSON.parse(answer.body)).toEqual({
+      status: 'ok',
+      service: 'account',
+      workload: 'account-canary',
+      version: 'v2',
+    });
   });
 });

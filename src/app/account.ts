@@ -3,7 +3,15 @@
  * one (404 when unknown). Accounts live in memory and are the same on every replica and every run
  * (seeded from the id), so that the bff's profile joins them with the friend store's rows.
  */
-import { type Exchange, parseId, queryParams, sendError, sendJsonText, sendMethodNotAllowed, sendNotFound } from './exchange.ts';
+import {
+  type Exchange,
+  parseId,
+  queryParams,
+  sendError,
+  sendJsonText,
+  sendMethodNotAllowed,
+  sendNotFound,
+} from './exchange.ts';
 import type { AppRoutes } from './service.ts';
 
 export interface Account {
@@ -16,8 +24,43 @@ export interface Account {
 /** Accounts 1..SEEDED_ACCOUNT_COUNT exist; the friend store seeds friends for the same ids. */
 export const SEEDED_ACCOUNT_COUNT = 100;
 
-const FIRST_NAMES = ['Ada', 'Grace', 'Alan', 'Edsger', 'Barbara', 'Donald', 'Frances', 'Ken', 'Radia', 'Tony', 'Margaret', 'John', 'Leslie', 'Niklaus', 'Shafi', 'Dennis'];
-const LAST_NAMES = ['Lovelace', 'Hopper', 'Turing', 'Dijkstra', 'Liskov', 'Knuth', 'Allen', 'Thompson', 'Perlman', 'Hoare', 'Hamilton', 'Backus', 'Lamport', 'Wirth', 'Goldwasser', 'Ritchie', 'Kay'];
+const FIRST_NAMES = [
+  'Ada',
+  'Grace',
+  'Alan',
+  'Edsger',
+  'Barbara',
+  'Donald',
+  'Frances',
+  'Ken',
+  'Radia',
+  'Tony',
+  'Margaret',
+  'John',
+  'Leslie',
+  'Niklaus',
+  'Shafi',
+  'Dennis',
+];
+const LAST_NAMES = [
+  'Lovelace',
+  'Hopper',
+  'Turing',
+  'Dijkstra',
+  'Liskov',
+  'Knuth',
+  'Allen',
+  'Thompson',
+  'Perlman',
+  'Hoare',
+  'Hamilton',
+  'Backus',
+  'Lamport',
+  'Wirth',
+  'Goldwasser',
+  'Ritchie',
+  'Kay',
+];
 
 /** Deterministic accounts 1..count (the name pairs cycle through co-prime list lengths). */
 export function seededAccounts(count: number = SEEDED_ACCOUNT_COUNT): Account[] {

@@ -28,9 +28,14 @@ describe('reference app as standalone servers', () => {
   });
 
   it('serves a profile assembled from both services', async () => {
-    const answer = await call(`${bff.url}/api/profile/1`, { headers: { 'end-user': 'canary-tester-7', 'x-request-id': 'e2e-1' } });
+    const answer = await call(`${bff.url}/api/profile/1`, {
+      headers: { 'end-user': 'canary-tester-7', 'x-request-id': 'e2e-1' },
+    });
     expect(answer.status).toBe(200);
-    expect(JSON.parse(answer.body)).toEqual({ account: seededAccounts()[0], friends: seededFriends().filter((f) => f.accountId === 1) });
+    expect(JSON.parse(answer.body)).toEqual({
+      account: seededAccounts()[0],
+      friends: seededFriends().filter((f) => f.accountId === 1),
+    });
     expect(answer.headers['x-served-by']).toBe('bff, account-canary, friend');
     expect(answer.headers['x-request-id']).toBe('e2e-1');
   });
@@ -50,7 +55,13 @@ describe('reference app as standalone servers', () => {
   });
 
   it('maps an unreachable upstream to 502', async () => {
-    const orphan = await serveStandalone({ HOST: '127.0.0.1', PORT: '0', SERVICE: 'bff', ACCOUNT_URL: 'http://127.0.0.1:1', FRIEND_URL: 'http://127.0.0.1:1' });
+    const orphan = await serveStandalone({
+      HOST: '127.0.0.1',
+      PORT: '0',
+      SERVICE: 'bff',
+      ACCOUNT_URL: 'http://127.0.0.1:1',
+      FRIEND_URL: 'http://127.0.0.1:1',
+    });
     try {
       const answer = await call(`${orphan.url}/api/account/1`);
       expect(answer.status).toBe(502);
@@ -73,7 +84,10 @@ describe('reference app as standalone servers', () => {
 describe('src/app/main.ts', () => {
   const main = new URL('./main.ts', import.meta.url).pathname;
   const node = (env: Record<string, string>) =>
-    spawn(process.execPath, ['--import', 'tsx', main], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    spawn(process.execPath, ['--import', 'tsx', main], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
 
   it('serves until SIGTERM, then exits 0', async () => {
     const child = node({ SERVICE: 'account', WORKLOAD: 'account-primary', HOST: '127.0.0.1', PORT: '0' });

@@ -23,7 +23,11 @@ class FakeUpstream implements Upstream {
   inFlight = 0;
   maxInFlight = 0;
 
-  async request(service: 'account' | 'friend', path: string, init: { method?: string; headers: Record<string, string> }) {
+  async request(
+    service: 'account' | 'friend',
+    path: string,
+    init: { method?: string; headers: Record<string, string> },
+  ) {
     const c = { service, path, method: init.method, headers: { ...init.headers } };
     this.calls.push(c);
     this.inFlight++;
@@ -42,7 +46,11 @@ class FakeUpstream implements Upstream {
 }
 
 function json(status: number, body: unknown, servedBy?: string): UpstreamResponse {
-  return { status, headers: servedBy ? { 'x-served-by': servedBy, 'content-type': 'application/json' } : {}, body: JSON.stringify(body) };
+  return {
+    status,
+    headers: servedBy ? { 'x-served-by': servedBy, 'content-type': 'application/json' } : {},
+    body: JSON.stringify(body),
+  };
 }
 
 const account7 = seededAccounts()[6];
@@ -54,7 +62,13 @@ describe('bff', () => {
   let server: LoopbackServer;
 
   beforeAll(async () => {
-    service = await createService({ service: 'bff', workload: 'bff', version: 'v1', knobs: knobsFromEnv({}), upstream });
+    service = await createService({
+      service: 'bff',
+      workload: 'bff',
+      version: 'v1',
+      knobs: knobsFromEnv({}),
+      upstream,
+    });
     server = await serveOnLoopback(service.handler);
   });
   afterAll(async () => {
@@ -138,11 +152,46 @@ describe('bff', () => {
   });
 
   it.each([
-    ['account answers 503', json(503, { error: 'injected error' }, 'account-canary'), 502, 'bff, account-canary', /upstream account answered 503/, 503],
-    ['account answers 403 (policy)', json(403, { error: 'RBAC: access denied' }), 502, 'bff', /upstream account answered 403/, 403],
-    ['account answers 504 (timeout)', { status: 504, headers: {}, body: 'upstream request timeout' }, 502, 'bff', /answered 504/, 504],
-    ['account cannot be reached', new Error('connect ECONNREFUSED 127.0.0.1:9'), 502, 'bff', /upstream account failed: connect ECONNREFUSED/, null],
-    ['account answers 404', json(404, { error: 'account 7 not found' }, 'account-primary'), 404, 'bff, account-primary', /account 7 not found/, 404],
+    [
+      'account answers 503',
+      json(503, { error: 'injected error' }, 'account-canary'),
+      502,
+      'bff, account-canary',
+      /upstream account answered 503/,
+      503,
+    ],
+    [
+      'account answers 403 (policy)',
+      json(403, { error: 'RBAC: access denied' }),
+      502,
+      'bff',
+      /upstream account answered 403/,
+      403,
+    ],
+    [
+      'account answers 504 (timeout)',
+      { status: 504, headers: {}, body: 'upstream request timeout' },
+      502,
+      'bff',
+      /answered 504/,
+      504,
+    ],
+    [
+      'account cannot be reached',
+      new Error('connect ECONNREFUSED 127.0.0.1:9'),
+      502,
+      'bff',
+      /upstream account failed: connect ECONNREFUSED/,
+      null,
+    ],
+    [
+      'account answers 404',
+      json(404, { error: 'account 7 not found' }, 'account-primary'),
+      404,
+      'bff, account-primary',
+      /account 7 not found/,
+      404,
+    ],
   ])('maps a profile whose %s to %i', async (_, reply, status, servedBy, message, upstreamStatus) => {
     upstream.replies.set('account', reply);
     upstream.replies.set('friend', json(200, friendsOf7, 'friend'));
@@ -184,20 +233,26 @@ describe('bff', () => {
     expect(JSON.parse(answer.body).error).toBe('id: expected a positive integer');
   });
 
-  it.each(['/api/profile/abc', '/api/account/0', '/api/friend/1.5'])('rejects the id in %s with 400 without calling upstream', async (path) => {
-    const answer = await call(`${server.url}${path}`);
-    expect(answer.status).toBe(400);
-    expect(JSON.parse(answer.body).error).toMatch(/^id: expected a positive integer/);
-    expect(answer.headers['x-served-by']).toBe('bff');
-    expect(upstream.calls).toHaveLength(0);
-  });
+  it.each(['/api/profile/abc', '/api/account/0', '/api/friend/1.5'])(
+    'rejects the id in %s with 400 without calling upstream',
+    async (path) => {
+      const answer = await call(`${server.url}${path}`);
+      expect(answer.status).toBe(400);
+      expect(JSON.parse(answer.body).error).toMatch(/^id: expected a positive integer/);
+      expect(answer.headers['x-served-by']).toBe('bff');
+      expect(upstream.calls).toHaveLength(0);
+    },
+  );
 
-  it.each(['/', '/api/profile', '/api/profile/7/extra', '/api/accounts', '/metrics'])('answers 404 for %s', async (path) => {
-    const answer = await call(`${server.url}${path}`);
-    expect(answer.status).toBe(404);
-    expect(JSON.parse(answer.body).error).toMatch(/no route/);
-    expect(upstream.calls).toHaveLength(0);
-  });
+  it.each(['/', '/api/profile', '/api/profile/7/extra', '/api/accounts', '/metrics'])(
+    'answers 404 for %s',
+    async (path) => {
+      const answer = await call(`${server.url}${path}`);
+      expect(answer.status).toBe(404);
+      expect(JSON.parse(answer.body).error).toMatch(/no route/);
+      expect(upstream.calls).toHaveLength(0);
+    },
+  );
 
   it('answers 405 for a POST to a known route', async () => {
     const answer = await call(`${server.url}/api/profile/7`, { method: 'POST' });

@@ -12,7 +12,17 @@
  * `end-user`, `x-request-id`, `traceparent` (and `tracestate`, its W3C companion) go to upstreams.
  */
 import type { IncomingMessage } from 'node:http';
-import { type Exchange, composeServedBy, headerValue, parseId, sendError, sendJson, sendJsonText, sendMethodNotAllowed, sendNotFound } from './exchange.ts';
+import {
+  type Exchange,
+  composeServedBy,
+  headerValue,
+  parseId,
+  sendError,
+  sendJson,
+  sendJsonText,
+  sendMethodNotAllowed,
+  sendNotFound,
+} from './exchange.ts';
 import type { AppRoutes, Upstream, UpstreamResponse } from './service.ts';
 
 export const PROPAGATED_HEADERS = ['end-user', 'x-request-id', 'traceparent', 'tracestate'] as const;
@@ -48,11 +58,17 @@ export function createBffApp(opts: { workload: string; upstream: Upstream }): Ap
   /** Answers with an upstream's failure (anything but 2xx), mapped as the header comment says. */
   function relayFailure(exchange: Exchange, service: UpstreamName, outcome: Outcome, servedBy: string): void {
     if (!outcome.ok) {
-      return sendError(exchange, 502, `upstream ${service} failed: ${outcome.reason}`, servedBy, { upstream: { service, status: null } });
+      sendError(exchange, 502, `upstream ${service} failed: ${outcome.reason}`, servedBy, {
+        upstream: { service, status: null },
+      });
+      return;
     }
     const { status, body } = outcome.response;
     if (status === 400 || status === 404) {
-      return sendError(exchange, status, upstreamMessage(body) ?? `upstream ${service} answered ${status}`, servedBy, { upstream: { service, status } });
+      sendError(exchange, status, upstreamMessage(body) ?? `upstream ${service} answered ${status}`, servedBy, {
+        upstream: { service, status },
+      });
+      return;
     }
     sendError(exchange, 502, `upstream ${service} answered ${status}`, servedBy, { upstream: { service, status } });
   }

@@ -21,7 +21,13 @@ export function queryParams(exchange: Exchange): URLSearchParams {
 }
 
 /** Sends a JSON body that is already serialised (the hot path: no re-encoding). */
-export function sendJsonText(exchange: Exchange, status: number, json: string, servedBy: string, extraHeaders?: Record<string, string>): void {
+export function sendJsonText(
+  exchange: Exchange,
+  status: number,
+  json: string,
+  servedBy: string,
+  extraHeaders?: Record<string, string>,
+): void {
   const headers: Record<string, string | number> = {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(json),
@@ -38,7 +44,13 @@ export function sendJson(exchange: Exchange, status: number, body: unknown, serv
 }
 
 /** The JSON error shape every app answers with: `{ "error": "...", ...details }`. */
-export function sendError(exchange: Exchange, status: number, message: string, servedBy: string, details?: Record<string, unknown>): void {
+export function sendError(
+  exchange: Exchange,
+  status: number,
+  message: string,
+  servedBy: string,
+  details?: Record<string, unknown>,
+): void {
   sendJson(exchange, status, details ? { error: message, ...details } : { error: message }, servedBy);
 }
 

@@ -32,8 +32,18 @@ export function mysqlTarget(url: string, env: NodeJS.ProcessEnv): MysqlTarget {
   }
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
   const user = decodeURIComponent(parsed.username);
-  if (parsed.protocol !== 'mysql:' || parsed.hostname === '' || user === '' || database === '' || database.includes('/')) {
-    throw new ConfigError('environment', 'DATABASE_URL', `${EXPECTED} (user, host and database are required), got '${redactDatabaseUrl(url)}'`);
+  if (
+    parsed.protocol !== 'mysql:' ||
+    parsed.hostname === '' ||
+    user === '' ||
+    database === '' ||
+    database.includes('/')
+  ) {
+    throw new ConfigError(
+      'environment',
+      'DATABASE_URL',
+      `${EXPECTED} (user, host and database are required), got '${redactDatabaseUrl(url)}'`,
+    );
   }
   const port = parsed.port === '' ? 3306 : Number(parsed.port);
   return {
@@ -128,7 +138,10 @@ export async function openMysqlFriendStore(url: string, env: NodeJS.ProcessEnv):
         await connection.beginTransaction();
         const added: Friend[] = [];
         for (const row of newFriends) {
-          const [result] = await connection.execute<ResultSetHeader>('INSERT INTO friend (account_id, name) VALUES (?, ?)', [row.accountId, row.name]);
+          const [result] = await connection.execute<ResultSetHeader>(
+            'INSERT INTO friend (account_id, name) VALUES (?, ?)',
+            [row.accountId, row.name],
+          );
           added.push({ id: result.insertId, accountId: row.accountId, name: row.name });
         }
         await connection.commit();

@@ -31,14 +31,22 @@ export function openSqliteFriendStore(path: string): FriendStore {
       for (const row of rows) seed.run(row.id, row.accountId, row.name);
     })(seededFriends());
   } catch (err) {
-    throw new InfraError(`friend store: cannot open SQLite database '${path}': ${(err as Error).message}`, { cause: err });
+    throw new InfraError(`friend store: cannot open SQLite database '${path}': ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 
   const selectAll = db.prepare<[], FriendRow>('SELECT id, account_id AS accountId, name FROM friend ORDER BY id');
-  const selectOf = db.prepare<[number], FriendRow>('SELECT id, account_id AS accountId, name FROM friend WHERE account_id = ? ORDER BY id');
+  const selectOf = db.prepare<[number], FriendRow>(
+    'SELECT id, account_id AS accountId, name FROM friend WHERE account_id = ? ORDER BY id',
+  );
   const insert = db.prepare<[number, string]>('INSERT INTO friend (account_id, name) VALUES (?, ?)');
   const insertAll = db.transaction((rows: readonly NewFriend[]): Friend[] =>
-    rows.map((row) => ({ id: Number(insert.run(row.accountId, row.name).lastInsertRowid), accountId: row.accountId, name: row.name })),
+    rows.map((row) => ({
+      id: Number(insert.run(row.accountId, row.name).lastInsertRowid),
+      accountId: row.accountId,
+      name: row.name,
+    })),
   );
 
   return {

@@ -30,7 +30,27 @@ export interface FriendStore {
   close(): Promise<void>;
 }
 
-const FRIEND_NAMES = ['Alex', 'Sam', 'Robin', 'Kim', 'Jo', 'Charlie', 'Noa', 'Yuki', 'Ravi', 'Lena', 'Omar', 'Ines', 'Tariq', 'Mila', 'Pavel', 'Zoe', 'Ayo', 'Hana', 'Luca'];
+const FRIEND_NAMES = [
+  'Alex',
+  'Sam',
+  'Robin',
+  'Kim',
+  'Jo',
+  'Charlie',
+  'Noa',
+  'Yuki',
+  'Ravi',
+  'Lena',
+  'Omar',
+  'Ines',
+  'Tariq',
+  'Mila',
+  'Pavel',
+  'Zoe',
+  'Ayo',
+  'Hana',
+  'Luca',
+];
 
 /**
  * The seed: account a (1..accountCount) has 1 + (3a mod 5) friends, numbered consecutively from 1,
@@ -50,7 +70,11 @@ export function seededFriends(accountCount: number = SEEDED_ACCOUNT_COUNT): Frie
 }
 
 /** New friends for `POST /api/friend/generate`: random seeded accounts, random names. */
-export function generateFriends(count: number, random: RandomSource, accountCount: number = SEEDED_ACCOUNT_COUNT): NewFriend[] {
+export function generateFriends(
+  count: number,
+  random: RandomSource,
+  accountCount: number = SEEDED_ACCOUNT_COUNT,
+): NewFriend[] {
   const out: NewFriend[] = [];
   for (let i = 0; i < count; i++) {
     const accountId = 1 + Math.floor(random() * accountCount);
@@ -73,11 +97,20 @@ export function storeLocation(databaseUrl: string | undefined): StoreLocation {
   if (value.startsWith('mysql://')) return { kind: 'mysql', url: value };
   if (value.startsWith('sqlite:')) {
     const path = value.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
-    if (path === '') throw new ConfigError('environment', 'DATABASE_URL', "expected 'sqlite:PATH' or 'sqlite::memory:', got 'sqlite:'");
+    if (path === '')
+      throw new ConfigError(
+        'environment',
+        'DATABASE_URL',
+        "expected 'sqlite:PATH' or 'sqlite::memory:', got 'sqlite:'",
+      );
     return { kind: 'sqlite', path };
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
-    throw new ConfigError('environment', 'DATABASE_URL', `expected mysql://user@host:port/database, sqlite:PATH or a file path, got '${redactDatabaseUrl(value)}'`);
+    throw new ConfigError(
+      'environment',
+      'DATABASE_URL',
+      `expected mysql://user@host:port/database, sqlite:PATH or a file path, got '${redactDatabaseUrl(value)}'`,
+    );
   }
   return { kind: 'sqlite', path: value };
 }
@@ -95,7 +128,10 @@ export function redactDatabaseUrl(url: string): string {
 }
 
 /** Opens the store `databaseUrl` names, creating and seeding the schema. */
-export async function openFriendStore(databaseUrl: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<FriendStore> {
+export async function openFriendStore(
+  databaseUrl: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<FriendStore> {
   const location = storeLocation(databaseUrl);
   if (location.kind === 'sqlite') {
     const { openSqliteFriendStore } = await import('./friend-store-sqlite.ts');

@@ -19,7 +19,9 @@ describe('MySQL friend store on MariaDB', () => {
     const store = await openFriendStore(mariadb.url, {});
     try {
       expect(store.kind).toBe('mysql');
-      const count = Number((await mariadb.adminQuery('SELECT COUNT(*) FROM friend_e2e.friend WHERE id <= 1000')).trim());
+      const count = Number(
+        (await mariadb.adminQuery('SELECT COUNT(*) FROM friend_e2e.friend WHERE id <= 1000')).trim(),
+      );
       expect(count).toBeGreaterThanOrEqual(seededFriends().length);
     } finally {
       await store.close();

@@ -38,7 +38,9 @@ describe('SQLite friend store', () => {
   });
 
   it('names the path when the file cannot be opened', async () => {
-    await expect(openFriendStore(join(dir, 'missing-dir', 'x.db'))).rejects.toThrow(/cannot open SQLite database '.*missing-dir\/x\.db'/);
+    await expect(openFriendStore(join(dir, 'missing-dir', 'x.db'))).rejects.toThrow(
+      /cannot open SQLite database '.*missing-dir\/x\.db'/,
+    );
   });
 });
 
@@ -76,14 +78,18 @@ describe('storeLocation', () => {
 
   it('rejects another scheme without showing its password', () => {
     expect(() => storeLocation('postgres://app:hunter2@db/friends')).toThrow(ConfigError);
-    expect(() => storeLocation('postgres://app:hunter2@db/friends')).toThrow(/DATABASE_URL: expected mysql:\/\/.*postgres:\/\/app:\*\*\*@db\/friends/);
+    expect(() => storeLocation('postgres://app:hunter2@db/friends')).toThrow(
+      /DATABASE_URL: expected mysql:\/\/.*postgres:\/\/app:\*\*\*@db\/friends/,
+    );
     expect(() => storeLocation('postgres://app:hunter2@db/friends')).not.toThrow(/hunter2/);
   });
 });
 
 describe('redactDatabaseUrl', () => {
   it('hides the password and keeps the rest', () => {
-    expect(redactDatabaseUrl('mysql://app:s3cr%40t@db.example:3307/friends')).toBe('mysql://app:***@db.example:3307/friends');
+    expect(redactDatabaseUrl('mysql://app:s3cr%40t@db.example:3307/friends')).toBe(
+      'mysql://app:***@db.example:3307/friends',
+    );
     expect(redactDatabaseUrl('mysql://app@db/friends')).toBe('mysql://app@db/friends');
   });
   it('keeps only the scheme of what it cannot parse', () => {
@@ -116,15 +122,18 @@ describe('mysqlTarget', () => {
     );
   });
 
-  it.each(['mysql://db/friends', 'mysql://app@db/', 'mysql://app:pw@/friends'])('rejects %s with a redacted URL', (url) => {
-    let message = '';
-    try {
-      mysqlTarget(url, {});
-    } catch (err) {
-      expect(err).toBeInstanceOf(ConfigError);
-      message = (err as Error).message;
-    }
-    expect(message).toMatch(/^environment DATABASE_URL: expected mysql:\/\/user@host:port\/database/);
-    expect(message).not.toMatch(/:pw@/);
-  });
+  it.each(['mysql://db/friends', 'mysql://app@db/', 'mysql://app:pw@/friends'])(
+    'rejects %s with a redacted URL',
+    (url) => {
+      let message = '';
+      try {
+        mysqlTarget(url, {});
+      } catch (err) {
+        expect(err).toBeInstanceOf(ConfigError);
+        message = (err as Error).message;
+      }
+      expect(message).toMatch(/^environment DATABASE_URL: expected mysql:\/\/user@host:port\/database/);
+      expect(message).not.toMatch(/:pw@/);
+    },
+  );
 });

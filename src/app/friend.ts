@@ -5,7 +5,15 @@
  * - `POST /api/friend/generate?number=K` adds K friends (1..1000) to random seeded accounts and
  *   answers 201 with `{ generated: K, friends: [...] }`.
  */
-import { type Exchange, parseId, queryParams, sendError, sendJson, sendMethodNotAllowed, sendNotFound } from './exchange.ts';
+import {
+  type Exchange,
+  parseId,
+  queryParams,
+  sendError,
+  sendJson,
+  sendMethodNotAllowed,
+  sendNotFound,
+} from './exchange.ts';
 import { type FriendStore, generateFriends, openFriendStore } from './friend-store.ts';
 import type { RandomSource } from '../core/random.ts';
 import type { AppRoutes } from './service.ts';

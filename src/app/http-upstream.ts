@@ -11,7 +11,10 @@ export interface HttpUpstream extends Upstream {
 }
 
 /** `baseUrls` are origins such as `http://account:8080` (no trailing path). */
-export function httpUpstream(baseUrls: Record<'account' | 'friend', string>, opts: { connections?: number } = {}): HttpUpstream {
+export function httpUpstream(
+  baseUrls: Record<'account' | 'friend', string>,
+  opts: { connections?: number } = {},
+): HttpUpstream {
   const origins = {} as Record<'account' | 'friend', string>;
   for (const service of ['account', 'friend'] as const) {
     let url: URL;
@@ -21,7 +24,11 @@ export function httpUpstream(baseUrls: Record<'account' | 'friend', string>, opt
       url = new URL('invalid:');
     }
     if ((url.protocol !== 'http:' && url.protocol !== 'https:') || (url.pathname !== '/' && url.pathname !== '')) {
-      throw new ConfigError('environment', `${service.toUpperCase()}_URL`, `expected an origin like http://${service}:8080, got '${baseUrls[service]}'`);
+      throw new ConfigError(
+        'environment',
+        `${service.toUpperCase()}_URL`,
+        `expected an origin like http://${service}:8080, got '${baseUrls[service]}'`,
+      );
     }
     origins[service] = url.origin;
   }

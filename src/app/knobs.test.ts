@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../core/errors.ts';
-import { DEFAULT_KNOBS, formatLatency, knobsFromEnv, parseLatency, requestFates, sampleLatencyMs, slowStartExtraMs } from './knobs.ts';
+import {
+  DEFAULT_KNOBS,
+  formatLatency,
+  knobsFromEnv,
+  parseLatency,
+  requestFates,
+  sampleLatencyMs,
+  slowStartExtraMs,
+} from './knobs.ts';
 import { seededRandom } from '../core/random.ts';
 
 /** Half-width of a 99.9 % normal-approximation interval for a binomial count (z = 3.29). */
@@ -152,8 +160,15 @@ describe('slowStartExtraMs', () => {
 
 describe('requestFates', () => {
   it('fails a fraction of requests within a binomial bound of ERROR_RATE', () => {
-    for (const [rate, seed] of [[0.2, 11], [0.01, 12], [0.5, 13]] as const) {
-      const fate = requestFates({ ...DEFAULT_KNOBS, errorRate: rate }, { random: seededRandom(seed), now: () => 0, startedAt: 0 });
+    for (const [rate, seed] of [
+      [0.2, 11],
+      [0.01, 12],
+      [0.5, 13],
+    ] as const) {
+      const fate = requestFates(
+        { ...DEFAULT_KNOBS, errorRate: rate },
+        { random: seededRandom(seed), now: () => 0, startedAt: 0 },
+      );
       const n = 10_000;
       let failed = 0;
       for (let i = 0; i < n; i++) if (fate().fail) failed++;
@@ -162,8 +177,14 @@ describe('requestFates', () => {
   });
 
   it('never fails at rate 0 and always at rate 1', () => {
-    const never = requestFates({ ...DEFAULT_KNOBS, errorRate: 0 }, { random: seededRandom(1), now: () => 0, startedAt: 0 });
-    const always = requestFates({ ...DEFAULT_KNOBS, errorRate: 1 }, { random: seededRandom(1), now: () => 0, startedAt: 0 });
+    const never = requestFates(
+      { ...DEFAULT_KNOBS, errorRate: 0 },
+      { random: seededRandom(1), now: () => 0, startedAt: 0 },
+    );
+    const always = requestFates(
+      { ...DEFAULT_KNOBS, errorRate: 1 },
+      { random: seededRandom(1), now: () => 0, startedAt: 0 },
+    );
     for (let i = 0; i < 1_000; i++) {
       expect(never().fail).toBe(false);
       expect(always().fail).toBe(true);

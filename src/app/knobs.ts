@@ -50,10 +50,28 @@ const SOURCE = 'environment';
 export function knobsFromEnv(env: NodeJS.ProcessEnv): Knobs {
   return {
     latency: env.LATENCY === undefined ? DEFAULT_KNOBS.latency : parseLatency(env.LATENCY),
-    errorRate: numberVar(env, 'ERROR_RATE', DEFAULT_KNOBS.errorRate, { min: 0, max: 1 }, 'a probability between 0 and 1'),
+    errorRate: numberVar(
+      env,
+      'ERROR_RATE',
+      DEFAULT_KNOBS.errorRate,
+      { min: 0, max: 1 },
+      'a probability between 0 and 1',
+    ),
     errorStatus: statusVar(env),
-    slowStartSeconds: numberVar(env, 'SLOW_START_SECONDS', DEFAULT_KNOBS.slowStartSeconds, { min: 0 }, 'a number of seconds ≥ 0'),
-    slowStartExtraMs: numberVar(env, 'SLOW_START_EXTRA_MS', DEFAULT_KNOBS.slowStartExtraMs, { min: 0 }, 'milliseconds ≥ 0'),
+    slowStartSeconds: numberVar(
+      env,
+      'SLOW_START_SECONDS',
+      DEFAULT_KNOBS.slowStartSeconds,
+      { min: 0 },
+      'a number of seconds ≥ 0',
+    ),
+    slowStartExtraMs: numberVar(
+      env,
+      'SLOW_START_EXTRA_MS',
+      DEFAULT_KNOBS.slowStartExtraMs,
+      { min: 0 },
+      'milliseconds ≥ 0',
+    ),
     version: versionVar(env),
   };
 }
@@ -84,7 +102,11 @@ export function parseLatency(text: string, variable = 'LATENCY'): LatencyDistrib
     const name = (eq < 0 ? pair : pair.slice(0, eq)).trim();
     const raw = eq < 0 ? '' : pair.slice(eq + 1).trim();
     if (!wanted.includes(name)) {
-      throw new ConfigError(SOURCE, variable, `${kind} takes ${wanted.join(', ')}; unknown parameter '${name}' in '${text}'`);
+      throw new ConfigError(
+        SOURCE,
+        variable,
+        `${kind} takes ${wanted.join(', ')}; unknown parameter '${name}' in '${text}'`,
+      );
     }
     if (values.has(name)) throw new ConfigError(SOURCE, variable, `parameter '${name}' given twice in '${text}'`);
     const value = raw === '' ? Number.NaN : Number(raw);
@@ -138,7 +160,10 @@ export function sampleLatencyMs(latency: LatencyDistribution, random: RandomSour
 }
 
 /** Slow start: `extraMs` at start, falling linearly to 0 at `seconds` after start. */
-export function slowStartExtraMs(knobs: Pick<Knobs, 'slowStartSeconds' | 'slowStartExtraMs'>, elapsedMs: number): number {
+export function slowStartExtraMs(
+  knobs: Pick<Knobs, 'slowStartSeconds' | 'slowStartExtraMs'>,
+  elapsedMs: number,
+): number {
   const spanMs = knobs.slowStartSeconds * 1000;
   if (spanMs <= 0 || elapsedMs >= spanMs) return 0;
   return knobs.slowStartExtraMs * (1 - Math.max(0, elapsedMs) / spanMs);
@@ -188,7 +213,11 @@ function numberVar(
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return fallback;
   const value = Number(raw.trim());
-  if (!Number.isFinite(value) || (range.min !== undefined && value < range.min) || (range.max !== undefined && value > range.max)) {
+  if (
+    !Number.isFinite(value) ||
+    (range.min !== undefined && value < range.min) ||
+    (range.max !== undefined && value > range.max)
+  ) {
     throw new ConfigError(SOURCE, name, `expected ${expected}, got '${raw}'`);
   }
   return value;

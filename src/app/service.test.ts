@@ -95,9 +95,11 @@ describe('createService knobs', () => {
 
 describe('createService options', () => {
   it('rejects a bff without an upstream and a workload with a comma', async () => {
-    await expect(createService({ service: 'bff', workload: 'bff', version: 'v1', knobs: knobsFromEnv({}) })).rejects.toThrow(
-      /upstream: the bff needs an Upstream/,
-    );
-    await expect(createService({ service: 'account', workload: 'a, b', version: 'v1', knobs: knobsFromEnv({}) })).rejects.toThrow(ConfigError);
+    await expect(
+      createService({ service: 'bff', workload: 'bff', version: 'v1', knobs: knobsFromEnv({}) }),
+    ).rejects.toThrow(/upstream: the bff needs an Upstream/);
+    await expect(
+      createService({ service: 'account', workload: 'a, b', version: 'v1', knobs: knobsFromEnv({}) }),
+    ).rejects.toThrow(ConfigError);
   });
 });

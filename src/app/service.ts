@@ -73,10 +73,18 @@ export interface AppRoutes {
 /** Resolves when the service is ready to answer (for friend: schema created and seeded). */
 export async function createService(opts: ServiceOptions): Promise<RunningService> {
   if (!SERVICE_NAMES.includes(opts.service)) {
-    throw new ConfigError('service options', 'service', `expected one of ${SERVICE_NAMES.join(', ')}, got '${String(opts.service)}'`);
+    throw new ConfigError(
+      'service options',
+      'service',
+      `expected one of ${SERVICE_NAMES.join(', ')}, got '${String(opts.service)}'`,
+    );
   }
   if (!opts.workload || /[\s,]/.test(opts.workload)) {
-    throw new ConfigError('service options', 'workload', `expected a workload name without spaces or commas, got '${opts.workload}'`);
+    throw new ConfigError(
+      'service options',
+      'workload',
+      `expected a workload name without spaces or commas, got '${opts.workload}'`,
+    );
   }
   const random = opts.random ?? Math.random;
   const now = opts.now ?? (() => performance.now());
@@ -88,7 +96,12 @@ export async function createService(opts: ServiceOptions): Promise<RunningServic
 
   const answer = (exchange: Exchange, fail: boolean) => {
     if (fail) {
-      sendError(exchange, errorStatus, `injected error (ERROR_RATE=${opts.knobs.errorRate}) from ${workload}`, workload);
+      sendError(
+        exchange,
+        errorStatus,
+        `injected error (ERROR_RATE=${opts.knobs.errorRate}) from ${workload}`,
+        workload,
+      );
       return;
     }
     let pending: void | Promise<void>;
@@ -131,9 +144,15 @@ function createRoutes(opts: ServiceOptions, random: RandomSource): Promise<AppRo
     case 'account':
       return createAccountApp({ workload: opts.workload });
     case 'friend':
-      return createFriendApp({ workload: opts.workload, databaseUrl: opts.databaseUrl, env: opts.env ?? process.env, random });
+      return createFriendApp({
+        workload: opts.workload,
+        databaseUrl: opts.databaseUrl,
+        env: opts.env ?? process.env,
+        random,
+      });
     case 'bff':
-      if (!opts.upstream) throw new ConfigError('service options', 'upstream', 'the bff needs an Upstream to reach account and friend');
+      if (!opts.upstream)
+        throw new ConfigError('service options', 'upstream', 'the bff needs an Upstream to reach account and friend');
       return createBffApp({ workload: opts.workload, upstream: opts.upstream });
   }
 }

@@ -28,15 +28,24 @@ export interface StandaloneServer {
 
 export async function serveStandalone(env: NodeJS.ProcessEnv): Promise<StandaloneServer> {
   const service = SERVICE_NAMES.find((name) => name === env.SERVICE);
-  if (!service) throw new ConfigError('environment', 'SERVICE', `expected one of ${SERVICE_NAMES.join(', ')}, got '${env.SERVICE ?? ''}'`);
+  if (!service)
+    throw new ConfigError(
+      'environment',
+      'SERVICE',
+      `expected one of ${SERVICE_NAMES.join(', ')}, got '${env.SERVICE ?? ''}'`,
+    );
   const workload = env.WORKLOAD || service;
   const port = env.PORT === undefined || env.PORT === '' ? 8080 : Number(env.PORT);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError('environment', 'PORT', `expected a port 0..65535, got '${env.PORT}'`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new ConfigError('environment', 'PORT', `expected a port 0..65535, got '${env.PORT}'`);
   const host = env.HOST || '0.0.0.0';
   const knobs = knobsFromEnv(env);
   const upstream =
     service === 'bff'
-      ? httpUpstream({ account: env.ACCOUNT_URL || 'http://account:8080', friend: env.FRIEND_URL || 'http://friend:8080' })
+      ? httpUpstream({
+          account: env.ACCOUNT_URL || 'http://account:8080',
+          friend: env.FRIEND_URL || 'http://friend:8080',
+        })
       : undefined;
   const running = await createService({
     service,

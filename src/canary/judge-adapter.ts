@@ -12,7 +12,10 @@ export function createStageJudge(config: AnalysisConfig): StageJudge {
   const scalarKeys = Object.fromEntries(
     config.metrics
       .filter((m) => m.kind === 'promql')
-      .map((m) => [m.name, { baseline: promqlScalarKey(m.name, 'baseline'), canary: promqlScalarKey(m.name, 'canary') }]),
+      .map((m) => [
+        m.name,
+        { baseline: promqlScalarKey(m.name, 'baseline'), canary: promqlScalarKey(m.name, 'canary') },
+      ]),
   );
   return {
     assess: ({ stage, measurements, elapsedMs, control, treatment, expectedCanaryShare }) =>

@@ -25,7 +25,16 @@ const options = (over: Partial<RunCommandOptions> = {}): RunCommandOptions => ({
 function io() {
   let out = '';
   const err: string[] = [];
-  return { io: { out: (t: string) => void (out += t), err: (l: string) => void err.push(l), isTty: false, renderReports: null }, out: () => out, err };
+  return {
+    io: {
+      out: (t: string) => void (out += t),
+      err: (l: string) => void err.push(l),
+      isTty: false,
+      renderReports: null,
+    },
+    out: () => out,
+    err,
+  };
 }
 
 describe('runCommand', () => {
@@ -58,7 +67,9 @@ describe('runCommand', () => {
   });
 
   it('the Kubernetes engine is refused with a clear error', async () => {
-    await expect(runCommand(options({ engine: 'kubernetes' }), io().io)).rejects.toThrow(/Kubernetes engine is not built yet/);
+    await expect(runCommand(options({ engine: 'kubernetes' }), io().io)).rejects.toThrow(
+      /Kubernetes engine is not built yet/,
+    );
   });
 
   it('a stage minimum above its maximum is refused naming the flag', async () => {

@@ -64,7 +64,11 @@ export async function prepareRun(o: RunCommandOptions): Promise<PreparedRun> {
   }
   const analysis = await loadAnalysisConfig(o.config);
   const target = readTargetFacts(o.manifests, 'account');
-  const defaults = planDefaultsFrom(analysis, { minDurationSeconds: o.minDuration, maxDurationSeconds: o.maxDuration, minSamples: o.minSamples });
+  const defaults = planDefaultsFrom(analysis, {
+    minDurationSeconds: o.minDuration,
+    maxDurationSeconds: o.maxDuration,
+    minSamples: o.minSamples,
+  });
   const flags: PlanFlags = {
     engine: o.engine,
     configFile: o.config,
@@ -88,17 +92,27 @@ export async function runCommand(o: RunCommandOptions, io: RunCommandIo): Promis
     return 0;
   }
   if (o.confirm && !io.isTty && !io.ask) {
-    throw new UsageError('--confirm', 'asks on the terminal before promotion, but stdin/stdout is not a TTY; run it interactively or drop --confirm');
+    throw new UsageError(
+      '--confirm',
+      'asks on the terminal before promotion, but stdin/stdout is not a TTY; run it interactively or drop --confirm',
+    );
   }
   const judge = createStageJudge(analysis);
   // The reports and the history are rendered from result.json once it is written (tests may turn them off).
   const renderReports: RunnerDeps['renderReports'] =
-    io.renderReports === undefined ? (result, dir) => void renderRunReports(result, dir) : (io.renderReports ?? undefined);
+    io.renderReports === undefined
+      ? (result, dir) => void renderRunReports(result, dir)
+      : (io.renderReports ?? undefined);
   io.err(formatPlan(plan));
   const output = await runCanary(
     plan,
     {
-      platform: new LocalPlatform({ manifestsDir: o.manifests, target: plan.target, workloads: workloadsOf(plan), log: (l) => io.err(`mesh: ${l}`) }),
+      platform: new LocalPlatform({
+        manifestsDir: o.manifests,
+        target: plan.target,
+        workloads: workloadsOf(plan),
+        log: (l) => io.err(`mesh: ${l}`),
+      }),
       driver: createDriver('builtin'),
       createSource: (deployment, p) =>
         createSource('scrape', {
@@ -152,16 +166,30 @@ export function summary(output: RunOutput): Record<string, unknown> {
     reportDir: output.runDir,
     report: output.rendered ? `${output.runDir}/report.html` : `${output.runDir}/result.json`,
     reportError: output.reportError,
-    stages: r.stages.map((s) => ({ name: s.name, outcome: s.outcome, timeToDecisionMs: s.timeToDecisionMs, intervals: s.intervals.length })),
+    stages: r.stages.map((s) => ({
+      name: s.name,
+      outcome: s.outcome,
+      timeToDecisionMs: s.timeToDecisionMs,
+      intervals: s.intervals.length,
+    })),
   };
 }
 
 function verdictText(output: RunOutput): string {
   const r = output.result;
-  const head = { promoted: 'PROMOTED', 'rolled-back': 'ROLLED BACK', inconclusive: 'INCONCLUSIVE', aborted: 'ABORTED', error: 'ERROR' }[r.status];
+  const head = {
+    promoted: 'PROMOTED',
+    'rolled-back': 'ROLLED BACK',
+    inconclusive: 'INCONCLUSIVE',
+    aborted: 'ABORTED',
+    error: 'ERROR',
+  }[r.status];
   const stages = r.stages
     .filter((s) => s.outcome !== 'skipped')
-    .map((s) => `  ${s.name.padEnd(12)} ${s.outcome.padEnd(12)} ${s.timeToDecisionMs === null ? '' : `${(s.timeToDecisionMs / 1000).toFixed(1)} s`}`);
+    .map(
+      (s) =>
+        `  ${s.name.padEnd(12)} ${s.outcome.padEnd(12)} ${s.timeToDecisionMs === null ? '' : `${(s.timeToDecisionMs / 1000).toFixed(1)} s`}`,
+    );
   const report = output.rendered ? `${output.runDir}/report.html` : `${output.runDir}/result.json`;
   return [`${head} (exit ${r.exitCode}): ${r.reason}`, ...stages, `report: ${report}`, ''].join('\n');
 }

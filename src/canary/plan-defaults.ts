@@ -31,7 +31,15 @@ export function planDefaultsFrom(config: AnalysisConfig, overrides: StageOverrid
     throw new UsageError('--min-samples', `expected a whole number ≥ 1, got ${overrides.minSamples}`);
   }
   if (budget.maxDurationMs < budget.minDurationMs || budget.maxDurationMs === 0) {
-    throw new UsageError('--max-duration', `expected a maximum stage duration > 0 and ≥ the minimum (${budget.minDurationMs / 1000} s), got ${budget.maxDurationMs / 1000} s`);
+    throw new UsageError(
+      '--max-duration',
+      `expected a maximum stage duration > 0 and ≥ the minimum (${budget.minDurationMs / 1000} s), got ${budget.maxDurationMs / 1000} s`,
+    );
   }
-  return { intervalMs: DEFAULT_INTERVAL_MS, header: budget, weighted: { ...budget }, inconclusive: overrides.onInconclusive ?? 'rollback' };
+  return {
+    intervalMs: DEFAULT_INTERVAL_MS,
+    header: budget,
+    weighted: { ...budget },
+    inconclusive: overrides.onInconclusive ?? 'rollback',
+  };
 }

@@ -8,13 +8,23 @@ export function formatPlan(plan: CanaryPlan): string {
     `canary plan (${plan.engine} engine, scenario ${plan.scenario})`,
     `  service under canary: ${plan.target.service} (VirtualService ${plan.target.namespace}/${plan.target.virtualService})`,
     `  tracks:`,
-    ...plan.tracks.map((t) => `    ${t.track.padEnd(8)} ${t.workload} ${t.version}${Object.keys(t.env).length ? `  ${Object.entries(t.env).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`),
+    ...plan.tracks.map(
+      (t) =>
+        `    ${t.track.padEnd(8)} ${t.workload} ${t.version}${
+          Object.keys(t.env).length
+            ? `  ${Object.entries(t.env)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(' ')}`
+            : ''
+        }`,
+    ),
     `  compare: ${plan.comparison.control.workload} (control) vs ${plan.comparison.treatment.workload}${plan.comparison.biased ? '  [BIASED]' : ''}`,
     `  cohorts: ${plan.cohorts.map((c) => `${c.name} ×${c.size} ${Math.round(c.share * 100)} %`).join(', ')}`,
     `  load: ${plan.load.ratePerSecond} requests/s (${plan.load.driver} driver, open model); judge looks every ${s(plan.intervalMs)} at ${plan.evidence === 'run' ? 'all evidence since the first stage' : "the current stage's evidence"}`,
     `  stages:`,
     ...plan.stages.map(
-      (st, i) => `    ${i + 1}. ${st.name.padEnd(12)} ${describeRoute(st.route).padEnd(40)} ${s(st.minDurationMs)}..${s(st.maxDurationMs)}, ≥ ${st.minSamples} requests per arm`,
+      (st, i) =>
+        `    ${i + 1}. ${st.name.padEnd(12)} ${describeRoute(st.route).padEnd(40)} ${s(st.minDurationMs)}..${s(st.maxDurationMs)}, ≥ ${st.minSamples} requests per arm`,
     ),
     `  then: promote${plan.confirm ? ' after confirmation on the terminal' : ''}; a failed stage rolls back at once; inconclusive: ${plan.inconclusive.action} (exit ${plan.inconclusive.exitCode})`,
     ...plan.notes.map((n) => `  note: ${n}`),

@@ -20,7 +20,6 @@ export interface TrackPlan {
   env: Record<string, string>;
 }
 
-
 export interface StagePlan {
   /** `header`, `weighted-5`, `weighted-10`, ... */
   name: string;

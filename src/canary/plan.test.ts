@@ -11,9 +11,19 @@ describe('planRun', () => {
       ['baseline', 'account-baseline', 'v1'],
       ['canary', 'account-canary', 'v2'],
     ]);
-    expect(plan.stages.map((s) => s.name)).toEqual(['header', 'weighted-5', 'weighted-10', 'weighted-25', 'weighted-50']);
+    expect(plan.stages.map((s) => s.name)).toEqual([
+      'header',
+      'weighted-5',
+      'weighted-10',
+      'weighted-25',
+      'weighted-50',
+    ]);
     expect(plan.stages[1].route).toMatchObject({ kind: 'weighted', canary: 5, baseline: 5 });
-    expect(plan.comparison).toMatchObject({ control: { workload: 'account-baseline' }, treatment: { workload: 'account-canary' }, biased: false });
+    expect(plan.comparison).toMatchObject({
+      control: { workload: 'account-baseline' },
+      treatment: { workload: 'account-canary' },
+      biased: false,
+    });
     expect(plan.inconclusive).toEqual({ action: 'rollback', exitCode: 2 });
     expect(plan.stages[0]).toMatchObject(DEFAULTS.header);
     expect(plan.intervalMs).toBe(DEFAULTS.intervalMs);
@@ -69,7 +79,9 @@ describe('planRun', () => {
   });
 
   it('rejects stage bounds where the minimum exceeds the maximum', () => {
-    expect(() => testPlan({}, { ...DEFAULTS, weighted: { minDurationMs: 5000, maxDurationMs: 1000, minSamples: 1 } })).toThrow(/weighted-5/);
+    expect(() =>
+      testPlan({}, { ...DEFAULTS, weighted: { minDurationMs: 5000, maxDurationMs: 1000, minSamples: 1 } }),
+    ).toThrow(/weighted-5/);
   });
 });
 
@@ -83,7 +95,10 @@ describe('scenarioEnv', () => {
     expect(scenarioEnv('errors', primary).canary).toEqual({ ERROR_RATE: '0.025' });
   });
   it('flaky adds 1 point of errors and a longer tail', () => {
-    expect(scenarioEnv('flaky', primary).canary).toEqual({ ERROR_RATE: '0.015', LATENCY: 'lognormal:median=20,sigma=0.6' });
+    expect(scenarioEnv('flaky', primary).canary).toEqual({
+      ERROR_RATE: '0.015',
+      LATENCY: 'lognormal:median=20,sigma=0.6',
+    });
   });
   it('healthy changes nothing', () => {
     expect(scenarioEnv('healthy', primary)).toEqual({ all: {}, canary: {} });

@@ -94,7 +94,8 @@ export const RUN_COHORTS: readonly Cohort[] = [
 
 export function planRun(flags: PlanFlags, defaults: PlanDefaults, target: TargetFacts): CanaryPlan {
   const rate = flags.rate ?? DEFAULT_RATE;
-  if (!Number.isFinite(rate) || rate <= 0) throw new UsageError('--rate', `expected requests per second > 0, got ${flags.rate}`);
+  if (!Number.isFinite(rate) || rate <= 0)
+    throw new UsageError('--rate', `expected requests per second > 0, got ${flags.rate}`);
   const intervalMs = flags.intervalSeconds === undefined ? defaults.intervalMs : flags.intervalSeconds * 1000;
   if (!Number.isFinite(intervalMs) || intervalMs <= 0 || (flags.intervalSeconds !== undefined && intervalMs < 100)) {
     throw new UsageError('--interval', `expected seconds ≥ 0.1, got ${flags.intervalSeconds}`);
@@ -115,7 +116,9 @@ export function planRun(flags: PlanFlags, defaults: PlanDefaults, target: Target
     throw new UsageError('--cohorts', 'the header stage needs a canary-tester cohort with a share > 0');
   }
   const canaryMatch: CohortMatch = { cohort: 'canary-tester', pattern: 'canary-tester-[0-9]+' };
-  const baselineMatch: CohortMatch | null = againstPrimary ? null : { cohort: 'baseline-tester', pattern: 'baseline-tester-[0-9]+' };
+  const baselineMatch: CohortMatch | null = againstPrimary
+    ? null
+    : { cohort: 'baseline-tester', pattern: 'baseline-tester-[0-9]+' };
   if (!againstPrimary && !cohorts.some((c) => c.name === 'baseline-tester' && c.share > 0)) {
     throw new UsageError('--cohorts', 'comparing with a baseline needs a baseline-tester cohort with a share > 0');
   }
@@ -126,7 +129,14 @@ export function planRun(flags: PlanFlags, defaults: PlanDefaults, target: Target
     { track: 'primary', workload: target.workloads.primary, version: target.primaryVersion, env: { ...knobs.all } },
     ...(againstPrimary
       ? []
-      : [{ track: 'baseline' as const, workload: target.workloads.baseline, version: target.primaryVersion, env: { ...knobs.all } }]),
+      : [
+          {
+            track: 'baseline' as const,
+            workload: target.workloads.baseline,
+            version: target.primaryVersion,
+            env: { ...knobs.all },
+          },
+        ]),
     {
       track: 'canary',
       workload: target.workloads.canary,
@@ -138,8 +148,10 @@ export function planRun(flags: PlanFlags, defaults: PlanDefaults, target: Target
   const testerShare = canaryTesters.share;
   const userShare = cohorts.find((c) => c.name === 'user')?.share ?? 0;
   const evidence = flags.evidence ?? 'run';
-  if (evidence !== 'run' && evidence !== 'stage') throw new UsageError('--evidence', `expected run or stage, got '${evidence}'`);
-  const armRate = (weightPercent: number) => rate * ACCOUNT_ROUTE_SHARE * (testerShare + (userShare * weightPercent) / 100);
+  if (evidence !== 'run' && evidence !== 'stage')
+    throw new UsageError('--evidence', `expected run or stage, got '${evidence}'`);
+  const armRate = (weightPercent: number) =>
+    rate * ACCOUNT_ROUTE_SHARE * (testerShare + (userShare * weightPercent) / 100);
   // With run-wide evidence, a stage's looks see the earlier stages too (assumed to end at their
   // minimum duration); the tests are tuned for the count at this stage's maximum duration.
   let before = 0;
@@ -174,8 +186,10 @@ export function planRun(flags: PlanFlags, defaults: PlanDefaults, target: Target
       '(a fresh canary looks worse than it is); prefer --baseline baseline'
     : null;
   if (biasNote) notes.push(biasNote);
-  if (knobs.all.LATENCY) notes.push(`the manifests give ${target.service} no latency: every track runs LATENCY=${knobs.all.LATENCY}`);
-  if (flags.scenario !== 'healthy') notes.push(`scenario ${flags.scenario}: canary knobs ${formatEnv(tracks[tracks.length - 1].env)}`);
+  if (knobs.all.LATENCY)
+    notes.push(`the manifests give ${target.service} no latency: every track runs LATENCY=${knobs.all.LATENCY}`);
+  if (flags.scenario !== 'healthy')
+    notes.push(`scenario ${flags.scenario}: canary knobs ${formatEnv(tracks[tracks.length - 1].env)}`);
 
   return {
     engine: flags.engine,
@@ -214,7 +228,8 @@ export function parseSteps(text: string): number[] {
   const parts = text.split(',').map((p) => p.trim());
   const steps = parts.map(Number);
   const bad = parts.find((p, i) => p === '' || !Number.isFinite(steps[i]));
-  if (bad !== undefined) throw new UsageError('--stages', `expected comma-separated percentages like 5,10,25,50, got '${text}'`);
+  if (bad !== undefined)
+    throw new UsageError('--stages', `expected comma-separated percentages like 5,10,25,50, got '${text}'`);
   return steps;
 }
 
@@ -228,14 +243,18 @@ function validateSteps(steps: number[], againstPrimary: boolean): number[] {
         `each step must be a whole percentage in 1..${max} (${againstPrimary ? 'canary' : 'canary and baseline each'}), got ${w}`,
       );
     }
-    if (i > 0 && w <= steps[i - 1]) throw new UsageError('--stages', `steps must rise strictly, got ${steps.join(',')}`);
+    if (i > 0 && w <= steps[i - 1])
+      throw new UsageError('--stages', `steps must rise strictly, got ${steps.join(',')}`);
   });
   return steps;
 }
 
 function checkBudget(s: StagePlan): void {
   if (!(s.minDurationMs >= 0 && s.maxDurationMs >= s.minDurationMs && s.maxDurationMs > 0)) {
-    throw new UsageError('stage durations', `${s.name}: expected 0 ≤ min ≤ max, max > 0, got ${s.minDurationMs}..${s.maxDurationMs} ms`);
+    throw new UsageError(
+      'stage durations',
+      `${s.name}: expected 0 ≤ min ≤ max, max > 0, got ${s.minDurationMs}..${s.maxDurationMs} ms`,
+    );
   }
   if (!(Number.isInteger(s.minSamples) && s.minSamples >= 0)) {
     throw new UsageError('minimum samples', `${s.name}: expected a whole number ≥ 0, got ${s.minSamples}`);
@@ -279,7 +298,10 @@ export function scenarioEnv(
     case 'errors':
       return { all, canary: { ERROR_RATE: String(round(errorRate + 0.02)) } };
     case 'flaky':
-      return { all, canary: { ERROR_RATE: String(round(errorRate + 0.01)), LATENCY: formatLatency(scaleLatency(latency, 1, 1.5)) } };
+      return {
+        all,
+        canary: { ERROR_RATE: String(round(errorRate + 0.01)), LATENCY: formatLatency(scaleLatency(latency, 1, 1.5)) },
+      };
   }
 }
 

@@ -5,7 +5,16 @@
 import type { Measurement, WorkloadMeasurement } from '../telemetry/measurement.ts';
 import type { StageAssessment } from '../judge/verdict.ts';
 import type { CanaryPlan, TrackName } from './plan-types.ts';
-import { RESULT_SCHEMA_VERSION, type LoadSummary, type RouteChange, type RunConfig, type RunResult, type StageOutcome, type StageResult, type TrafficSplit } from './result.ts';
+import {
+  RESULT_SCHEMA_VERSION,
+  type LoadSummary,
+  type RouteChange,
+  type RunConfig,
+  type RunResult,
+  type StageOutcome,
+  type StageResult,
+  type TrafficSplit,
+} from './result.ts';
 import { untaggedShares, type RoutePlan } from './route-plan.ts';
 import type { RunOutcome } from './step.ts';
 
@@ -97,7 +106,8 @@ export class RunRecord {
             detail: outcome.abort.detail,
             noticedAt: iso(outcome.abort.at),
             // Only a safe route applied after the abort counts (deploy sets one before the first stage).
-            safeRouteAt: this.safeRouteAt !== null && this.safeRouteAt >= outcome.abort.at ? iso(this.safeRouteAt) : null,
+            safeRouteAt:
+              this.safeRouteAt !== null && this.safeRouteAt >= outcome.abort.at ? iso(this.safeRouteAt) : null,
           }
         : null,
       engine: this.plan.engine,
@@ -122,7 +132,10 @@ function splitOf(m: Measurement, plan: CanaryPlan): TrafficSplit {
   for (const t of plan.tracks) requests[t.track as TrackName] = m.workloads[t.workload]?.requests ?? 0;
   const total = requests.primary + requests.baseline + requests.canary;
   const pct = (n: number) => (total === 0 ? 0 : Number(((100 * n) / total).toFixed(2)));
-  return { requests, percent: { primary: pct(requests.primary), baseline: pct(requests.baseline), canary: pct(requests.canary) } };
+  return {
+    requests,
+    percent: { primary: pct(requests.primary), baseline: pct(requests.baseline), canary: pct(requests.canary) },
+  };
 }
 
 function iso(ms: number): string {

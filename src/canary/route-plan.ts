@@ -21,7 +21,12 @@ export type RoutePlan =
    * Untagged traffic: `canary` % to the canary, `baseline` % to the baseline, the rest to the primary.
    * The tester cohorts keep their header routes so each track keeps its testers across stages.
    */
-  | { kind: 'weighted'; canary: number; baseline: number; header: { canary: CohortMatch; baseline: CohortMatch | null } }
+  | {
+      kind: 'weighted';
+      canary: number;
+      baseline: number;
+      header: { canary: CohortMatch; baseline: CohortMatch | null };
+    }
   /** Everything on the canary: the end state of a promoted run (until the primary is updated). */
   | { kind: 'promoted' };
 

@@ -18,17 +18,23 @@ function untagged(route: RoutePlan): Record<string, number> {
 describe('virtualServiceFor', () => {
   const all: RoutePlan[] = [{ kind: 'safe' }, { kind: 'promoted' }, ...plan.stages.map((s) => s.route)];
 
-  it.each(all.map((r) => [describeRoute(r), r] as const))('%s validates against the Istio VirtualService schema', (_, route) => {
-    const vs = virtualServiceFor(plan.target, route);
-    expect(() => new VirtualService(vs).validate()).not.toThrow();
-    expect(vs.metadata).toMatchObject({ name: 'account', namespace: 'sprincube' });
-    expect(vs.spec?.hosts).toEqual(['account']);
-    for (const r of vs.spec!.http!) expect(r.timeout).toBe('10s');
-  });
+  it.each(all.map((r) => [describeRoute(r), r] as const))(
+    '%s validates against the Istio VirtualService schema',
+    (_, route) => {
+      const vs = virtualServiceFor(plan.target, route);
+      expect(() => new VirtualService(vs).validate()).not.toThrow();
+      expect(vs.metadata).toMatchObject({ name: 'account', namespace: 'sprincube' });
+      expect(vs.spec?.hosts).toEqual(['account']);
+      for (const r of vs.spec!.http!) expect(r.timeout).toBe('10s');
+    },
+  );
 
   it('the schema check itself rejects a malformed route (so the validations above can fail)', () => {
     const vs = virtualServiceFor(plan.target, { kind: 'safe' });
-    const broken = { ...vs, spec: { ...vs.spec, http: [{ route: [{ destination: { host: 'account' }, weight: 'all' }] }] } };
+    const broken = {
+      ...vs,
+      spec: { ...vs.spec, http: [{ route: [{ destination: { host: 'account' }, weight: 'all' }] }] },
+    };
     expect(() => new VirtualService(broken as never).validate()).toThrow();
   });
 
@@ -44,7 +50,9 @@ describe('virtualServiceFor', () => {
 
   it('header: canary testers to the canary, baseline testers to the baseline, the rest to the primary, in that order', () => {
     const http = virtualServiceFor(plan.target, { kind: 'header', ...header }).spec!.http!;
-    expect(http.map((r) => [r.match?.[0]?.headers?.['end-user']?.regex, r.route!.map((d) => d.destination?.subset)])).toEqual([
+    expect(
+      http.map((r) => [r.match?.[0]?.headers?.['end-user']?.regex, r.route!.map((d) => d.destination?.subset)]),
+    ).toEqual([
       ['canary-tester-[0-9]+', ['canary']],
       ['baseline-tester-[0-9]+', ['baseline']],
       [undefined, ['primary']],
@@ -65,7 +73,10 @@ describe('virtualServiceFor', () => {
     const route = p.stages[1].route;
     const http = virtualServiceFor(p.target, route).spec!.http!;
     expect(http).toHaveLength(2);
-    expect(Object.fromEntries(http[1].route!.map((d) => [d.destination?.subset, d.weight]))).toEqual({ primary: 80, canary: 20 });
+    expect(Object.fromEntries(http[1].route!.map((d) => [d.destination?.subset, d.weight]))).toEqual({
+      primary: 80,
+      canary: 20,
+    });
   });
 
   it('no timeout when the manifests give none', () => {

@@ -27,7 +27,9 @@ export function virtualServiceFor(target: CanaryPlan['target'], route: RoutePlan
     },
     spec: {
       hosts: [target.host],
-      http: httpRoutes(target.host, route).map((r) => (target.routeTimeout ? { ...r, timeout: target.routeTimeout } : r)),
+      http: httpRoutes(target.host, route).map((r) =>
+        target.routeTimeout ? { ...r, timeout: target.routeTimeout } : r,
+      ),
     },
   };
 }
@@ -50,7 +52,11 @@ function httpRoutes(host: string, route: RoutePlan): HttpRoute[] {
       return [
         ...testerRoutes(host, route.header.canary, route.header.baseline),
         // Zero weights are left out: Istio accepts them, but they only add noise to the object.
-        to(host, 'default', split.filter(([, w]) => w > 0)),
+        to(
+          host,
+          'default',
+          split.filter(([, w]) => w > 0),
+        ),
       ];
     }
   }

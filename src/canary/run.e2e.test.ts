@@ -27,18 +27,27 @@ interface Finished {
 }
 
 /** `group`: start in a process group of its own, so the test can signal it as a terminal's Ctrl-C does. */
-function startRun(args: string[], group = false): { child: ChildProcess; done: Promise<Finished>; stderr: () => string } {
+function startRun(
+  args: string[],
+  group = false,
+): { child: ChildProcess; done: Promise<Finished>; stderr: () => string } {
   const started = Date.now();
-  const child = spawn(process.execPath, ['bin/canary.js', 'run', '--local', '--config', QUICK, '--reports-dir', reportsDir, '--json', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: group,
-  });
+  const child = spawn(
+    process.execPath,
+    ['bin/canary.js', 'run', '--local', '--config', QUICK, '--reports-dir', reportsDir, '--json', ...args],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: group,
+    },
+  );
   children.push(child);
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
   child.stderr!.on('data', (d) => (stderr += d));
-  const done = new Promise<Finished>((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr, wallMs: Date.now() - started })));
+  const done = new Promise<Finished>((resolve) =>
+    child.on('exit', (code) => resolve({ code, stdout, stderr, wallMs: Date.now() - started })),
+  );
   return { child, done, stderr: () => stderr };
 }
 
@@ -124,7 +133,11 @@ describe.sequential('canary run --local (e2e)', () => {
       while (probing) {
         const sentAt = Date.now();
         try {
-          const res = await request(`${gateway}/api/account/1`, { headers: { 'end-user': 'canary-tester-1' }, headersTimeout: 2000, bodyTimeout: 2000 });
+          const res = await request(`${gateway}/api/account/1`, {
+            headers: { 'end-user': 'canary-tester-1' },
+            headersTimeout: 2000,
+            bodyTimeout: 2000,
+          });
           await res.body.dump();
           probes.push({ sentAt, servedBy: String(res.headers['x-served-by'] ?? '') });
         } catch {

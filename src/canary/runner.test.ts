@@ -20,7 +20,11 @@ const plan = testPlan({}, defaults);
 const reportsDir = mkdtempSync(join(tmpdir(), 'canary-runner-'));
 afterAll(() => rmSync(reportsDir, { recursive: true, force: true }));
 
-function setup(decide: (stage: string, look: number) => StageDecision, over: Partial<RunnerDeps> = {}, statuses?: ('ok' | 'error' | 'nodata')[]) {
+function setup(
+  decide: (stage: string, look: number) => StageDecision,
+  over: Partial<RunnerDeps> = {},
+  statuses?: ('ok' | 'error' | 'nodata')[],
+) {
   const platform = new FakePlatform();
   const driver = new FakeDriver();
   const source = new FakeSource(statuses);
@@ -39,7 +43,11 @@ function setup(decide: (stage: string, look: number) => StageDecision, over: Par
   return { platform, driver, source, judge, signals, deps, rendered };
 }
 
-const run = (deps: RunnerDeps, p = plan) => runCanary(p, deps, { reportsDir, config: { file: 'analysis/default.yaml', analysis: {}, flags: { scenario: 'healthy' } } });
+const run = (deps: RunnerDeps, p = plan) =>
+  runCanary(p, deps, {
+    reportsDir,
+    config: { file: 'analysis/default.yaml', analysis: {}, flags: { scenario: 'healthy' } },
+  });
 
 function readResult(dir: string): RunResult {
   return JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8')) as RunResult;
@@ -70,23 +78,39 @@ describe('runCanary', () => {
     ]);
     for (const s of saved.stages) {
       expect(s.timeToDecisionMs).toBeGreaterThanOrEqual(40);
-      expect(s.intervals.every((i) => i.assessment !== null && i.baseline?.workload === 'account-baseline' && i.canary?.workload === 'account-canary')).toBe(true);
+      expect(
+        s.intervals.every(
+          (i) =>
+            i.assessment !== null &&
+            i.baseline?.workload === 'account-baseline' &&
+            i.canary?.workload === 'account-canary',
+        ),
+      ).toBe(true);
       expect(s.intervals[0].split.percent).toEqual({ primary: 80, baseline: 10, canary: 10 });
     }
     expect(saved.routes.map((r) => r.shares.canary)).toEqual([0, 5, 50, 100]);
-    expect(saved.load).toMatchObject({ requests: 10, byWorkload: { 'account-primary': 6, 'account-baseline': 2, 'account-canary': 2 } });
+    expect(saved.load).toMatchObject({
+      requests: 10,
+      byWorkload: { 'account-primary': 6, 'account-baseline': 2, 'account-canary': 2 },
+    });
     expect(t.rendered).toEqual([out.runDir]);
     expect(readdirSync(out.runDir)).toEqual(['result.json']); // no temp file left behind
     expect(t.signals.listeners).toBe(0);
   });
 
-  it('evidence run: the judge sees every measurement since the first stage, with the stage\'s bounds and the compared workloads', async () => {
+  it("evidence run: the judge sees every measurement since the first stage, with the stage's bounds and the compared workloads", async () => {
     const t = setup((_, look) => (look >= 2 ? 'promote' : 'continue'));
     await run(t.deps);
     const firstOfStage2 = t.judge.inputs.find((i) => i.stage.name === 'weighted-5')!;
     expect(firstOfStage2.measurements).toHaveLength(3);
-    expect(firstOfStage2.elapsedMs).toBeLessThan(firstOfStage2.measurements[2].end - firstOfStage2.measurements[0].start);
-    expect(firstOfStage2).toMatchObject({ control: 'account-baseline', treatment: 'account-canary', expectedCanaryShare: 0.5 });
+    expect(firstOfStage2.elapsedMs).toBeLessThan(
+      firstOfStage2.measurements[2].end - firstOfStage2.measurements[0].start,
+    );
+    expect(firstOfStage2).toMatchObject({
+      control: 'account-baseline',
+      treatment: 'account-canary',
+      expectedCanaryShare: 0.5,
+    });
   });
 
   it('evidence stage: the judge sees only the current stage', async () => {
@@ -116,7 +140,11 @@ describe('runCanary', () => {
     expect(t.platform.currentRoute).toBe('safe');
     expect(t.platform.tornDown).toBe(true);
     expect(t.driver.stopped).toBe('interrupted');
-    expect(out.result).toMatchObject({ status: 'aborted', exitCode: 130, abort: { cause: 'signal', detail: 'SIGINT' } });
+    expect(out.result).toMatchObject({
+      status: 'aborted',
+      exitCode: 130,
+      abort: { cause: 'signal', detail: 'SIGINT' },
+    });
     expect(out.result.abort?.safeRouteAt).not.toBeNull();
     expect(out.result.stages[0].outcome).toBe('aborted');
     expect(readResult(out.runDir).status).toBe('aborted');
@@ -156,7 +184,12 @@ describe('runCanary', () => {
     t.platform.failOn.setRoute = new InfraError('proxy gateway did not apply the route');
     const out = await run(t.deps);
     expect(out.result).toMatchObject({ status: 'aborted', exitCode: 4, abort: { cause: 'infrastructure' } });
-    expect(t.platform.calls).toEqual(['deploy primary,baseline,canary', 'setRoute header', 'setRoute safe', 'teardown']);
+    expect(t.platform.calls).toEqual([
+      'deploy primary,baseline,canary',
+      'setRoute header',
+      'setRoute safe',
+      'teardown',
+    ]);
   });
 
   it('a failed deploy: nothing to route, torn down, exit 4', async () => {

@@ -187,13 +187,28 @@ class Execution {
     this.log(`harness error: ${message(err)}; restoring the safe route and stopping everything`);
     const at = this.now();
     const tries: [string, () => Promise<unknown>][] = [
-      ['setRoute', () => (this.deployment ? this.deps.platform.setRoute({ kind: 'safe' }).then(() => this.record.routeApplied(this.now(), { kind: 'safe' }, null)) : Promise.resolve())],
+      [
+        'setRoute',
+        () =>
+          this.deployment
+            ? this.deps.platform
+                .setRoute({ kind: 'safe' })
+                .then(() => this.record.routeApplied(this.now(), { kind: 'safe' }, null))
+            : Promise.resolve(),
+      ],
       ['stopLoad', () => this.load?.stop('stopped') ?? Promise.resolve()],
       ['cleanup', () => this.deps.platform.teardown()],
     ];
-    for (const [name, attempt] of tries) await attempt().catch((e: unknown) => this.record.note(`${name} failed: ${message(e)}`));
+    for (const [name, attempt] of tries)
+      await attempt().catch((e: unknown) => this.record.note(`${name} failed: ${message(e)}`));
     this.outcome = {
-      outcome: { status: 'error', exitCode: 4, reason: `harness error: ${message(err)}`, responsible: [], abort: { cause: 'exception', detail: message(err), at } },
+      outcome: {
+        status: 'error',
+        exitCode: 4,
+        reason: `harness error: ${message(err)}`,
+        responsible: [],
+        abort: { cause: 'exception', detail: message(err), at },
+      },
       at: this.now(),
     };
   }
@@ -221,7 +236,12 @@ class Execution {
           this.urgent({
             kind: 'failed',
             at: this.now(),
-            cause: err instanceof ConfigError || err instanceof UsageError ? 'configuration' : err instanceof InfraError ? 'infrastructure' : 'exception',
+            cause:
+              err instanceof ConfigError || err instanceof UsageError
+                ? 'configuration'
+                : err instanceof InfraError
+                  ? 'infrastructure'
+                  : 'exception',
             message: message(err),
           });
           break;
@@ -247,7 +267,8 @@ class Execution {
       case 'deploy': {
         this.log(`deploying ${action.tracks.map((t) => `${t.workload} ${t.version}`).join(', ')}`);
         this.deployment = await this.deps.platform.deploy(action.tracks, {
-          onUnexpectedExit: (e) => this.urgent({ kind: 'crashed', at: this.now(), workload: e.workload, detail: e.detail }),
+          onUnexpectedExit: (e) =>
+            this.urgent({ kind: 'crashed', at: this.now(), workload: e.workload, detail: e.detail }),
         });
         this.push({ kind: 'deployed', at: this.now() });
         return;
@@ -270,7 +291,11 @@ class Execution {
           target: this.deployment.gatewayUrl,
           // The load shares the machine with every track: sleep on timers rather than spin (driver.ts).
           model: { kind: 'open', profile: constantProfile(this.plan.load.ratePerSecond, durationS), spinMs: 0 },
-          traffic: { cohorts: this.plan.cohorts.map((c) => ({ ...c })), mix: { ...DEFAULT_MIX, weights: { ...DEFAULT_MIX.weights } }, seed: DEFAULT_SEED },
+          traffic: {
+            cohorts: this.plan.cohorts.map((c) => ({ ...c })),
+            mix: { ...DEFAULT_MIX, weights: { ...DEFAULT_MIX.weights } },
+            seed: DEFAULT_SEED,
+          },
           canaryService: this.plan.target.service,
         });
         this.log(`load: ${this.plan.load.ratePerSecond} requests/s through ${this.deployment.gatewayUrl}`);
@@ -296,7 +321,10 @@ class Execution {
         if (this.interrupt.signal.aborted) this.interrupt = new AbortController();
         const interrupted = this.interrupt.signal;
         // A person may take their time; a signal or a crash meanwhile must not wait for the answer.
-        const approved = await Promise.race([this.deps.confirm(action.question, interrupted), untilAborted(interrupted)]);
+        const approved = await Promise.race([
+          this.deps.confirm(action.question, interrupted),
+          untilAborted(interrupted),
+        ]);
         if (approved === null) return;
         this.push({ kind: 'confirmed', at: this.now(), approved });
         return;
@@ -363,7 +391,9 @@ class Execution {
     this.record.interval(stageIndex, at, measurement, assessment);
     if (assessment) {
       const s = assessment.samples;
-      this.log(`  ${this.plan.stages[stageIndex].name} +${((at - this.stageStartedAt) / 1000).toFixed(0)} s: ${assessment.decision} (n ${s.baseline}/${s.canary}) ${assessment.reason}`);
+      this.log(
+        `  ${this.plan.stages[stageIndex].name} +${((at - this.stageStartedAt) / 1000).toFixed(0)} s: ${assessment.decision} (n ${s.baseline}/${s.canary}) ${assessment.reason}`,
+      );
     } else {
       this.log(`  telemetry: ${measurement.reason ?? measurement.status}`);
     }

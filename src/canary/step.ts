@@ -22,7 +22,12 @@ export type Observation =
   | { kind: 'signal'; at: number; signal: string }
   | { kind: 'crashed'; at: number; workload: string; detail: string }
   /** An action failed: `configuration` (bad manifests, exit 3), `infrastructure` / `telemetry` (exit 4), `exception` (a harness bug, exit 4). */
-  | { kind: 'failed'; at: number; cause: 'configuration' | 'infrastructure' | 'telemetry' | 'exception'; message: string };
+  | {
+      kind: 'failed';
+      at: number;
+      cause: 'configuration' | 'infrastructure' | 'telemetry' | 'exception';
+      message: string;
+    };
 
 export interface RunOutcome {
   status: RunStatus;
@@ -88,9 +93,23 @@ export function step(state: CanaryState, obs: Observation, plan: CanaryPlan): St
   if (state.phase === 'done') return { state, actions: [] };
   switch (obs.kind) {
     case 'signal':
-      return abort(state, obs.at, { cause: 'signal', detail: obs.signal }, 'aborted', 130, `interrupted by ${obs.signal}`);
+      return abort(
+        state,
+        obs.at,
+        { cause: 'signal', detail: obs.signal },
+        'aborted',
+        130,
+        `interrupted by ${obs.signal}`,
+      );
     case 'crashed':
-      return abort(state, obs.at, { cause: 'crash', detail: `${obs.workload}: ${obs.detail}` }, 'aborted', 4, `workload ${obs.workload} exited unexpectedly (${obs.detail})`);
+      return abort(
+        state,
+        obs.at,
+        { cause: 'crash', detail: `${obs.workload}: ${obs.detail}` },
+        'aborted',
+        4,
+        `workload ${obs.workload} exited unexpectedly (${obs.detail})`,
+      );
     case 'failed': {
       const harness = obs.cause === 'exception' || obs.cause === 'configuration';
       return abort(
@@ -104,7 +123,10 @@ export function step(state: CanaryState, obs: Observation, plan: CanaryPlan): St
     }
     case 'start':
       if (state.phase !== 'idle') return { state, actions: [] };
-      return { state: { ...state, phase: 'deploying', deployed: true }, actions: [{ kind: 'deploy', tracks: plan.tracks }] };
+      return {
+        state: { ...state, phase: 'deploying', deployed: true },
+        actions: [{ kind: 'deploy', tracks: plan.tracks }],
+      };
     case 'deployed':
       if (state.phase !== 'deploying') return { state, actions: [] };
       return enterStage({ ...state, phase: 'running', loadStarted: true }, 0, obs.at, plan, [{ kind: 'startLoad' }]);
@@ -114,8 +136,20 @@ export function step(state: CanaryState, obs: Observation, plan: CanaryPlan): St
     case 'confirmed':
       if (state.phase !== 'confirming') return { state, actions: [] };
       return obs.approved
-        ? promote(state, { status: 'promoted', exitCode: 0, reason: 'every stage passed; promotion confirmed', responsible: [], abort: null })
-        : rollBack(state, { status: 'rolled-back', exitCode: 1, reason: 'every stage passed, but promotion was declined at the confirmation prompt', responsible: [], abort: null });
+        ? promote(state, {
+            status: 'promoted',
+            exitCode: 0,
+            reason: 'every stage passed; promotion confirmed',
+            responsible: [],
+            abort: null,
+          })
+        : rollBack(state, {
+            status: 'rolled-back',
+            exitCode: 1,
+            reason: 'every stage passed, but promotion was declined at the confirmation prompt',
+            responsible: [],
+            abort: null,
+          });
   }
 }
 
@@ -142,7 +176,14 @@ function onTick(state: CanaryState, obs: Extract<Observation, { kind: 'tick' }>,
     const failures = state.telemetryFailures + 1;
     if (failures >= TELEMETRY_FAILURES_BEFORE_ABORT) {
       const why = obs.measurement.reason ?? 'the telemetry source returned no usable measurement';
-      return abort(state, obs.at, { cause: 'telemetry', detail: why }, 'aborted', 4, `telemetry source stopped answering ${failures} times in a row: ${why}`);
+      return abort(
+        state,
+        obs.at,
+        { cause: 'telemetry', detail: why },
+        'aborted',
+        4,
+        `telemetry source stopped answering ${failures} times in a row: ${why}`,
+      );
     }
     return { state: { ...state, telemetryFailures: failures }, actions: [measureAgain] };
   }
@@ -154,7 +195,10 @@ function onTick(state: CanaryState, obs: Extract<Observation, { kind: 'tick' }>,
   // A failed critical metric rolls back at once, whatever the combined evidence says (issue 5).
   const criticalFailures = a.metrics.filter((m) => m.critical && m.classification === 'fail');
   if (a.decision === 'rollback' || criticalFailures.length > 0) {
-    const reason = a.decision === 'rollback' ? a.reason : `critical metric failed: ${criticalFailures.map((m) => `${m.name}: ${m.reason}`).join('; ')}`;
+    const reason =
+      a.decision === 'rollback'
+        ? a.reason
+        : `critical metric failed: ${criticalFailures.map((m) => `${m.name}: ${m.reason}`).join('; ')}`;
     return endRun(closed, obs.at, 'rollback', reason, {
       status: 'rolled-back',
       exitCode: 1,
@@ -167,8 +211,14 @@ function onTick(state: CanaryState, obs: Extract<Observation, { kind: 'tick' }>,
   // early cannot shorten a stage below its minimum duration or samples.
   const enough =
     elapsed >= stage.minDurationMs && a.samples.baseline >= stage.minSamples && a.samples.canary >= stage.minSamples;
-  if (a.decision === 'inconclusive' || ((a.decision === 'continue' || (a.decision === 'promote' && !enough)) && atMax)) {
-    const reason = a.decision === 'inconclusive' ? a.reason : `no decision within the stage's maximum duration (${stage.maxDurationMs / 1000} s): ${a.reason}`;
+  if (
+    a.decision === 'inconclusive' ||
+    ((a.decision === 'continue' || (a.decision === 'promote' && !enough)) && atMax)
+  ) {
+    const reason =
+      a.decision === 'inconclusive'
+        ? a.reason
+        : `no decision within the stage's maximum duration (${stage.maxDurationMs / 1000} s): ${a.reason}`;
     return inconclusive(closed, obs.at, reason, a.responsible, plan);
   }
   if (a.decision === 'promote' && enough) {
@@ -177,11 +227,23 @@ function onTick(state: CanaryState, obs: Extract<Observation, { kind: 'tick' }>,
       const next = enterStage(closed, ok.stage + 1, obs.at, plan);
       return { state: next.state, actions: [ended, ...next.actions] };
     }
-    const outcome: RunOutcome = { status: 'promoted', exitCode: 0, reason: `every stage passed (last: ${stage.name}: ${a.reason})`, responsible: [], abort: null };
+    const outcome: RunOutcome = {
+      status: 'promoted',
+      exitCode: 0,
+      reason: `every stage passed (last: ${stage.name}: ${a.reason})`,
+      responsible: [],
+      abort: null,
+    };
     if (plan.confirm) {
       return {
         state: { ...closed, phase: 'confirming' },
-        actions: [ended, { kind: 'confirm', question: `All ${plan.stages.length} stages passed. Promote ${plan.target.service} ${canaryVersion(plan)} to all traffic?` }],
+        actions: [
+          ended,
+          {
+            kind: 'confirm',
+            question: `All ${plan.stages.length} stages passed. Promote ${plan.target.service} ${canaryVersion(plan)} to all traffic?`,
+          },
+        ],
       };
     }
     const promoted = promote(closed, outcome);
@@ -202,7 +264,10 @@ function inconclusive(state: CanaryState, at: number, reason: string, responsibl
   };
   if (policy.action === 'promote') {
     const promoted = promote(state, outcome);
-    return { state: promoted.state, actions: [{ kind: 'endStage', stage: state.stage, outcome: 'inconclusive', reason, at }, ...promoted.actions] };
+    return {
+      state: promoted.state,
+      actions: [{ kind: 'endStage', stage: state.stage, outcome: 'inconclusive', reason, at }, ...promoted.actions],
+    };
   }
   return endRun(state, at, 'inconclusive', reason, outcome);
 }
@@ -210,20 +275,35 @@ function inconclusive(state: CanaryState, at: number, reason: string, responsibl
 /** Ends the current stage with a verdict that rolls back (a failed stage, or inconclusive under the default policy). */
 function endRun(state: CanaryState, at: number, stageOutcome: StageOutcome, reason: string, outcome: RunOutcome): Step {
   const back = rollBack(state, outcome);
-  return { state: back.state, actions: [{ kind: 'endStage', stage: state.stage, outcome: stageOutcome, reason, at }, ...back.actions] };
+  return {
+    state: back.state,
+    actions: [{ kind: 'endStage', stage: state.stage, outcome: stageOutcome, reason, at }, ...back.actions],
+  };
 }
 
 function rollBack(state: CanaryState, outcome: RunOutcome): Step {
   return {
     state: { ...state, phase: 'done', outcome },
-    actions: [{ kind: 'setRoute', route: SAFE, stage: null }, { kind: 'stopLoad' }, { kind: 'rollback' }, { kind: 'cleanup' }, { kind: 'finish', outcome }],
+    actions: [
+      { kind: 'setRoute', route: SAFE, stage: null },
+      { kind: 'stopLoad' },
+      { kind: 'rollback' },
+      { kind: 'cleanup' },
+      { kind: 'finish', outcome },
+    ],
   };
 }
 
 function promote(state: CanaryState, outcome: RunOutcome): Step {
   return {
     state: { ...state, phase: 'done', outcome },
-    actions: [{ kind: 'stopLoad' }, { kind: 'setRoute', route: PROMOTED, stage: null }, { kind: 'promote' }, { kind: 'cleanup' }, { kind: 'finish', outcome }],
+    actions: [
+      { kind: 'stopLoad' },
+      { kind: 'setRoute', route: PROMOTED, stage: null },
+      { kind: 'promote' },
+      { kind: 'cleanup' },
+      { kind: 'finish', outcome },
+    ],
   };
 }
 

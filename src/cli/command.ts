@@ -15,3 +15,7 @@ export interface CliCommand<A = Record<string, unknown>> {
 export function defineCommand<A>(c: CliCommand<A>): CliCommand<A> {
   return c;
 }
+
+/** A command of any options type, for lists of commands; each command's own `defineCommand` keeps its flags typed. */
+// biome-ignore lint/suspicious/noExplicitAny: a list holds commands of different option types, and yargs hands each its own.
+export type AnyCliCommand = CliCommand<any>;

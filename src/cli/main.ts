@@ -1,9 +1,9 @@
 import yargs from 'yargs';
 import { CanaryError, ExitCode } from '../core/errors.ts';
-import type { CliCommand } from './command.ts';
+import type { AnyCliCommand } from './command.ts';
 // Each command is imported only when it is the one asked for: a command's dependencies (the mesh,
 // the drivers, SQLite, the Kubernetes models) then cost nothing to the others' start-up and memory.
-const commandModules: Record<string, () => Promise<CliCommand<any>[]>> = {
+const commandModules: Record<string, () => Promise<AnyCliCommand[]>> = {
   run: async () => [(await import('./commands/run.ts')).runCommand],
   mesh: async () => [(await import('./commands/mesh.ts')).meshCommand],
   steps: async () => (await import('./commands/steps.ts')).stepCommands,
@@ -14,7 +14,7 @@ const commandModules: Record<string, () => Promise<CliCommand<any>[]>> = {
 };
 const STEP_COMMANDS = new Set(['deploy', 'route', 'promote', 'rollback']);
 
-async function commandsFor(argv: string[]): Promise<CliCommand<any>[]> {
+async function commandsFor(argv: string[]): Promise<AnyCliCommand[]> {
   const first = argv.find((a) => !a.startsWith('-'));
   const key = first === undefined ? undefined : STEP_COMMANDS.has(first) ? 'steps' : first;
   if (key !== undefined && key in commandModules) return commandModules[key]();
@@ -59,6 +59,8 @@ function report(err: unknown): number {
     process.stderr.write(`canary: ${err.message}\n`);
     return err.exitCode;
   }
-  process.stderr.write(`canary: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(
+    `canary: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
   return ExitCode.infrastructure;
 }

@@ -51,12 +51,30 @@ describe('loadAnalysisConfig', () => {
   });
 
   it('rejects an unknown key, a bad duration, a missing tolerance and duplicate names', async () => {
-    expect((await configError(writeConfig('k.yaml', 'metrics: [{ name: a, kind: errors, tolerance: { relative: 1 }, wieght: 2 }]\n'))).problem).toMatch(/unknown key\(s\) "wieght"/);
-    const d = await configError(writeConfig('d.yaml', 'stage: { minDuration: 5 minutes }\nmetrics: [{ name: a, kind: errors, tolerance: { relative: 1 } }]\n'));
+    expect(
+      (
+        await configError(
+          writeConfig('k.yaml', 'metrics: [{ name: a, kind: errors, tolerance: { relative: 1 }, wieght: 2 }]\n'),
+        )
+      ).problem,
+    ).toMatch(/unknown key\(s\) "wieght"/);
+    const d = await configError(
+      writeConfig(
+        'd.yaml',
+        'stage: { minDuration: 5 minutes }\nmetrics: [{ name: a, kind: errors, tolerance: { relative: 1 } }]\n',
+      ),
+    );
     expect(d.where).toBe('stage.minDuration');
     expect(d.problem).toMatch(/duration like 30s/);
-    expect((await configError(writeConfig('t.yaml', 'metrics: [{ name: a, kind: errors, tolerance: {} }]\n'))).problem).toMatch(/relative and\/or absolute/);
-    const dup = await configError(writeConfig('dup.yaml', 'metrics: [{ name: a, kind: errors, tolerance: { relative: 1 } }, { name: a, kind: errors, tolerance: { relative: 1 } }]\n'));
+    expect(
+      (await configError(writeConfig('t.yaml', 'metrics: [{ name: a, kind: errors, tolerance: {} }]\n'))).problem,
+    ).toMatch(/relative and\/or absolute/);
+    const dup = await configError(
+      writeConfig(
+        'dup.yaml',
+        'metrics: [{ name: a, kind: errors, tolerance: { relative: 1 } }, { name: a, kind: errors, tolerance: { relative: 1 } }]\n',
+      ),
+    );
     expect(dup.where).toBe('metrics[1].name');
   });
 
@@ -68,7 +86,12 @@ describe('loadAnalysisConfig', () => {
 
   it('requires at least one metric and a quantile inside (0, 1)', () => {
     expect(() => parseAnalysisConfig({ metrics: [] }, 'x.yaml')).toThrow(/x\.yaml metrics/);
-    expect(() => parseAnalysisConfig({ metrics: [{ name: 'p', kind: 'latency', quantile: 1, tolerance: { relative: 0.1 } }] }, 'x.yaml')).toThrow(/metrics\[0\]\.quantile/);
+    expect(() =>
+      parseAnalysisConfig(
+        { metrics: [{ name: 'p', kind: 'latency', quantile: 1, tolerance: { relative: 0.1 } }] },
+        'x.yaml',
+      ),
+    ).toThrow(/metrics\[0\]\.quantile/);
   });
 });
 

@@ -28,7 +28,11 @@ const Direction = z
 const Tolerance = z
   .object({
     relative: z.number().min(0).optional().describe('relative change allowed, e.g. 0.1 = 10 % worse'),
-    absolute: z.number().min(0).optional().describe("absolute change allowed in the metric's unit (ms; a proportion for errors)"),
+    absolute: z
+      .number()
+      .min(0)
+      .optional()
+      .describe("absolute change allowed in the metric's unit (ms; a proportion for errors)"),
   })
   .strict()
   .refine((t) => t.relative !== undefined || t.absolute !== undefined, { message: 'expected relative and/or absolute' })
@@ -47,10 +51,16 @@ const metricBase = {
   name: z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'expected a name of letters, digits, _ . : -'),
   direction: Direction.default('increase'),
   tolerance: Tolerance,
-  critical: z.boolean().default(false).describe('a failed critical metric rolls back at once (and scores 0 in Kayenta mode)'),
+  critical: z
+    .boolean()
+    .default(false)
+    .describe('a failed critical metric rolls back at once (and scores 0 in Kayenta mode)'),
   weight: z.number().positive().default(1).describe('weight in the e-value average and in group scores'),
   group: z.string().optional().describe('Kayenta mode: group for weighted scores'),
-  mustHaveData: z.boolean().default(false).describe('Kayenta mode: missing data counts against the score (NodataFailMetric)'),
+  mustHaveData: z
+    .boolean()
+    .default(false)
+    .describe('Kayenta mode: missing data counts against the score (NodataFailMetric)'),
   effectSize: EffectSize.optional(),
 };
 
@@ -107,21 +117,42 @@ const Stage = z
 const Kayenta = z
   .object({
     tolerance: z.number().min(0).default(0.25).describe('a shift counts only beyond tolerance × |estimate|'),
-    confidence: z.number().gt(0).lt(1).default(0.98).describe("confidence of the Mann-Whitney interval"),
+    confidence: z.number().gt(0).lt(1).default(0.98).describe('confidence of the Mann-Whitney interval'),
     marginalThreshold: z.number().min(0).max(100).default(75),
     passThreshold: z.number().min(0).max(100).default(95),
-    groupWeights: z.record(z.string(), z.number().min(0)).default({}).describe('weight per group; groups not listed share the rest equally'),
+    groupWeights: z
+      .record(z.string(), z.number().min(0))
+      .default({})
+      .describe('weight per group; groups not listed share the rest equally'),
     nanStrategy: z.enum(['remove', 'replace']).default('remove'),
   })
   .strict()
-  .refine((k) => k.marginalThreshold <= k.passThreshold, { message: 'expected marginalThreshold <= passThreshold', path: ['marginalThreshold'] });
+  .refine((k) => k.marginalThreshold <= k.passThreshold, {
+    message: 'expected marginalThreshold <= passThreshold',
+    path: ['marginalThreshold'],
+  });
 
 export const AnalysisConfigSchema = z
   .object({
     judge: z.enum(['sequential', 'fixed', 'kayenta']).default('sequential'),
-    alpha: z.number().gt(0).lt(0.5).default(0.05).describe('rollback level per canary run (0.01 suggested for nightly fleets)'),
-    srmAlpha: z.number().gt(0).lt(0.5).default(0.001).describe('sample-ratio-mismatch level; a mismatch makes the stage inconclusive'),
-    minSamples: z.number().int().min(1).default(500).describe('requests per arm before a stage may promote or a plug-in-variance test may act'),
+    alpha: z
+      .number()
+      .gt(0)
+      .lt(0.5)
+      .default(0.05)
+      .describe('rollback level per canary run (0.01 suggested for nightly fleets)'),
+    srmAlpha: z
+      .number()
+      .gt(0)
+      .lt(0.5)
+      .default(0.001)
+      .describe('sample-ratio-mismatch level; a mismatch makes the stage inconclusive'),
+    minSamples: z
+      .number()
+      .int()
+      .min(1)
+      .default(500)
+      .describe('requests per arm before a stage may promote or a plug-in-variance test may act'),
     expectedSamplesPerArm: z
       .number()
       .int()
@@ -143,7 +174,8 @@ export const AnalysisConfigSchema = z
   .superRefine((config, ctx) => {
     const seen = new Set<string>();
     config.metrics.forEach((m, i) => {
-      if (seen.has(m.name)) ctx.addIssue({ code: 'custom', message: `duplicate metric name "${m.name}"`, path: ['metrics', i, 'name'] });
+      if (seen.has(m.name))
+        ctx.addIssue({ code: 'custom', message: `duplicate metric name "${m.name}"`, path: ['metrics', i, 'name'] });
       seen.add(m.name);
     });
     if (config.stage.minDuration > config.stage.maxDuration) {
@@ -197,7 +229,8 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 
 function describeIssue(issue: z.core.$ZodIssue, input: unknown): { path: string; problem: string } {
   if (issue.code === 'invalid_union' && 'discriminator' in issue && issue.discriminator) {
-    const path = issue.path[issue.path.length - 1] === issue.discriminator ? issue.path : [...issue.path, issue.discriminator];
+    const path =
+      issue.path[issue.path.length - 1] === issue.discriminator ? issue.path : [...issue.path, issue.discriminator];
     return {
       path: formatPath(path),
       problem: `expected one of ${METRIC_KINDS.join(', ')}, got ${JSON.stringify(valueAt(input, path))}`,

@@ -27,7 +27,12 @@ describe('builtin driver, open model', () => {
   });
 
   it('sends exactly rate × duration requests, attributed to cohort × track × route', async () => {
-    const plan: LoadPlan = { target: target.url, model: { kind: 'open', profile: constantProfile(200, 3) }, traffic, rawSampleCap: 100 };
+    const plan: LoadPlan = {
+      target: target.url,
+      model: { kind: 'open', profile: constantProfile(200, 3) },
+      traffic,
+      rawSampleCap: 100,
+    };
     const before = target.received;
     const run = await new BuiltinDriver().start(plan);
     await new Promise((r) => setTimeout(r, 1500));
@@ -60,7 +65,12 @@ describe('builtin driver, open model', () => {
     expect(result.byTrack).toEqual(expected);
     expect(result.errors).toBe(expectedErrors);
     expect(result.byWorkload.bff).toBe(600);
-    expect(result.byCohort['canary-tester']).toBe(result.byTrack['account-canary'] + result.series.filter((s) => s.cohort === 'canary-tester' && s.workload === '-').reduce((n, s) => n + s.requests, 0));
+    expect(result.byCohort['canary-tester']).toBe(
+      result.byTrack['account-canary'] +
+        result.series
+          .filter((s) => s.cohort === 'canary-tester' && s.workload === '-')
+          .reduce((n, s) => n + s.requests, 0),
+    );
     for (const s of result.series) {
       expect(decodeSeriesHistogram(s).totalCount).toBe(s.requests);
       if (s.route === '/api/friend') expect(s.byStatus).toEqual({ 503: s.requests });
@@ -72,7 +82,11 @@ describe('builtin driver, open model', () => {
   });
 
   it('keeps the schedule on timers alone (spinMs 0), as the canary runner uses it, and does not poll', async () => {
-    const plan: LoadPlan = { target: target.url, model: { kind: 'open', profile: constantProfile(200, 3), spinMs: 0 }, traffic };
+    const plan: LoadPlan = {
+      target: target.url,
+      model: { kind: 'open', profile: constantProfile(200, 3), spinMs: 0 },
+      traffic,
+    };
     const cpuBefore = process.cpuUsage();
     const run = await new BuiltinDriver().start(plan);
     const result = await run.result();
@@ -91,7 +105,12 @@ describe('builtin driver, open model', () => {
     let t0 = 0;
     // Stalls during [4 s, 5 s) of every 5 s after the load starts.
     const stalling = await server({ stalled: () => t0 > 0 && (Date.now() - t0) % 5000 >= 4000 });
-    const plan: LoadPlan = { target: stalling.url, model: { kind: 'open', profile: constantProfile(100, 6) }, traffic, rawSampleCap: 1000 };
+    const plan: LoadPlan = {
+      target: stalling.url,
+      model: { kind: 'open', profile: constantProfile(100, 6) },
+      traffic,
+      rawSampleCap: 1000,
+    };
     const driver = new BuiltinDriver();
     const runP = driver.start(plan);
     t0 = Date.now();
@@ -107,7 +126,11 @@ describe('builtin driver, open model', () => {
   });
 
   it('stops early on request and marks the result', async () => {
-    const run = await new BuiltinDriver().start({ target: target.url, model: { kind: 'open', profile: constantProfile(100, 30) }, traffic });
+    const run = await new BuiltinDriver().start({
+      target: target.url,
+      model: { kind: 'open', profile: constantProfile(100, 30) },
+      traffic,
+    });
     await new Promise((r) => setTimeout(r, 500));
     const result = await run.stop('interrupted');
     expect(result.status).toBe('interrupted');
@@ -119,7 +142,13 @@ describe('builtin driver, open model', () => {
 
   it('counts reset connections as transport errors', async () => {
     const flaky = await server({ reset: (req) => (req.url ?? '').startsWith('/api/friend/') });
-    const result = await (await new BuiltinDriver().start({ target: flaky.url, model: { kind: 'open', profile: constantProfile(100, 1) }, traffic })).result();
+    const result = await (
+      await new BuiltinDriver().start({
+        target: flaky.url,
+        model: { kind: 'open', profile: constantProfile(100, 1) },
+        traffic,
+      })
+    ).result();
     const resets = result.series.filter((s) => s.route === '/api/friend/:id');
     expect(resets.length).toBeGreaterThan(0);
     for (const s of resets) {
@@ -133,7 +162,13 @@ describe('builtin driver, open model', () => {
 describe('builtin driver, closed model', () => {
   it('keeps exactly N requests in flight', async () => {
     const slow = await server({ delayMs: 20 });
-    const result = await (await new BuiltinDriver().start({ target: slow.url, model: { kind: 'closed', connections: 8, durationS: 1 }, traffic })).result();
+    const result = await (
+      await new BuiltinDriver().start({
+        target: slow.url,
+        model: { kind: 'closed', connections: 8, durationS: 1 },
+        traffic,
+      })
+    ).result();
     expect(slow.maxConcurrent).toBe(8);
     // 8 connections × ~20 ms service time → about 400 requests/s.
     expect(result.requests).toBeGreaterThan(200);
@@ -148,10 +183,11 @@ describe('builtin driver, target down', () => {
     const url = closed.url;
     await closed.close();
     const t = Date.now();
-    const err = await new BuiltinDriver().start({ target: url, model: { kind: 'open', profile: constantProfile(10, 1) }, traffic }).catch((e: unknown) => e);
+    const err = await new BuiltinDriver()
+      .start({ target: url, model: { kind: 'open', profile: constantProfile(10, 1) }, traffic })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InfraError);
     expect((err as Error).message).toContain(url);
     expect(Date.now() - t).toBeLessThan(5000);
   });
 });
-

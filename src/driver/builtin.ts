@@ -16,7 +16,6 @@ import { performance } from 'node:perf_hooks';
 import { Client, Pool } from 'undici';
 import type { Dispatcher } from 'undici';
 import { arrivalTime, profileDurationS, rateAt, totalArrivals } from '../../load/lib/profile.ts';
-import type { StageProfile } from '../../load/lib/profile.ts';
 import { plannedRequest, trackOf } from '../../load/lib/traffic.ts';
 import type { PlannedRequest } from '../../load/lib/traffic.ts';
 import { ClosedLoopClient } from './closed-loop-client.ts';
@@ -67,7 +66,10 @@ class RequestHandler {
     for (let i = 0; i < rawHeaders.length; i += 2) {
       const name = rawHeaders[i];
       if (name.length === SERVED_BY.length && name.toString('latin1').toLowerCase() === 'x-served-by') {
-        this.servedBy = this.servedBy === '' ? rawHeaders[i + 1].toString('latin1') : `${this.servedBy}, ${rawHeaders[i + 1].toString('latin1')}`;
+        this.servedBy =
+          this.servedBy === ''
+            ? rawHeaders[i + 1].toString('latin1')
+            : `${this.servedBy}, ${rawHeaders[i + 1].toString('latin1')}`;
       }
     }
     return true;
@@ -127,7 +129,8 @@ class BuiltinRun implements LoadRun {
     // Open model: requests beyond the connection count wait in undici's queue; their latency still
     // runs from the intended time, so the cap costs no accuracy, and it bounds sockets and memory
     // when a stall or a CPU hiccup releases a burst.
-    const connections = plan.model.kind === 'closed' ? plan.model.connections : (plan.model.maxConnections ?? DEFAULT_MAX_CONNECTIONS);
+    const connections =
+      plan.model.kind === 'closed' ? plan.model.connections : (plan.model.maxConnections ?? DEFAULT_MAX_CONNECTIONS);
     this.pool = new Pool(this.origin, { ...this.clientOptions(), connections });
     if (plan.progress === 'auto') {
       const model = plan.model;
@@ -142,7 +145,13 @@ class BuiltinRun implements LoadRun {
   }
 
   private clientOptions() {
-    return { pipelining: 1, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs, connectTimeout: Math.min(this.timeoutMs, 5000), keepAliveTimeout: 30_000 };
+    return {
+      pipelining: 1,
+      headersTimeout: this.timeoutMs,
+      bodyTimeout: this.timeoutMs,
+      connectTimeout: Math.min(this.timeoutMs, 5000),
+      keepAliveTimeout: 30_000,
+    };
   }
 
   begin(): void {
@@ -307,7 +316,16 @@ class BuiltinRun implements LoadRun {
   completed(req: PlannedRequest, intendedMs: number, status: number, servedBy: string): void {
     const latencyMs = this.nowMs() - intendedMs;
     const workload = status === 0 ? '-' : this.trackOf(servedBy);
-    this.recorder.record({ seq: req.seq, cohort: req.cohort, route: req.route, workload, servedBy, status, latencyMs, atMs: intendedMs });
+    this.recorder.record({
+      seq: req.seq,
+      cohort: req.cohort,
+      route: req.route,
+      workload,
+      servedBy,
+      status,
+      latencyMs,
+      atMs: intendedMs,
+    });
     if (status !== 0) this.progress?.observe(latencyMs);
     if (this.drainWaiters.length > 0 && this.recorder.inFlight === 0) for (const w of this.drainWaiters.splice(0)) w();
   }
@@ -335,7 +353,10 @@ class BuiltinRun implements LoadRun {
     if (model.kind === 'open' && this.status === 'completed') {
       // The planned duration, stretched by however late the last request went out.
       const lastIntendedS = arrivalTime(model.profile, Math.max(0, totalArrivals(model.profile) - 1)) ?? 0;
-      elapsedS = Math.max(profileDurationS(model.profile), this.lastDispatchMs / 1000 + (profileDurationS(model.profile) - lastIntendedS));
+      elapsedS = Math.max(
+        profileDurationS(model.profile),
+        this.lastDispatchMs / 1000 + (profileDurationS(model.profile) - lastIntendedS),
+      );
     } else if (model.kind === 'closed' && this.status === 'completed') {
       elapsedS = Math.max(model.durationS, endOfSendingMs / 1000);
     } else {
@@ -345,7 +366,12 @@ class BuiltinRun implements LoadRun {
       driver: 'builtin',
       target: this.plan.target,
       status: this.status,
-      ...(this.status === 'completed' ? {} : { reason: this.status === 'interrupted' ? 'interrupted before the planned end' : 'stopped early by the caller' }),
+      ...(this.status === 'completed'
+        ? {}
+        : {
+            reason:
+              this.status === 'interrupted' ? 'interrupted before the planned end' : 'stopped early by the caller',
+          }),
       startedAt: this.startedAt,
       endedAt: Date.now(),
       elapsedS,

@@ -83,7 +83,8 @@ function sequence(port: number, n: number, timeoutMs = 2000): Promise<[number, s
   });
 }
 
-const ok = (servedBy: string, body = 'ok') => `HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Served-By: ${servedBy}\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+const ok = (servedBy: string, body = 'ok') =>
+  `HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Served-By: ${servedBy}\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
 
 describe('ClosedLoopClient', () => {
   it('reuses one keep-alive socket for content-length responses and reads x-served-by', async () => {
@@ -96,7 +97,9 @@ describe('ClosedLoopClient', () => {
 
   it('parses responses split at every byte, and repeated x-served-by headers', async () => {
     const s = await rawServer((sock) => {
-      const bytes = Buffer.from('HTTP/1.1 201 Created\r\nx-served-by: bff\r\nX-SERVED-BY: friend\r\ncontent-length: 5\r\n\r\nhello');
+      const bytes = Buffer.from(
+        'HTTP/1.1 201 Created\r\nx-served-by: bff\r\nX-SERVED-BY: friend\r\ncontent-length: 5\r\n\r\nhello',
+      );
       let i = 0;
       const drip = () => {
         if (i >= bytes.length) return;
@@ -129,7 +132,8 @@ describe('ClosedLoopClient', () => {
 
   it('reconnects after Connection: close, and reads a body that runs to the end of the connection', async () => {
     const s = await rawServer((sock, _head, n) => {
-      if (n % 3 === 1) sock.end('HTTP/1.1 200 OK\r\nConnection: close\r\nx-served-by: a\r\nContent-Length: 2\r\n\r\nok');
+      if (n % 3 === 1)
+        sock.end('HTTP/1.1 200 OK\r\nConnection: close\r\nx-served-by: a\r\nContent-Length: 2\r\n\r\nok');
       else if (n % 3 === 2) sock.end('HTTP/1.0 200 OK\r\nx-served-by: b\r\n\r\nbody until close');
       else sock.write('HTTP/1.1 204 No Content\r\nx-served-by: c\r\n\r\n');
     });
@@ -152,7 +156,11 @@ describe('ClosedLoopClient', () => {
 
   it('skips 100 Continue and reports 503 as a response', async () => {
     const s = await rawServer((sock, _head, n) =>
-      sock.write(n === 1 ? 'HTTP/1.1 100 Continue\r\n\r\n' + ok('bff') : 'HTTP/1.1 503 Service Unavailable\r\nx-served-by: bff, friend\r\ncontent-length: 0\r\n\r\n'),
+      sock.write(
+        n === 1
+          ? 'HTTP/1.1 100 Continue\r\n\r\n' + ok('bff')
+          : 'HTTP/1.1 503 Service Unavailable\r\nx-served-by: bff, friend\r\ncontent-length: 0\r\n\r\n',
+      ),
     );
     expect(await sequence(s.port, 3)).toEqual([
       [200, 'bff'],
@@ -205,7 +213,12 @@ describe('ClosedLoopClient', () => {
   it('fails the request in flight when closed', async () => {
     const s = await rawServer(() => {});
     const got: number[] = [];
-    const client = new ClosedLoopClient({ host: '127.0.0.1', port: s.port, timeoutMs: 5000, onResponse: (status) => got.push(status) });
+    const client = new ClosedLoopClient({
+      host: '127.0.0.1',
+      port: s.port,
+      timeoutMs: 5000,
+      onResponse: (status) => got.push(status),
+    });
     client.send('GET / HTTP/1.1\r\nhost: x\r\n\r\n');
     await new Promise((r) => setTimeout(r, 50));
     expect(client.inFlight).toBe(1);
@@ -226,7 +239,13 @@ describe('builtin driver, closed model on the lean client', () => {
     });
     loopbacks.push(target);
     const before = target.received;
-    const result = await (await new BuiltinDriver().start({ target: target.url, model: { kind: 'closed', connections: 8, durationS: 1 }, traffic })).result();
+    const result = await (
+      await new BuiltinDriver().start({
+        target: target.url,
+        model: { kind: 'closed', connections: 8, durationS: 1 },
+        traffic,
+      })
+    ).result();
     expect(result.status).toBe('completed');
     expect(result.requests).toBe(result.sent);
     expect(result.requests).toBeGreaterThan(300);
@@ -262,13 +281,21 @@ describe('builtin driver, closed model on the lean client', () => {
       expect(s.transportErrors).toBe(e.status[0] ?? 0);
       expect(decodeSeriesHistogram(s).totalCount).toBe(s.requests - s.transportErrors);
     }
-    expect(result.byWorkload.bff).toBe(result.requests - (byTrack['-'] ?? 0) + result.series.filter((s) => s.workload === '-' && s.transportErrors === 0).reduce((n, s) => n + s.requests, 0));
+    expect(result.byWorkload.bff).toBe(
+      result.requests -
+        (byTrack['-'] ?? 0) +
+        result.series.filter((s) => s.workload === '-' && s.transportErrors === 0).reduce((n, s) => n + s.requests, 0),
+    );
   });
 
   it('stops early: no request is lost and the sockets close', async () => {
     const target = await startLoopback({ delayMs: 5 });
     loopbacks.push(target);
-    const run = await new BuiltinDriver().start({ target: target.url, model: { kind: 'closed', connections: 4, durationS: 30 }, traffic });
+    const run = await new BuiltinDriver().start({
+      target: target.url,
+      model: { kind: 'closed', connections: 4, durationS: 30 },
+      traffic,
+    });
     await new Promise((r) => setTimeout(r, 300));
     const connections = () => new Promise<number>((r) => target.server.getConnections((_e, n) => r(n)));
     expect(await connections()).toBeGreaterThanOrEqual(4);

@@ -328,7 +328,8 @@ export class ClosedLoopClient {
   /** Parses the head in `data[start, end)` (status line and header lines, each ending in CRLF). */
   private parseHead(data: Buffer, start: number, end: number): void {
     // "HTTP/1.x SSS"
-    if (end - start < 14 || data[start] !== 72 /* H */ || data[start + 4] !== 47 /* / */ || data[start + 8] !== 32) throw new ProtocolError('bad status line');
+    if (end - start < 14 || data[start] !== 72 /* H */ || data[start + 4] !== 47 /* / */ || data[start + 8] !== 32)
+      throw new ProtocolError('bad status line');
     const s0 = data[start + 9] - 48;
     const s1 = data[start + 10] - 48;
     const s2 = data[start + 11] - 48;
@@ -359,7 +360,8 @@ export class ClosedLoopClient {
             if (d < 0 || d > 9) throw new ProtocolError('bad content-length');
             n = n * 10 + d;
           }
-          if (this.contentLength >= 0 && this.contentLength !== n) throw new ProtocolError('conflicting content-length');
+          if (this.contentLength >= 0 && this.contentLength !== n)
+            throw new ProtocolError('conflicting content-length');
           this.contentLength = n;
         } else if (nameIs(data, line, nameLen, H_TRANSFER_ENCODING)) {
           // The last coding decides: chunked, or else the body runs to the end of the connection.

@@ -162,7 +162,9 @@ export interface LoadResult {
   reason?: string;
   /** k6 only: the process exit code and its meaning (0 ok, 99 thresholds failed, 107 script error, …). */
   exit?: { code: number | null; meaning: string };
-  model: { kind: 'open'; targetRate: number; profile: StageProfile } | { kind: 'closed'; connections: number; durationS: number };
+  model:
+    | { kind: 'open'; targetRate: number; profile: StageProfile }
+    | { kind: 'closed'; connections: number; durationS: number };
   startedAt: number;
   endedAt: number;
   /** Seconds over which requests were sent (the planned duration, or less when stopped, more when the client lagged). */

@@ -73,7 +73,9 @@ describe('k6 driver', () => {
     ['fail', 110, 'completed', /test.fail/],
     ['script-error', 107, 'failed', /script error.*moduleSpecifier/],
   ])('maps stand-in mode %s (exit %i) to status %s with the reason', async (mode, code, status, reason) => {
-    const result = await withMode(mode, async () => (await new K6Driver({ binary: STANDIN }).start(plan(50, 0.5))).result());
+    const result = await withMode(mode, async () =>
+      (await new K6Driver({ binary: STANDIN }).start(plan(50, 0.5))).result(),
+    );
     expect(result.exit?.code).toBe(code);
     expect(result.status).toBe(status);
     expect(result.reason).toMatch(reason);
@@ -90,7 +92,9 @@ describe('k6 driver', () => {
   });
 
   it('fails with InfraError when the k6 binary is missing or the target is down', async () => {
-    await expect(new K6Driver({ binary: '/nonexistent/k6' }).start(plan(10, 1))).rejects.toThrow(/cannot run k6 .*\/nonexistent\/k6/);
+    await expect(new K6Driver({ binary: '/nonexistent/k6' }).start(plan(10, 1))).rejects.toThrow(
+      /cannot run k6 .*\/nonexistent\/k6/,
+    );
     const down = await startLoopback();
     const url = down.url;
     await down.close();
@@ -106,8 +110,22 @@ describe('k6 driver', () => {
   });
 
   it('builds --env for ramping and closed plans', () => {
-    const ramp = k6Env({ ...plan(1, 1), model: { kind: 'open', profile: { kind: 'ramping', startRate: 5, stages: [{ durationS: 10, target: 50 }] } } }, '/s.json');
-    expect(ramp).toMatchObject({ PROFILE: 'ramping', START_RATE: '5', STAGES: '10s:50', SUMMARY_FILE: '/s.json', COHORTS: 'user=10:0.5,canary-tester=2:0.25,baseline-tester=2:0.25' });
-    expect(k6Env({ ...plan(1, 1), model: { kind: 'closed', connections: 8, durationS: 20 } }, '/s.json')).toMatchObject({ MODEL: 'closed', VUS: '8', DURATION: '20s' });
+    const ramp = k6Env(
+      {
+        ...plan(1, 1),
+        model: { kind: 'open', profile: { kind: 'ramping', startRate: 5, stages: [{ durationS: 10, target: 50 }] } },
+      },
+      '/s.json',
+    );
+    expect(ramp).toMatchObject({
+      PROFILE: 'ramping',
+      START_RATE: '5',
+      STAGES: '10s:50',
+      SUMMARY_FILE: '/s.json',
+      COHORTS: 'user=10:0.5,canary-tester=2:0.25,baseline-tester=2:0.25',
+    });
+    expect(k6Env({ ...plan(1, 1), model: { kind: 'closed', connections: 8, durationS: 20 } }, '/s.json')).toMatchObject(
+      { MODEL: 'closed', VUS: '8', DURATION: '20s' },
+    );
   });
 });

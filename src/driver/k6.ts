@@ -12,7 +12,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { open, readFile } from 'node:fs/promises';
+import { type FileHandle, open, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -95,8 +95,15 @@ export function k6Env(plan: LoadPlan, summaryFile: string): Record<string, strin
     SUMMARY_FILE: summaryFile,
   };
   const m = plan.model;
-  if (m.kind === 'closed') Object.assign(env, { MODEL: 'closed', VUS: String(m.connections), PROFILE: 'constant', DURATION: `${m.durationS}s` });
-  else if (m.profile.kind === 'constant') Object.assign(env, { PROFILE: 'constant', RATE: String(m.profile.rate), DURATION: `${m.profile.durationS}s` });
+  if (m.kind === 'closed')
+    Object.assign(env, {
+      MODEL: 'closed',
+      VUS: String(m.connections),
+      PROFILE: 'constant',
+      DURATION: `${m.durationS}s`,
+    });
+  else if (m.profile.kind === 'constant')
+    Object.assign(env, { PROFILE: 'constant', RATE: String(m.profile.rate), DURATION: `${m.profile.durationS}s` });
   else {
     Object.assign(env, {
       PROFILE: 'ramping',
@@ -150,10 +157,16 @@ class K6Run implements LoadRun {
       this.child.once('spawn', () => resolveSpawn());
       this.child.once('error', (err: NodeJS.ErrnoException) => {
         this.cleanup();
-        reject(new InfraError(`cannot run k6 ("${binary}": ${err.code ?? err.message}); install k6 or set K6_BINARY`, { cause: err }));
+        reject(
+          new InfraError(`cannot run k6 ("${binary}": ${err.code ?? err.message}); install k6 or set K6_BINARY`, {
+            cause: err,
+          }),
+        );
       });
     });
-    this.exited = new Promise((resolveExit) => this.child.once('exit', (code, signal) => resolveExit({ code, signal })));
+    this.exited = new Promise((resolveExit) =>
+      this.child.once('exit', (code, signal) => resolveExit({ code, signal })),
+    );
     const keepTail = (chunk: Buffer) => {
       for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') this.stderrTail.push(line);
       this.stderrTail.splice(0, Math.max(0, this.stderrTail.length - 20));
@@ -195,7 +208,7 @@ class K6Run implements LoadRun {
   /** Reads whatever k6 appended to the JSON output since the last read. Serialized. */
   private readPoints(): Promise<void> {
     this.reading = this.reading.then(async () => {
-      let fh;
+      let fh: FileHandle;
       try {
         fh = await open(this.jsonFile, 'r');
       } catch {
@@ -263,22 +276,31 @@ class K6Run implements LoadRun {
     return this.buildResult(code, signal, summary, exported?.metrics?.http_reqs?.count);
   }
 
-  private buildResult(code: number | null, signal: string | null, summary: K6SummaryData | undefined, httpReqs: number | undefined): LoadResult {
+  private buildResult(
+    code: number | null,
+    signal: string | null,
+    summary: K6SummaryData | undefined,
+    httpReqs: number | undefined,
+  ): LoadResult {
     const exit = k6ExitMeaning(code, signal);
     let status: LoadStatus = exit.status;
     if (this.stopReason && (status === 'interrupted' || code === 0)) status = this.stopReason;
     const m = this.plan.model;
     const plannedS = m.kind === 'open' ? profileDurationS(m.profile) : m.durationS;
     const elapsedS =
-      this.stoppedAt !== undefined ? (this.stoppedAt - this.startedAt) / 1000 : (summary?.state?.testRunDurationMs ?? plannedS * 1000) / 1000;
+      this.stoppedAt !== undefined
+        ? (this.stoppedAt - this.startedAt) / 1000
+        : (summary?.state?.testRunDurationMs ?? plannedS * 1000) / 1000;
     const rec = this.recorder;
     const thresholds = thresholdsOf(summary);
     const failed = thresholds.filter((t) => !t.ok);
     const reasons: string[] = [];
     if (code !== 0) reasons.push(`k6 exited with ${code ?? signal}: ${exit.meaning}`);
-    if (failed.length > 0) reasons.push(`thresholds failed: ${failed.map((t) => `${t.metric} ${t.expression}`).join('; ')}`);
+    if (failed.length > 0)
+      reasons.push(`thresholds failed: ${failed.map((t) => `${t.metric} ${t.expression}`).join('; ')}`);
     if (status === 'failed' && this.stderrTail.length > 0) reasons.push(this.stderrTail.slice(-3).join(' | '));
-    if (httpReqs !== undefined && httpReqs !== rec.completed) reasons.push(`k6 counted ${httpReqs} http_reqs but ${rec.completed} ${REQUEST_METRIC} points were read`);
+    if (httpReqs !== undefined && httpReqs !== rec.completed)
+      reasons.push(`k6 counted ${httpReqs} http_reqs but ${rec.completed} ${REQUEST_METRIC} points were read`);
     const result: LoadResult = {
       driver: 'k6',
       target: this.plan.target,

@@ -72,22 +72,28 @@ export function planFromOptions(o: LoadOptions): LoadPlan {
   parseTarget(o.target, '--target');
   const hasRate = o.rate !== undefined && o.rate !== '';
   const hasConnections = o.connections !== undefined && o.connections !== '';
-  if (hasRate === hasConnections) throw new UsageError('--rate', 'give either --rate (open model) or --connections (closed model), exactly one');
+  if (hasRate === hasConnections)
+    throw new UsageError('--rate', 'give either --rate (open model) or --connections (closed model), exactly one');
   const durationS = asUsage('--duration', () => parseDurationS(o.duration, '--duration'));
-  let traffic: TrafficModel;
-  traffic = {
+  const traffic: TrafficModel = {
     cohorts: asUsage('--cohorts', () => parseCohorts(o.cohorts ?? '')),
     mix: asUsage('--mix', () => parseMix(o.mix ?? '')),
     seed: o.seed ?? 1,
   };
   if (!Number.isInteger(traffic.seed)) throw new UsageError('--seed', `expected an integer, got ${o.seed}`);
-  const common = { target: o.target.replace(/\/+$/, ''), traffic, rawSampleCap: o.rawSamples ?? 0, progress: o.progress ?? 'off' } as const;
+  const common = {
+    target: o.target.replace(/\/+$/, ''),
+    traffic,
+    rawSampleCap: o.rawSamples ?? 0,
+    progress: o.progress ?? 'off',
+  } as const;
   if (hasRate) {
     const rate = asUsage('--rate', () => parseRate(o.rate!, '--rate'));
     return { ...common, model: { kind: 'open', profile: { kind: 'constant', rate, durationS } } };
   }
   const connections = Number(o.connections);
-  if (!Number.isInteger(connections) || connections < 1) throw new UsageError('--connections', `expected a positive integer, got "${o.connections}"`);
+  if (!Number.isInteger(connections) || connections < 1)
+    throw new UsageError('--connections', `expected a positive integer, got "${o.connections}"`);
   return { ...common, model: { kind: 'closed', connections, durationS } };
 }
 
@@ -95,13 +101,17 @@ function asUsage<T>(flag: string, fn: () => T): T {
   try {
     return fn();
   } catch (err) {
-    if (err instanceof ProfileSpecError || err instanceof CohortSpecError || err instanceof MixSpecError) throw new UsageError(flag, err.message.replace(/^--[a-z-]+: /, ''));
+    if (err instanceof ProfileSpecError || err instanceof CohortSpecError || err instanceof MixSpecError)
+      throw new UsageError(flag, err.message.replace(/^--[a-z-]+: /, ''));
     throw err;
   }
 }
 
 export function newRunId(now = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `load-${stamp}-${randomBytes(2).toString('hex')}`;
 }
 
@@ -112,7 +122,8 @@ export function newRunId(now = new Date()): string {
 export async function runLoad(o: LoadOptions, signal?: AbortSignal): Promise<LoadReport> {
   const plan = planFromOptions(o);
   const runId = o.runId ?? newRunId();
-  if (!/^[A-Za-z0-9._-]+$/.test(runId)) throw new UsageError('--run-id', `expected letters, digits, '.', '_' or '-', got "${runId}"`);
+  if (!/^[A-Za-z0-9._-]+$/.test(runId))
+    throw new UsageError('--run-id', `expected letters, digits, '.', '_' or '-', got "${runId}"`);
   const driver = createDriver(o.driver, { script: o.script });
   const run = await driver.start(plan, signal);
   const intervals: LoadSnapshot[] = [];

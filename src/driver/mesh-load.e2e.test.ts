@@ -24,7 +24,11 @@ afterAll(async () => {
 async function destinationCounts(workloads: string[]): Promise<Record<string, number>> {
   const texts = await Promise.all(mesh.metricsUrls.map(async (u) => (await fetch(u)).text()));
   const out: Record<string, number> = {};
-  for (const w of workloads) out[w] = texts.reduce((n, t) => n + sampleSum(t, 'istio_requests_total', { reporter: 'destination', destination_workload: w }), 0);
+  for (const w of workloads)
+    out[w] = texts.reduce(
+      (n, t) => n + sampleSum(t, 'istio_requests_total', { reporter: 'destination', destination_workload: w }),
+      0,
+    );
   return out;
 }
 
@@ -35,10 +39,16 @@ function diff(a: Record<string, number>, b: Record<string, number>): Record<stri
 const settle = () => new Promise((r) => setTimeout(r, 500));
 
 describe('builtin driver against the local mesh', () => {
-  it('200 requests/s for 20 s: rate within 1 %, per-workload counts equal the data plane', { timeout: 90_000 }, async () => {
+  it('200 requests/s for 20 s: rate within 1 %, per-workload counts equal the data plane', {
+    timeout: 90_000,
+  }, async () => {
     const workloads = mesh.workloads.map((w) => w.name).filter((w) => w !== 'gateway');
     const before = await destinationCounts(workloads);
-    const run = await new BuiltinDriver().start({ target: mesh.gatewayUrl, model: { kind: 'open', profile: constantProfile(200, 20) }, traffic: defaultTrafficModel() });
+    const run = await new BuiltinDriver().start({
+      target: mesh.gatewayUrl,
+      model: { kind: 'open', profile: constantProfile(200, 20) },
+      traffic: defaultTrafficModel(),
+    });
     const result = await run.result();
     await settle();
     const after = await destinationCounts(workloads);

@@ -1,17 +1,41 @@
 import { describe, expect, it } from 'vitest';
 import type { CompletedRequest } from './recorder.ts';
-import { LoadRecorder, decodeSeriesHistogram, requestsBy, requestsByWorkload, seriesLatencyHistogram } from './recorder.ts';
+import {
+  LoadRecorder,
+  decodeSeriesHistogram,
+  requestsBy,
+  requestsByWorkload,
+  seriesLatencyHistogram,
+} from './recorder.ts';
 import { ProgressLine } from './progress.ts';
 
 function req(over: Partial<CompletedRequest>): CompletedRequest {
-  return { seq: 0, cohort: 'user', route: '/api/account/:id', workload: 'account-primary', servedBy: 'bff, account-primary', status: 200, latencyMs: 10, atMs: 0, ...over };
+  return {
+    seq: 0,
+    cohort: 'user',
+    route: '/api/account/:id',
+    workload: 'account-primary',
+    servedBy: 'bff, account-primary',
+    status: 200,
+    latencyMs: 10,
+    atMs: 0,
+    ...over,
+  };
 }
 
 describe('LoadRecorder', () => {
   it('partitions requests into intervals and folds them into whole-run totals', () => {
     const rec = new LoadRecorder(1000);
     for (let i = 0; i < 10; i++) rec.record(req({ seq: i, latencyMs: i + 1 }));
-    rec.record(req({ cohort: 'canary-tester', workload: 'account-canary', servedBy: 'bff, account-canary, friend', status: 503, latencyMs: 50 }));
+    rec.record(
+      req({
+        cohort: 'canary-tester',
+        workload: 'account-canary',
+        servedBy: 'bff, account-canary, friend',
+        status: 503,
+        latencyMs: 50,
+      }),
+    );
     const first = rec.snapshot(2000);
     expect(first).toMatchObject({ start: 1000, end: 2000, completed: 11 });
     expect(first.series).toHaveLength(2);
@@ -32,7 +56,13 @@ describe('LoadRecorder', () => {
     expect(decodeSeriesHistogram(all).totalCount).toBe(11);
     expect(all.latencyMs.max).toBeCloseTo(100, 0);
     const failed = totals.find((s) => s.servedBy === '')!;
-    expect(failed).toMatchObject({ requests: 1, errors: 1, transportErrors: 1, byStatus: { 0: 1 }, latencyMs: { p50: null } });
+    expect(failed).toMatchObject({
+      requests: 1,
+      errors: 1,
+      transportErrors: 1,
+      byStatus: { 0: 1 },
+      latencyMs: { p50: null },
+    });
     expect(rec.errors).toBe(2);
     // Transport errors have no latency: the whole-run quantiles cover the 12 responses.
     expect(rec.totalLatency().max).toBeCloseTo(100, 0);
@@ -68,7 +98,10 @@ describe('ProgressLine', () => {
     let t = 0;
     let sent = 0;
     const out = { isTTY: false, write: () => true } as unknown as NodeJS.WriteStream;
-    const line = new ProgressLine({ elapsedS: () => t, targetRate: () => 200, sent: () => sent, errors: () => 3, inFlight: () => 7 }, out);
+    const line = new ProgressLine(
+      { elapsedS: () => t, targetRate: () => 200, sent: () => sent, errors: () => 3, inFlight: () => 7 },
+      out,
+    );
     t = 2;
     sent = 398;
     for (let i = 1; i <= 100; i++) line.observe(i);

@@ -14,7 +14,12 @@ import { meanRate } from '../../load/lib/profile.ts';
 const HIGHEST_US = 120_000_000;
 
 export function newLatencyHistogram(): Histogram {
-  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: HIGHEST_US, numberOfSignificantValueDigits: 3, bitBucketSize: 32 });
+  return hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: HIGHEST_US,
+    numberOfSignificantValueDigits: 3,
+    bitBucketSize: 32,
+  });
 }
 
 export interface CompletedRequest {
@@ -99,7 +104,15 @@ export class LoadRecorder {
     s.byStatus[r.status] = (s.byStatus[r.status] ?? 0) + 1;
     if (r.status !== 0) s.histogram.recordValue(toMicros(r.latencyMs));
     if (this.samples.length < this.rawSampleCap) {
-      this.samples.push({ seq: r.seq, atMs: r.atMs, latencyMs: r.latencyMs, status: r.status, cohort: r.cohort, route: r.route, workload: r.workload });
+      this.samples.push({
+        seq: r.seq,
+        atMs: r.atMs,
+        latencyMs: r.latencyMs,
+        status: r.status,
+        cohort: r.cohort,
+        route: r.route,
+        workload: r.workload,
+      });
     }
   }
 
@@ -167,7 +180,17 @@ export class LoadRecorder {
 }
 
 function emptyAccumulator(r: { cohort: string; workload: string; servedBy: string; route: string }): SeriesAccumulator {
-  return { cohort: r.cohort, workload: r.workload, servedBy: r.servedBy, route: r.route, requests: 0, errors: 0, transportErrors: 0, byStatus: {}, histogram: newLatencyHistogram() };
+  return {
+    cohort: r.cohort,
+    workload: r.workload,
+    servedBy: r.servedBy,
+    route: r.route,
+    requests: 0,
+    errors: 0,
+    transportErrors: 0,
+    byStatus: {},
+    histogram: newLatencyHistogram(),
+  };
 }
 
 function fold(into: SeriesAccumulator, from: SeriesAccumulator): void {
@@ -218,7 +241,10 @@ export function decodeSeriesHistogram(series: Pick<LoadSeries, 'histogram'>): Hi
  * Merges series histograms into the judge's non-cumulative bucket form (`bounds` in ms, e.g.
  * `LATENCY_BUCKETS_MS` plus `Infinity`), so client-side latencies can be judged like telemetry.
  */
-export function seriesLatencyHistogram(series: readonly Pick<LoadSeries, 'histogram'>[], bounds: readonly number[]): LatencyHistogram {
+export function seriesLatencyHistogram(
+  series: readonly Pick<LoadSeries, 'histogram'>[],
+  bounds: readonly number[],
+): LatencyHistogram {
   const withInf = bounds[bounds.length - 1] === Infinity ? [...bounds] : [...bounds, Infinity];
   const counts = new Array<number>(withInf.length).fill(0);
   let sum = 0;
@@ -241,7 +267,8 @@ export function seriesLatencyHistogram(series: readonly Pick<LoadSeries, 'histog
 /** Requests per workload named in `x-served-by` (each distinct workload of a request once). */
 export function requestsByWorkload(series: readonly LoadSeries[]): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const s of series) for (const w of workloadsOf(s.servedBy)) out[w] = (out[w] ?? 0) + (s.requests - s.transportErrors);
+  for (const s of series)
+    for (const w of workloadsOf(s.servedBy)) out[w] = (out[w] ?? 0) + (s.requests - s.transportErrors);
   return out;
 }
 
@@ -254,14 +281,27 @@ export function requestsBy(series: readonly LoadSeries[], key: 'workload' | 'coh
 /** What both drivers report the same way: the model, the recorder's counts, latency and breakdowns. */
 export type RecordedTotals = Pick<
   LoadResult,
-  'model' | 'sent' | 'requests' | 'errors' | 'dropped' | 'latencyMs' | 'byWorkload' | 'byTrack' | 'byCohort' | 'series' | 'samples'
+  | 'model'
+  | 'sent'
+  | 'requests'
+  | 'errors'
+  | 'dropped'
+  | 'latencyMs'
+  | 'byWorkload'
+  | 'byTrack'
+  | 'byCohort'
+  | 'series'
+  | 'samples'
 >;
 
 export function recordedTotals(rec: LoadRecorder, plan: LoadPlan): RecordedTotals {
   const m = plan.model;
   const series = rec.totalSeries();
   return {
-    model: m.kind === 'open' ? { kind: 'open', targetRate: meanRate(m.profile), profile: m.profile } : { kind: 'closed', connections: m.connections, durationS: m.durationS },
+    model:
+      m.kind === 'open'
+        ? { kind: 'open', targetRate: meanRate(m.profile), profile: m.profile }
+        : { kind: 'closed', connections: m.connections, durationS: m.durationS },
     sent: rec.sent,
     requests: rec.completed,
     errors: rec.errors,

@@ -12,17 +12,23 @@ export function parseTarget(target: string, flag = '--target'): URL {
   } catch {
     throw new UsageError(flag, `expected an http:// URL, got "${target}"`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(flag, `expected an http:// URL, got "${target}"`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new UsageError(flag, `expected an http:// URL, got "${target}"`);
   return url;
 }
 
 export async function assertTargetReachable(target: string, timeoutMs = 3000): Promise<void> {
   const url = parseTarget(target);
   try {
-    const res = await request(url, { method: 'GET', signal: AbortSignal.timeout(timeoutMs), headersTimeout: timeoutMs });
+    const res = await request(url, {
+      method: 'GET',
+      signal: AbortSignal.timeout(timeoutMs),
+      headersTimeout: timeoutMs,
+    });
     await res.body.dump();
   } catch (err) {
-    const why = err instanceof Error ? ((err as NodeJS.ErrnoException).code ?? err.name) + `: ${err.message}` : String(err);
+    const why =
+      err instanceof Error ? ((err as NodeJS.ErrnoException).code ?? err.name) + `: ${err.message}` : String(err);
     throw new InfraError(`load target ${target} is unreachable (${why})`, { cause: err });
   }
 }

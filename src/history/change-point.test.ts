@@ -21,7 +21,11 @@ describe('detectChangePoints', () => {
   it('reports nothing on a stable noisy series in at least 90 % of seeds', () => {
     let quiet = 0;
     for (let seed = 1; seed <= 40; seed++) {
-      if (detectChangePoints(noisy([50], 20, 3, seed), { random: seededRandom(seed + 1000), permutations: 199 }).length === 0) quiet++;
+      if (
+        detectChangePoints(noisy([50], 20, 3, seed), { random: seededRandom(seed + 1000), permutations: 199 })
+          .length === 0
+      )
+        quiet++;
     }
     expect(quiet).toBeGreaterThanOrEqual(36);
   });

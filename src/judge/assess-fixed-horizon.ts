@@ -20,7 +20,14 @@ export interface ModeStageContext {
   maxDurationMs: number;
 }
 
-export function pendingVerdict(metric: MetricConfig, test: MetricVerdict['test'], alpha: number, confidence: number, reason: string, data: ComparisonData): MetricVerdict {
+export function pendingVerdict(
+  metric: MetricConfig,
+  test: MetricVerdict['test'],
+  alpha: number,
+  confidence: number,
+  reason: string,
+  data: ComparisonData,
+): MetricVerdict {
   return {
     name: metric.name,
     kind: metric.kind,
@@ -51,13 +58,22 @@ function compareMetric(metric: MetricConfig, data: ComparisonData, alpha: number
       const a = data.baseline.latency;
       const b = data.canary.latency;
       if (a && b && 'histogram' in a && 'histogram' in b) {
-        return fixedCompareBinned(bucketRepresentatives(a.histogram.bounds), a.histogram.counts, b.histogram.counts, options);
+        return fixedCompareBinned(
+          bucketRepresentatives(a.histogram.bounds),
+          a.histogram.counts,
+          b.histogram.counts,
+          options,
+        );
       }
       const samples = (x: typeof a): ArrayLike<number> => (x && 'samples' in x ? x.samples : []);
       return fixedCompare(samples(a), samples(b), options);
     }
     case 'errors':
-      return fixedCompareCounts({ errors: data.baseline.errors, total: data.baseline.requests }, { errors: data.canary.errors, total: data.canary.requests }, options);
+      return fixedCompareCounts(
+        { errors: data.baseline.errors, total: data.baseline.requests },
+        { errors: data.canary.errors, total: data.canary.requests },
+        options,
+      );
     case 'promql': {
       const s = data.scalars[metric.name] ?? { baseline: [], canary: [] };
       return fixedCompare(s.baseline, s.canary, options);
@@ -82,7 +98,9 @@ export function assessFixedHorizonStage(ctx: ModeStageContext): Omit<StageAssess
   const common = oneShotCommon(ctx, 'fixed');
   if (ctx.elapsedMs < ctx.maxDurationMs) {
     const reason = `fixed-horizon judge decides once, at the stage's end (${Math.round(ctx.maxDurationMs / 1000)} s)`;
-    const metrics = config.metrics.map((m) => pendingVerdict(m, m.kind === 'errors' ? 'fisher' : 'mann-whitney', alpha, 1 - alpha, reason, data));
+    const metrics = config.metrics.map((m) =>
+      pendingVerdict(m, m.kind === 'errors' ? 'fisher' : 'mann-whitney', alpha, 1 - alpha, reason, data),
+    );
     return { ...common, decision: 'continue', reason, responsible: [], metrics };
   }
   const metrics: MetricVerdict[] = config.metrics.map((metric) => {
@@ -100,17 +118,43 @@ export function assessFixedHorizonStage(ctx: ModeStageContext): Omit<StageAssess
   });
   const failed = metrics.filter((m) => m.classification === 'fail');
   if (failed.length > 0) {
-    return { ...common, decision: 'rollback', reason: `regression in ${failed.map((m) => m.name).join(', ')} (fixed horizon, alpha ${config.alpha} over ${metrics.length} metrics)`, responsible: failed.map((m) => m.name), metrics };
+    return {
+      ...common,
+      decision: 'rollback',
+      reason: `regression in ${failed.map((m) => m.name).join(', ')} (fixed horizon, alpha ${config.alpha} over ${metrics.length} metrics)`,
+      responsible: failed.map((m) => m.name),
+      metrics,
+    };
   }
   const noData = metrics.filter((m) => m.classification === 'nodata');
   if (noData.length > 0) {
-    return { ...common, decision: 'inconclusive', reason: `no data for ${noData.map((m) => m.name).join(', ')}: ${noData[0].reason}`, responsible: noData.map((m) => m.name), metrics };
+    return {
+      ...common,
+      decision: 'inconclusive',
+      reason: `no data for ${noData.map((m) => m.name).join(', ')}: ${noData[0].reason}`,
+      responsible: noData.map((m) => m.name),
+      metrics,
+    };
   }
   const enough = data.baseline.requests >= config.minSamples && data.canary.requests >= config.minSamples;
   const notPassed = metrics.filter((m) => m.classification !== 'pass');
   if (notPassed.length === 0 && enough) {
-    return { ...common, decision: 'promote', reason: `every metric within tolerance (fixed horizon): ${metrics.map((m) => m.name).join(', ')}`, responsible: [], metrics };
+    return {
+      ...common,
+      decision: 'promote',
+      reason: `every metric within tolerance (fixed horizon): ${metrics.map((m) => m.name).join(', ')}`,
+      responsible: [],
+      metrics,
+    };
   }
-  const why = !enough ? `fewer than ${config.minSamples} requests per arm` : `not shown within tolerance: ${notPassed.map((m) => m.name).join(', ')}`;
-  return { ...common, decision: 'inconclusive', reason: `no decision at the stage's end: ${why}`, responsible: notPassed.map((m) => m.name), metrics };
+  const why = !enough
+    ? `fewer than ${config.minSamples} requests per arm`
+    : `not shown within tolerance: ${notPassed.map((m) => m.name).join(', ')}`;
+  return {
+    ...common,
+    decision: 'inconclusive',
+    reason: `no decision at the stage's end: ${why}`,
+    responsible: notPassed.map((m) => m.name),
+    metrics,
+  };
 }

@@ -16,7 +16,10 @@ import type { MetricClassification, MetricVerdict, StageAssessment } from './ver
 function series(metric: MetricConfig, data: ComparisonData): { baseline: number[]; canary: number[] } {
   switch (metric.kind) {
     case 'latency':
-      return { baseline: latencySeries(data.baseline, metric.quantile), canary: latencySeries(data.canary, metric.quantile) };
+      return {
+        baseline: latencySeries(data.baseline, metric.quantile),
+        canary: latencySeries(data.canary, metric.quantile),
+      };
     case 'errors':
       return { baseline: errorRatioSeries(data.baseline), canary: errorRatioSeries(data.canary) };
     case 'promql':
@@ -33,7 +36,13 @@ export function assessKayentaStage(ctx: ModeStageContext): Omit<StageAssessment,
   const alpha = 1 - k.confidence;
   if (ctx.elapsedMs < ctx.maxDurationMs) {
     const reason = `Kayenta judge scores once, at the stage's end (${Math.round(ctx.maxDurationMs / 1000)} s)`;
-    return { ...common, decision: 'continue', reason, responsible: [], metrics: config.metrics.map((m) => pendingVerdict(m, 'kayenta', alpha, k.confidence, reason, data)) };
+    return {
+      ...common,
+      decision: 'continue',
+      reason,
+      responsible: [],
+      metrics: config.metrics.map((m) => pendingVerdict(m, 'kayenta', alpha, k.confidence, reason, data)),
+    };
   }
   const classified = config.metrics.map((metric) => {
     const s = series(metric, data);
@@ -47,7 +56,12 @@ export function assessKayentaStage(ctx: ModeStageContext): Omit<StageAssessment,
       critical: metric.critical,
       mustHaveData: metric.mustHaveData,
     });
-    const classification: MetricClassification = r.classification === 'Pass' ? 'pass' : r.classification === 'High' || r.classification === 'Low' ? 'fail' : 'nodata';
+    const classification: MetricClassification =
+      r.classification === 'Pass'
+        ? 'pass'
+        : r.classification === 'High' || r.classification === 'Low'
+          ? 'fail'
+          : 'nodata';
     const verdict: MetricVerdict = {
       ...pendingVerdict(metric, 'kayenta', alpha, k.confidence, r.reason, data),
       classification,
@@ -60,7 +74,12 @@ export function assessKayentaStage(ctx: ModeStageContext): Omit<StageAssessment,
     return { metric, result: r, verdict };
   });
   const score = kayentaScore(
-    classified.map((c) => ({ name: c.metric.name, classification: c.result.classification, groups: [c.metric.group ?? 'default'], critical: c.metric.critical })),
+    classified.map((c) => ({
+      name: c.metric.name,
+      classification: c.result.classification,
+      groups: [c.metric.group ?? 'default'],
+      critical: c.metric.critical,
+    })),
     { groupWeights: k.groupWeights, thresholds: { marginal: k.marginalThreshold, pass: k.passThreshold } },
   );
   const metrics = classified.map((c) => c.verdict);
@@ -75,13 +94,41 @@ export function assessKayentaStage(ctx: ModeStageContext): Omit<StageAssessment,
   const failed = metrics.filter((m) => m.classification === 'fail');
   if (score.classification === 'Fail' && (failed.length > 0 || noData.length === 0)) {
     const names = failed.map((m) => m.name);
-    return { ...common, score: stageScore, decision: 'rollback', reason: `Kayenta score ${score.score.toFixed(1)} below marginal ${k.marginalThreshold}: ${score.reason}`, responsible: names, metrics };
+    return {
+      ...common,
+      score: stageScore,
+      decision: 'rollback',
+      reason: `Kayenta score ${score.score.toFixed(1)} below marginal ${k.marginalThreshold}: ${score.reason}`,
+      responsible: names,
+      metrics,
+    };
   }
   if (noData.length > 0) {
-    return { ...common, score: stageScore, decision: 'inconclusive', reason: `no data for ${noData.map((m) => m.name).join(', ')} (Kayenta score ${score.score.toFixed(1)})`, responsible: noData.map((m) => m.name), metrics };
+    return {
+      ...common,
+      score: stageScore,
+      decision: 'inconclusive',
+      reason: `no data for ${noData.map((m) => m.name).join(', ')} (Kayenta score ${score.score.toFixed(1)})`,
+      responsible: noData.map((m) => m.name),
+      metrics,
+    };
   }
   if (score.classification === 'Marginal') {
-    return { ...common, score: stageScore, decision: 'inconclusive', reason: `Kayenta score ${score.score.toFixed(1)} is marginal (pass at ${k.passThreshold})`, responsible: failed.map((m) => m.name), metrics };
+    return {
+      ...common,
+      score: stageScore,
+      decision: 'inconclusive',
+      reason: `Kayenta score ${score.score.toFixed(1)} is marginal (pass at ${k.passThreshold})`,
+      responsible: failed.map((m) => m.name),
+      metrics,
+    };
   }
-  return { ...common, score: stageScore, decision: 'promote', reason: `Kayenta score ${score.score.toFixed(1)} >= ${k.passThreshold}`, responsible: [], metrics };
+  return {
+    ...common,
+    score: stageScore,
+    decision: 'promote',
+    reason: `Kayenta score ${score.score.toFixed(1)} >= ${k.passThreshold}`,
+    responsible: [],
+    metrics,
+  };
 }

@@ -12,7 +12,8 @@ const metrics: AnalysisConfigInput['metrics'] = [
   { name: 'latency-p99', kind: 'latency', quantile: 0.99, tolerance: { relative: 0.2 }, group: 'latency' },
   { name: 'errors', kind: 'errors', tolerance: { absolute: 0.01 }, group: 'errors' },
 ];
-const config = (judge: 'fixed' | 'kayenta') => parseAnalysisConfig({ judge, metrics, stage: { minDuration: '1m', maxDuration: '2m' } }, 'modes.yaml');
+const config = (judge: 'fixed' | 'kayenta') =>
+  parseAnalysisConfig({ judge, metrics, stage: { minDuration: '1m', maxDuration: '2m' } }, 'modes.yaml');
 const normal: ArmTraffic = { requests: 1000, medianMs: 50, sigma: 0.5, errorRate: 0.005 };
 
 function measurements(seed: number, canary: ArmTraffic): Measurement[] {
@@ -34,11 +35,18 @@ for (const judge of ['fixed', 'kayenta'] as const) {
       expect(JSON.parse(JSON.stringify(end))).toEqual(end);
     });
     it('promotes an identical canary at the stage end', () => {
-      const end = assessStage({ config: config(judge), data: accumulateMeasurements(measurements(2, normal), arms), elapsedMs: 120_000 });
+      const end = assessStage({
+        config: config(judge),
+        data: accumulateMeasurements(measurements(2, normal), arms),
+        elapsedMs: 120_000,
+      });
       expect(end.decision).toBe('promote');
     });
     it('is inconclusive without canary data, never a pass', () => {
-      const only = measurements(3, normal).map((m) => ({ ...m, workloads: { [arms.baseline]: m.workloads[arms.baseline] } }));
+      const only = measurements(3, normal).map((m) => ({
+        ...m,
+        workloads: { [arms.baseline]: m.workloads[arms.baseline] },
+      }));
       const end = assessStage({ config: config(judge), data: accumulateMeasurements(only, arms), elapsedMs: 120_000 });
       expect(end.decision).toBe('inconclusive');
       expect(end.metrics.some((m) => m.classification === 'nodata')).toBe(true);
@@ -48,7 +56,11 @@ for (const judge of ['fixed', 'kayenta'] as const) {
 
 describe('Kayenta stage score', () => {
   it('reports the score, the groups and the thresholds', () => {
-    const end = assessStage({ config: config('kayenta'), data: accumulateMeasurements(measurements(4, { ...normal, errorRate: 0.2 }), arms), elapsedMs: 120_000 });
+    const end = assessStage({
+      config: config('kayenta'),
+      data: accumulateMeasurements(measurements(4, { ...normal, errorRate: 0.2 }), arms),
+      elapsedMs: 120_000,
+    });
     expect(end.score!.groups.map((g) => g.name).sort()).toEqual(['errors', 'latency']);
     expect(end.score!.value).toBeLessThan(75);
     expect(end.decision).toBe('rollback');

@@ -14,7 +14,15 @@ const defaultMetrics: AnalysisConfigInput['metrics'] = [
 ];
 
 function config(overrides: Partial<AnalysisConfigInput> = {}) {
-  return parseAnalysisConfig({ stage: { minDuration: '1m', maxDuration: '10m' }, expectedSamplesPerArm: 20000, metrics: defaultMetrics, ...overrides }, 'test.yaml');
+  return parseAnalysisConfig(
+    {
+      stage: { minDuration: '1m', maxDuration: '10m' },
+      expectedSamplesPerArm: 20000,
+      metrics: defaultMetrics,
+      ...overrides,
+    },
+    'test.yaml',
+  );
 }
 
 const normal: ArmTraffic = { requests: 2000, medianMs: 50, sigma: 0.5, errorRate: 0.005 };
@@ -30,7 +38,11 @@ function data(measurements: Measurement[]): ComparisonData {
 
 describe('assessStage (sequential judge)', () => {
   it('rolls back a 50 % slower canary and names the latency metrics', () => {
-    const a = assessStage({ config: config(), data: data(traffic(1, 3, normal, { ...normal, slowdown: 1.5 })), elapsedMs: 30_000 });
+    const a = assessStage({
+      config: config(),
+      data: data(traffic(1, 3, normal, { ...normal, slowdown: 1.5 })),
+      elapsedMs: 30_000,
+    });
     expect(a.decision).toBe('rollback');
     expect(a.responsible).toContain('latency-p50');
     expect(a.metrics.find((m) => m.name === 'latency-p50')!.classification).toBe('fail');
@@ -39,7 +51,11 @@ describe('assessStage (sequential judge)', () => {
   });
 
   it('rolls back a canary with 3 % errors over a 0.5 % baseline, naming errors', () => {
-    const a = assessStage({ config: config(), data: data(traffic(2, 3, normal, { ...normal, errorRate: 0.03 })), elapsedMs: 30_000 });
+    const a = assessStage({
+      config: config(),
+      data: data(traffic(2, 3, normal, { ...normal, errorRate: 0.03 })),
+      elapsedMs: 30_000,
+    });
     expect(a.decision).toBe('rollback');
     expect(a.responsible).toEqual(['errors']);
     const errors = a.metrics.find((m) => m.name === 'errors')!;
@@ -58,14 +74,21 @@ describe('assessStage (sequential judge)', () => {
   });
 
   it('is inconclusive on a sample ratio mismatch, even when the metrics look fine', () => {
-    const a = assessStage({ config: config(), data: data(traffic(4, 6, normal, { ...normal, requests: 1700 })), elapsedMs: 120_000 });
+    const a = assessStage({
+      config: config(),
+      data: data(traffic(4, 6, normal, { ...normal, requests: 1700 })),
+      elapsedMs: 120_000,
+    });
     expect(a.decision).toBe('inconclusive');
     expect(a.srm!.mismatch).toBe(true);
     expect(a.reason).toMatch(/sample ratio mismatch/);
   });
 
   it('treats a missing canary as no data: continue before min duration, inconclusive after, never promote', () => {
-    const measurements = traffic(5, 12, normal, normal).map((m) => ({ ...m, workloads: { [arms.baseline]: m.workloads[arms.baseline] } }));
+    const measurements = traffic(5, 12, normal, normal).map((m) => ({
+      ...m,
+      workloads: { [arms.baseline]: m.workloads[arms.baseline] },
+    }));
     const early = assessStage({ config: config(), data: data(measurements), elapsedMs: 30_000 });
     expect(early.decision).toBe('continue');
     expect(early.metrics.every((m) => m.classification === 'nodata')).toBe(true);
@@ -76,7 +99,14 @@ describe('assessStage (sequential judge)', () => {
   });
 
   it('makes failed queries no data, with the source reason', () => {
-    const failed: Measurement[] = [0, 1, 2].map((i) => ({ start: i * 10_000, end: (i + 1) * 10_000, status: 'error', reason: 'prometheus query failed: connect ECONNREFUSED 127.0.0.1:9090', workloads: {}, scalars: {} }));
+    const failed: Measurement[] = [0, 1, 2].map((i) => ({
+      start: i * 10_000,
+      end: (i + 1) * 10_000,
+      status: 'error',
+      reason: 'prometheus query failed: connect ECONNREFUSED 127.0.0.1:9090',
+      workloads: {},
+      scalars: {},
+    }));
     const a = assessStage({ config: config(), data: data(failed), elapsedMs: 600_000 });
     expect(a.decision).toBe('inconclusive');
     expect(a.metrics[2].classification).toBe('nodata');
@@ -85,14 +115,22 @@ describe('assessStage (sequential judge)', () => {
 
   it('is inconclusive at the maximum duration when a small shift is neither shown nor ruled out', () => {
     const small: ArmTraffic = { ...normal, requests: 60 };
-    const a = assessStage({ config: config(), data: data(traffic(6, 10, small, { ...small, slowdown: 1.08 })), elapsedMs: 600_000 });
+    const a = assessStage({
+      config: config(),
+      data: data(traffic(6, 10, small, { ...small, slowdown: 1.08 })),
+      elapsedMs: 600_000,
+    });
     expect(a.decision).toBe('inconclusive');
     expect(a.reason).toMatch(/maximum duration 600 s/);
     expect(a.metrics.some((m) => m.classification === 'inconclusive')).toBe(true);
   });
 
   it('produces plain JSON data', () => {
-    const a = assessStage({ config: config(), data: data(traffic(7, 3, normal, { ...normal, slowdown: 1.5 })), elapsedMs: 30_000 });
+    const a = assessStage({
+      config: config(),
+      data: data(traffic(7, 3, normal, { ...normal, slowdown: 1.5 })),
+      elapsedMs: 30_000,
+    });
     expect(JSON.parse(JSON.stringify(a))).toEqual(a);
   });
 });
@@ -103,7 +141,12 @@ describe('Kayenta blind spots (STATS.md §6)', () => {
     const canary = [...Array(7).fill(100), 1, 1, 1];
     const baseline = Array(10).fill(1);
     const a = assessStage({
-      config: config({ metrics: [{ name: 'latency-mean', kind: 'latency', tolerance: { relative: 0.1 } }, { name: 'latency-p50', kind: 'latency', quantile: 0.5, tolerance: { relative: 0.1 } }] }),
+      config: config({
+        metrics: [
+          { name: 'latency-mean', kind: 'latency', tolerance: { relative: 0.1 } },
+          { name: 'latency-p50', kind: 'latency', quantile: 0.5, tolerance: { relative: 0.1 } },
+        ],
+      }),
       data: comparisonFromSamples(baseline, canary),
       elapsedMs: 600_000,
     });
@@ -119,12 +162,28 @@ describe('Kayenta blind spots (STATS.md §6)', () => {
       end: (i + 1) * 60_000,
       status: 'ok',
       workloads: {
-        [arms.baseline]: { workload: arms.baseline, requests: 100, errors: 0, byClass: { '2xx': 100 }, latency: { bounds: [10, Infinity], counts: [100, 0] } },
-        [arms.canary]: { workload: arms.canary, requests: 100, errors, byClass: { '2xx': 100 - errors, '5xx': errors }, latency: { bounds: [10, Infinity], counts: [100, 0] } },
+        [arms.baseline]: {
+          workload: arms.baseline,
+          requests: 100,
+          errors: 0,
+          byClass: { '2xx': 100 },
+          latency: { bounds: [10, Infinity], counts: [100, 0] },
+        },
+        [arms.canary]: {
+          workload: arms.canary,
+          requests: 100,
+          errors,
+          byClass: { '2xx': 100 - errors, '5xx': errors },
+          latency: { bounds: [10, Infinity], counts: [100, 0] },
+        },
       },
       scalars: {},
     }));
-    const a = assessStage({ config: config({ metrics: [defaultMetrics[2]] }), data: data(measurements), elapsedMs: 600_000 });
+    const a = assessStage({
+      config: config({ metrics: [defaultMetrics[2]] }),
+      data: data(measurements),
+      elapsedMs: 600_000,
+    });
     expect(a.decision).not.toBe('promote');
     expect(a.metrics[0].classification).not.toBe('pass');
   });

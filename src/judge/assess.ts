@@ -53,9 +53,19 @@ export function assessStage(input: StageInput): StageAssessment {
   if (config.judge !== 'sequential') {
     const ctx = { config, data, elapsedMs, minDurationMs, maxDurationMs };
     const mode = config.judge === 'fixed' ? assessFixedHorizonStage(ctx) : assessKayentaStage(ctx);
-    const srmCheck = input.checkSampleRatio === false ? null : sampleRatio(data, input.expectedCanaryShare ?? 0.5, config.srmAlpha, expectedSamplesPerArm);
+    const srmCheck =
+      input.checkSampleRatio === false
+        ? null
+        : sampleRatio(data, input.expectedCanaryShare ?? 0.5, config.srmAlpha, expectedSamplesPerArm);
     if (srmCheck?.mismatch) {
-      return { ...mode, srm: srmCheck, samples, decision: 'inconclusive', reason: sampleRatioReason(srmCheck), responsible: [] };
+      return {
+        ...mode,
+        srm: srmCheck,
+        samples,
+        decision: 'inconclusive',
+        reason: sampleRatioReason(srmCheck),
+        responsible: [],
+      };
     }
     return { ...mode, srm: srmCheck, samples };
   }
@@ -74,8 +84,16 @@ export function assessStage(input: StageInput): StageAssessment {
   const weighted = metrics.map((m) => ({ eValue: m.eValue ?? 1, weight: m.weight }));
   const combinedE = averageEValues(weighted);
   const combined = { eValue: combinedE, threshold: 1 / config.alpha, alpha: config.alpha };
-  const srm = input.checkSampleRatio === false ? null : sampleRatio(data, input.expectedCanaryShare ?? 0.5, config.srmAlpha, expectedSamplesPerArm);
-  const assessment = (decision: StageAssessment['decision'], reason: string, responsible: string[], verdicts = metrics): StageAssessment => ({
+  const srm =
+    input.checkSampleRatio === false
+      ? null
+      : sampleRatio(data, input.expectedCanaryShare ?? 0.5, config.srmAlpha, expectedSamplesPerArm);
+  const assessment = (
+    decision: StageAssessment['decision'],
+    reason: string,
+    responsible: string[],
+    verdicts = metrics,
+  ): StageAssessment => ({
     decision,
     judge: 'sequential',
     reason,
@@ -101,7 +119,9 @@ export function assessStage(input: StageInput): StageAssessment {
         .map((c) => c.i);
     }
     const names = indices.map((i) => metrics[i].name);
-    const verdicts = metrics.map((m, i) => (indices.includes(i) && m.classification !== 'fail' ? { ...m, classification: 'fail' as const } : m));
+    const verdicts = metrics.map((m, i) =>
+      indices.includes(i) && m.classification !== 'fail' ? { ...m, classification: 'fail' as const } : m,
+    );
     return assessment(
       'rollback',
       `regression in ${names.join(', ')}: combined e-value ${formatE(combinedE)} >= ${formatE(combined.threshold)} (alpha ${config.alpha})`,
@@ -112,13 +132,21 @@ export function assessStage(input: StageInput): StageAssessment {
 
   const noData = metrics.filter((m) => m.classification === 'nodata');
   if (noData.length > 0 && (elapsedMs >= minDurationMs || final)) {
-    return assessment('inconclusive', `no data for ${noData.map((m) => m.name).join(', ')}: ${noData[0].reason}`, noData.map((m) => m.name));
+    return assessment(
+      'inconclusive',
+      `no data for ${noData.map((m) => m.name).join(', ')}: ${noData[0].reason}`,
+      noData.map((m) => m.name),
+    );
   }
 
   const notPassed = metrics.filter((m) => m.classification !== 'pass');
   const enoughSamples = samples.baseline >= config.minSamples && samples.canary >= config.minSamples;
   if (notPassed.length === 0 && elapsedMs >= minDurationMs && enoughSamples) {
-    return assessment('promote', `every metric within tolerance (${metrics.map((m) => m.name).join(', ')}); combined e-value ${formatE(combinedE)}`, []);
+    return assessment(
+      'promote',
+      `every metric within tolerance (${metrics.map((m) => m.name).join(', ')}); combined e-value ${formatE(combinedE)}`,
+      [],
+    );
   }
 
   const waitingFor: string[] = [];
@@ -132,15 +160,28 @@ export function assessStage(input: StageInput): StageAssessment {
       notPassed.map((m) => m.name),
     );
   }
-  return assessment('continue', `waiting for ${waitingFor.join(', ')}`, notPassed.map((m) => m.name));
+  return assessment(
+    'continue',
+    `waiting for ${waitingFor.join(', ')}`,
+    notPassed.map((m) => m.name),
+  );
 }
 
-function sampleRatio(data: ComparisonData, canaryShare: number, alpha: number, expectedSamplesPerArm: number): SampleRatioCheck | null {
+function sampleRatio(
+  data: ComparisonData,
+  canaryShare: number,
+  alpha: number,
+  expectedSamplesPerArm: number,
+): SampleRatioCheck | null {
   const counts = { baseline: data.baseline.requests, canary: data.canary.requests };
   // An arm with no requests at all is the no-data case (with its grace until the minimum duration).
   if (counts.baseline === 0 || counts.canary === 0) return null;
   // Prior concentration: the expected request count at the stage's end / 8 (STATS.md §1).
-  const evidence = sampleRatioEValue([counts.baseline, counts.canary], [1 - canaryShare, canaryShare], Math.max(1, (2 * expectedSamplesPerArm) / 8));
+  const evidence = sampleRatioEValue(
+    [counts.baseline, counts.canary],
+    [1 - canaryShare, canaryShare],
+    Math.max(1, (2 * expectedSamplesPerArm) / 8),
+  );
   return {
     counts,
     expectedCanaryShare: canaryShare,

@@ -70,7 +70,10 @@ export function compare(input: CompareInput, options: CompareOptions): CompareRe
 }
 
 /** Per-request outcomes (every value 0 or 1) become counts; other series stay values. */
-function asCounts(samples: { baseline: number[]; canary: number[] }): { baseline: ErrorTally; canary: ErrorTally } | null {
+function asCounts(samples: {
+  baseline: number[];
+  canary: number[];
+}): { baseline: ErrorTally; canary: ErrorTally } | null {
   const binary = (xs: number[]) => xs.every((x) => x === 0 || x === 1);
   if (!binary(samples.baseline) || !binary(samples.canary)) return null;
   const tally = (xs: number[]): ErrorTally => ({ errors: xs.reduce((s, x) => s + x, 0), total: xs.length });
@@ -79,34 +82,69 @@ function asCounts(samples: { baseline: number[]; canary: number[] }): { baseline
 
 type Settings = Required<CompareOptions>;
 
-function sequential(input: CompareInput, counts: { baseline: ErrorTally; canary: ErrorTally } | null, options: Settings): CompareResult {
+function sequential(
+  input: CompareInput,
+  counts: { baseline: ErrorTally; canary: ErrorTally } | null,
+  options: Settings,
+): CompareResult {
   let data: ComparisonData;
   let metrics: AnalysisConfigInput['metrics'];
   const common = { direction: options.direction, tolerance: options.tolerance };
   if (input.metric === 'latency' && 'samples' in input) {
     data = comparisonFromSamples(input.samples.baseline, input.samples.canary);
-    metrics = [0.5, 0.9, 0.99].map((quantile) => ({ name: `latency-p${Math.round(quantile * 100)}`, kind: 'latency' as const, quantile, ...common }));
+    metrics = [0.5, 0.9, 0.99].map((quantile) => ({
+      name: `latency-p${Math.round(quantile * 100)}`,
+      kind: 'latency' as const,
+      quantile,
+      ...common,
+    }));
   } else if (counts) {
-    data = comparisonFromCounts({ errors: counts.baseline.errors, requests: counts.baseline.total }, { errors: counts.canary.errors, requests: counts.canary.total });
+    data = comparisonFromCounts(
+      { errors: counts.baseline.errors, requests: counts.baseline.total },
+      { errors: counts.canary.errors, requests: counts.canary.total },
+    );
     // One look at fixed data: the prior is centred on the baseline's ratio (smoothed), so that the
     // concentration (expected errors / 8) suits error ratios far from the 1 % default.
-    metrics = [{ name: 'errors', kind: 'errors', ...common, expectedErrorRate: Math.min(0.5, Math.max(1e-4, (counts.baseline.errors + 1) / (counts.baseline.total + 2))) }];
+    metrics = [
+      {
+        name: 'errors',
+        kind: 'errors',
+        ...common,
+        expectedErrorRate: Math.min(0.5, Math.max(1e-4, (counts.baseline.errors + 1) / (counts.baseline.total + 2))),
+      },
+    ];
   } else if ('samples' in input) {
     // A series of per-interval values (e.g. error ratios): compared as a mean, like a PromQL scalar.
-    data = { ...comparisonFromSamples([], []), scalars: { errors: { baseline: input.samples.baseline, canary: input.samples.canary } } };
+    data = {
+      ...comparisonFromSamples([], []),
+      scalars: { errors: { baseline: input.samples.baseline, canary: input.samples.canary } },
+    };
     metrics = [{ name: 'errors', kind: 'promql', queries: { baseline: 'file', canary: 'file' }, ...common }];
   } else {
     throw new UsageError('--metric', 'internal: no data to compare');
   }
-  const n = Math.max(1, data.baseline.requests, data.canary.requests, ...Object.values(data.scalars).map((s) => Math.max(s.baseline.length, s.canary.length)));
-  const config = parseAnalysisConfig({ alpha: options.alpha, metrics, expectedSamplesPerArm: n, stage: { minDuration: 0.001, maxDuration: 0.001 } }, 'compare options');
+  const n = Math.max(
+    1,
+    data.baseline.requests,
+    data.canary.requests,
+    ...Object.values(data.scalars).map((s) => Math.max(s.baseline.length, s.canary.length)),
+  );
+  const config = parseAnalysisConfig(
+    { alpha: options.alpha, metrics, expectedSamplesPerArm: n, stage: { minDuration: 0.001, maxDuration: 0.001 } },
+    'compare options',
+  );
   const stage = assessStage({ config, data, elapsedMs: 1, checkSampleRatio: false });
-  const verdict: CompareVerdict = stage.decision === 'promote' ? 'pass' : stage.decision === 'rollback' ? 'fail' : 'inconclusive';
+  const verdict: CompareVerdict =
+    stage.decision === 'promote' ? 'pass' : stage.decision === 'rollback' ? 'fail' : 'inconclusive';
   const undecided = stage.metrics.filter((m) => m.classification !== 'pass');
   const reason =
     verdict === 'inconclusive' && undecided.every((m) => m.classification !== 'nodata') && stage.srm === null
       ? `no decision on all the data: ${undecided.map((m) => m.name).join(', ')} neither shown to regress nor ruled out beyond the tolerance` +
-        (Math.min(stage.samples.baseline, stage.samples.canary, ...stage.metrics.map((m) => Math.min(m.n.baseline, m.n.canary))) < config.minSamples
+        (Math.min(
+          stage.samples.baseline,
+          stage.samples.canary,
+          ...stage.metrics.map((m) => Math.min(m.n.baseline, m.n.canary)),
+        ) < config.minSamples
           ? ` (fewer than ${config.minSamples} observations per arm)`
           : '')
       : stage.reason;
@@ -131,13 +169,18 @@ function sequential(input: CompareInput, counts: { baseline: ErrorTally; canary:
   };
 }
 
-function fixed(input: CompareInput, counts: { baseline: ErrorTally; canary: ErrorTally } | null, options: Settings): CompareResult {
+function fixed(
+  input: CompareInput,
+  counts: { baseline: ErrorTally; canary: ErrorTally } | null,
+  options: Settings,
+): CompareResult {
   const fixedOptions = { direction: options.direction, alpha: options.alpha, tolerance: options.tolerance };
   let result: FixedComparison;
   if (counts) result = fixedCompareCounts(counts.baseline, counts.canary, fixedOptions);
   else if ('samples' in input) result = fixedCompare(input.samples.baseline, input.samples.canary, fixedOptions);
   else throw new UsageError('--metric', 'internal: no data to compare');
-  const verdict: CompareVerdict = result.classification === 'pass' ? 'pass' : result.classification === 'fail' ? 'fail' : 'inconclusive';
+  const verdict: CompareVerdict =
+    result.classification === 'pass' ? 'pass' : result.classification === 'fail' ? 'fail' : 'inconclusive';
   return {
     verdict,
     judge: 'fixed',
@@ -162,11 +205,16 @@ function fixed(input: CompareInput, counts: { baseline: ErrorTally; canary: Erro
 
 function kayenta(input: CompareInput, direction: Direction): CompareResult {
   if (!('samples' in input)) {
-    throw new UsageError('--judge', 'kayenta compares two series of values; give --baseline and --canary files, not counts');
+    throw new UsageError(
+      '--judge',
+      'kayenta compares two series of values; give --baseline and --canary files, not counts',
+    );
   }
   const r = kayentaClassify(input.samples.baseline, input.samples.canary, { direction });
-  const classification: MetricClassification = r.classification === 'Pass' ? 'pass' : r.classification === 'Nodata' ? 'nodata' : 'fail';
-  const verdict: CompareVerdict = classification === 'pass' ? 'pass' : classification === 'fail' ? 'fail' : 'inconclusive';
+  const classification: MetricClassification =
+    r.classification === 'Pass' ? 'pass' : r.classification === 'Nodata' ? 'nodata' : 'fail';
+  const verdict: CompareVerdict =
+    classification === 'pass' ? 'pass' : classification === 'fail' ? 'fail' : 'inconclusive';
   return {
     verdict,
     judge: 'kayenta',

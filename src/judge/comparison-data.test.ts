@@ -14,8 +14,20 @@ describe('accumulateMeasurements', () => {
   const arms = { baseline: 'b', canary: 'c' };
   it('sums requests, errors and histograms per arm and keeps per-interval series and scalars', () => {
     const ms: Measurement[] = [
-      { start: 0, end: 10, status: 'ok', workloads: { b: workload('b', 3, 1, [1, 2, 0]), c: workload('c', 2, 0, [0, 1, 1]) }, scalars: { 'cpu.baseline': 0.5, 'cpu.canary': null } },
-      { start: 10, end: 20, status: 'ok', workloads: { b: workload('b', 1, 0, [1, 0, 0]), c: workload('c', 4, 2, [1, 1, 2]) }, scalars: { 'cpu.baseline': 0.7, 'cpu.canary': 0.9 } },
+      {
+        start: 0,
+        end: 10,
+        status: 'ok',
+        workloads: { b: workload('b', 3, 1, [1, 2, 0]), c: workload('c', 2, 0, [0, 1, 1]) },
+        scalars: { 'cpu.baseline': 0.5, 'cpu.canary': null },
+      },
+      {
+        start: 10,
+        end: 20,
+        status: 'ok',
+        workloads: { b: workload('b', 1, 0, [1, 0, 0]), c: workload('c', 4, 2, [1, 1, 2]) },
+        scalars: { 'cpu.baseline': 0.7, 'cpu.canary': 0.9 },
+      },
     ];
     const d = accumulateMeasurements(ms, arms, { cpu: { baseline: 'cpu.baseline', canary: 'cpu.canary' } });
     expect(d.baseline).toMatchObject({ requests: 4, errors: 1 });
@@ -28,18 +40,34 @@ describe('accumulateMeasurements', () => {
   });
   it('records failed measurements as problems without counting them', () => {
     const ms: Measurement[] = [
-      { start: 0, end: 10, status: 'error', reason: 'query failed', workloads: { b: workload('b', 5, 0, [5, 0, 0]) }, scalars: {} },
+      {
+        start: 0,
+        end: 10,
+        status: 'error',
+        reason: 'query failed',
+        workloads: { b: workload('b', 5, 0, [5, 0, 0]) },
+        scalars: {},
+      },
       { start: 10, end: 20, status: 'nodata', reason: 'no traffic', workloads: {}, scalars: {} },
     ];
     const d = accumulateMeasurements(ms, arms);
     expect(d.baseline.requests).toBe(0);
     expect(d.baseline.latency).toBeNull();
-    expect(d.problems).toEqual(['1970-01-01T00:00:00.000Z: error (query failed)', '1970-01-01T00:00:00.010Z: nodata (no traffic)']);
+    expect(d.problems).toEqual([
+      '1970-01-01T00:00:00.000Z: error (query failed)',
+      '1970-01-01T00:00:00.010Z: nodata (no traffic)',
+    ]);
   });
   it('refuses histograms whose bounds change between intervals', () => {
     const ms: Measurement[] = [
       { start: 0, end: 10, status: 'ok', workloads: { b: workload('b', 1, 0, [1, 0, 0]) }, scalars: {} },
-      { start: 10, end: 20, status: 'ok', workloads: { b: workload('b', 1, 0, [1, 0, 0], [5, 20, Infinity]) }, scalars: {} },
+      {
+        start: 10,
+        end: 20,
+        status: 'ok',
+        workloads: { b: workload('b', 1, 0, [1, 0, 0], [5, 20, Infinity]) },
+        scalars: {},
+      },
     ];
     expect(() => accumulateMeasurements(ms, arms)).toThrow(/bounds differ/);
   });

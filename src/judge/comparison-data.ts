@@ -55,7 +55,10 @@ export function accumulateMeasurements(
   scalarKeys: Record<string, { baseline: string; canary: string }> = {},
 ): ComparisonData {
   const data: ComparisonData = { baseline: emptyArm(), canary: emptyArm(), scalars: {}, problems: [] };
-  const histograms: { baseline: LatencyHistogram | null; canary: LatencyHistogram | null } = { baseline: null, canary: null };
+  const histograms: { baseline: LatencyHistogram | null; canary: LatencyHistogram | null } = {
+    baseline: null,
+    canary: null,
+  };
   for (const name of Object.keys(scalarKeys)) data.scalars[name] = { baseline: [], canary: [] };
   for (const m of measurements) {
     const when = new Date(m.start).toISOString();
@@ -74,7 +77,13 @@ export function accumulateMeasurements(
       acc.errors += w.errors;
       const total = w.latency.counts.reduce((s, c) => s + c, 0);
       if (total > 0) histograms[arm] = addHistogram(histograms[arm], w.latency, `workload ${arms[arm]} at ${when}`);
-      acc.intervals.push({ start: m.start, end: m.end, requests: w.requests, errors: w.errors, latency: total > 0 ? w.latency : null });
+      acc.intervals.push({
+        start: m.start,
+        end: m.end,
+        requests: w.requests,
+        errors: w.errors,
+        latency: total > 0 ? w.latency : null,
+      });
     }
     for (const [name, keys] of Object.entries(scalarKeys)) {
       const b = m.scalars[keys.baseline];
@@ -102,8 +111,16 @@ export function comparisonFromSamples(baseline: readonly number[], canary: reado
 }
 
 /** Error and request counts per arm, e.g. from `canary compare --baseline-counts E/T`. */
-export function comparisonFromCounts(baseline: { errors: number; requests: number }, canary: { errors: number; requests: number }): ComparisonData {
-  const arm = (c: { errors: number; requests: number }): ArmAccumulation => ({ requests: c.requests, errors: c.errors, latency: null, intervals: [] });
+export function comparisonFromCounts(
+  baseline: { errors: number; requests: number },
+  canary: { errors: number; requests: number },
+): ComparisonData {
+  const arm = (c: { errors: number; requests: number }): ArmAccumulation => ({
+    requests: c.requests,
+    errors: c.errors,
+    latency: null,
+    intervals: [],
+  });
   return { baseline: arm(baseline), canary: arm(canary), scalars: {}, problems: [] };
 }
 

@@ -4,8 +4,15 @@ import { type ComparisonData, comparisonFromCounts, comparisonFromSamples } from
 import { type EvaluationContext, evaluateMetric } from './evaluate.ts';
 import { seededRandom } from './stats/random.ts';
 
-const context: EvaluationContext = { alpha: 0.05, confidenceAlpha: 0.05, minSamples: 500, expectedSamplesPerArm: 5000, final: false };
-const metric = (m: AnalysisConfigInput['metrics'][number]) => parseAnalysisConfig({ metrics: [m] }, 'test.yaml').metrics[0];
+const context: EvaluationContext = {
+  alpha: 0.05,
+  confidenceAlpha: 0.05,
+  minSamples: 500,
+  expectedSamplesPerArm: 5000,
+  final: false,
+};
+const metric = (m: AnalysisConfigInput['metrics'][number]) =>
+  parseAnalysisConfig({ metrics: [m] }, 'test.yaml').metrics[0];
 const lognormal = (seed: number, n: number, scale: number) => {
   const r = seededRandom(seed);
   return Array.from({ length: n }, () => r.lognormal(Math.log(scale), 0.5));
@@ -26,7 +33,13 @@ describe('evaluateMetric', () => {
   });
 
   it('direction decrease looks for a drop, not a rise', () => {
-    const m = metric({ name: 'p50', kind: 'latency', quantile: 0.5, direction: 'decrease', tolerance: { relative: 0.1 } });
+    const m = metric({
+      name: 'p50',
+      kind: 'latency',
+      quantile: 0.5,
+      direction: 'decrease',
+      tolerance: { relative: 0.1 },
+    });
     const slower = evaluateMetric(m, comparisonFromSamples(lognormal(3, 2000, 50), lognormal(4, 2000, 70)), context);
     expect(slower.eValue!).toBeLessThan(1);
     const faster = evaluateMetric(m, comparisonFromSamples(lognormal(3, 2000, 50), lognormal(4, 2000, 35)), context);
@@ -35,7 +48,11 @@ describe('evaluateMetric', () => {
 
   it('errors with only an absolute tolerance report the difference of error ratios', () => {
     const m = metric({ name: 'errors', kind: 'errors', tolerance: { absolute: 0.01 } });
-    const v = evaluateMetric(m, comparisonFromCounts({ errors: 50, requests: 10000 }, { errors: 55, requests: 10000 }), context);
+    const v = evaluateMetric(
+      m,
+      comparisonFromCounts({ errors: 50, requests: 10000 }, { errors: 55, requests: 10000 }),
+      context,
+    );
     expect(v.scale).toBe('difference');
     expect(v.estimate).toBeCloseTo(0.0005, 10);
     expect(v.ci![0]!).toBeLessThan(0.0005);
@@ -46,13 +63,26 @@ describe('evaluateMetric', () => {
 
   it('errors: zero requests in an arm is no data, and more errors than requests is refused', () => {
     const m = metric({ name: 'errors', kind: 'errors', tolerance: { absolute: 0.01 } });
-    expect(evaluateMetric(m, comparisonFromCounts({ errors: 0, requests: 0 }, { errors: 0, requests: 10 }), context).classification).toBe('nodata');
-    expect(() => evaluateMetric(m, comparisonFromCounts({ errors: 11, requests: 10 }, { errors: 0, requests: 10 }), context)).toThrow(/baseline: 11 errors in 10 requests/);
+    expect(
+      evaluateMetric(m, comparisonFromCounts({ errors: 0, requests: 0 }, { errors: 0, requests: 10 }), context)
+        .classification,
+    ).toBe('nodata');
+    expect(() =>
+      evaluateMetric(m, comparisonFromCounts({ errors: 11, requests: 10 }, { errors: 0, requests: 10 }), context),
+    ).toThrow(/baseline: 11 errors in 10 requests/);
   });
 
   it('promql: compares per-interval values and waits for 500 of them', () => {
-    const m = metric({ name: 'cpu', kind: 'promql', queries: { baseline: 'b', canary: 'c' }, tolerance: { relative: 0.1 } });
-    const data: ComparisonData = { ...comparisonFromSamples([], []), scalars: { cpu: { baseline: [1, 2, 3], canary: [5, 6, 7] } } };
+    const m = metric({
+      name: 'cpu',
+      kind: 'promql',
+      queries: { baseline: 'b', canary: 'c' },
+      tolerance: { relative: 0.1 },
+    });
+    const data: ComparisonData = {
+      ...comparisonFromSamples([], []),
+      scalars: { cpu: { baseline: [1, 2, 3], canary: [5, 6, 7] } },
+    };
     const v = evaluateMetric(m, data, context);
     expect(v.n).toEqual({ baseline: 3, canary: 3 });
     expect(v.eValue).toBeUndefined();
@@ -62,7 +92,10 @@ describe('evaluateMetric', () => {
 
   it('at the stage end an undecided metric is inconclusive', () => {
     const m = metric({ name: 'p99', kind: 'latency', quantile: 0.99, tolerance: { relative: 0.01 } });
-    const v = evaluateMetric(m, comparisonFromSamples(lognormal(5, 600, 50), lognormal(6, 600, 50)), { ...context, final: true });
+    const v = evaluateMetric(m, comparisonFromSamples(lognormal(5, 600, 50), lognormal(6, 600, 50)), {
+      ...context,
+      final: true,
+    });
     expect(v.classification).toBe('inconclusive');
     expect(v.reason).toMatch(/undecided at the stage's end/);
   });

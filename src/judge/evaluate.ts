@@ -54,7 +54,11 @@ function cachedCdf(baseline: ArmData, canary: ArmData): TwoArmCdf {
 export function evaluateMetric(metric: MetricConfig, data: ComparisonData, context: EvaluationContext): MetricVerdict {
   switch (metric.kind) {
     case 'latency':
-      return jsonSafe(metric.quantile !== undefined ? evaluateLatencyQuantile(metric, metric.quantile, data, context) : evaluateLogMean(metric, data, context));
+      return jsonSafe(
+        metric.quantile !== undefined
+          ? evaluateLatencyQuantile(metric, metric.quantile, data, context)
+          : evaluateLogMean(metric, data, context),
+      );
     case 'errors':
       return jsonSafe(evaluateErrors(metric, data, context));
     case 'promql':
@@ -101,20 +105,33 @@ function base(metric: MetricConfig, test: TestName, scale: EffectScale, context:
 }
 
 function noData(verdict: MetricVerdict, data: ComparisonData, what: string): MetricVerdict {
-  const missing = [verdict.n.baseline === 0 ? 'baseline' : null, verdict.n.canary === 0 ? 'canary' : null].filter(Boolean).join(' and ');
+  const missing = [verdict.n.baseline === 0 ? 'baseline' : null, verdict.n.canary === 0 ? 'canary' : null]
+    .filter(Boolean)
+    .join(' and ');
   const why = data.problems.length > 0 ? `; ${data.problems[data.problems.length - 1]}` : '';
   return { ...verdict, classification: 'nodata', reason: `no ${what} for the ${missing}${why}` };
 }
 
 /** Non-inferiority: every regression end of the intervals is within the larger margin. */
-function withinTolerance(direction: Direction, tolerance: Tolerance, ratio: Interval | null, difference: Interval | null): boolean {
+function withinTolerance(
+  direction: Direction,
+  tolerance: Tolerance,
+  ratio: Interval | null,
+  difference: Interval | null,
+): boolean {
   const check = (side: 'up' | 'down'): boolean => {
     const relativeOk =
-      tolerance.relative !== undefined && ratio !== null && (side === 'up' ? ratio[1] !== null && ratio[1] <= 1 + tolerance.relative : ratio[0] !== null && ratio[0] >= 1 - tolerance.relative);
+      tolerance.relative !== undefined &&
+      ratio !== null &&
+      (side === 'up'
+        ? ratio[1] !== null && ratio[1] <= 1 + tolerance.relative
+        : ratio[0] !== null && ratio[0] >= 1 - tolerance.relative);
     const absoluteOk =
       tolerance.absolute !== undefined &&
       difference !== null &&
-      (side === 'up' ? difference[1] !== null && difference[1] <= tolerance.absolute : difference[0] !== null && difference[0] >= -tolerance.absolute);
+      (side === 'up'
+        ? difference[1] !== null && difference[1] <= tolerance.absolute
+        : difference[0] !== null && difference[0] >= -tolerance.absolute);
     return relativeOk || absoluteOk;
   };
   if (direction === 'increase') return check('up');
@@ -122,7 +139,13 @@ function withinTolerance(direction: Direction, tolerance: Tolerance, ratio: Inte
   return check('up') && check('down');
 }
 
-function classify(eValue: number | undefined, alpha: number, nonInferior: boolean, enoughSamples: boolean, final: boolean): MetricClassification {
+function classify(
+  eValue: number | undefined,
+  alpha: number,
+  nonInferior: boolean,
+  enoughSamples: boolean,
+  final: boolean,
+): MetricClassification {
   if (eValue !== undefined && eValue >= 1 / alpha) return 'fail';
   if (nonInferior && enoughSamples) return 'pass';
   return final ? 'inconclusive' : 'continue';
@@ -141,17 +164,17 @@ function toleranceText(t: Tolerance, unit: string): string {
   return parts.join(' or ');
 }
 
-function reasonFor(
-  v: MetricVerdict,
-  label: string,
-  unit: string,
-  enoughSamples: boolean,
-  minSamples: number,
-): string {
-  const change = v.estimate === null ? 'change n/a' : v.scale === 'ratio' ? `×${fmt(v.estimate)}` : `${v.estimate >= 0 ? '+' : ''}${fmt(v.estimate)}${unit}`;
+function reasonFor(v: MetricVerdict, label: string, unit: string, enoughSamples: boolean, minSamples: number): string {
+  const change =
+    v.estimate === null
+      ? 'change n/a'
+      : v.scale === 'ratio'
+        ? `×${fmt(v.estimate)}`
+        : `${v.estimate >= 0 ? '+' : ''}${fmt(v.estimate)}${unit}`;
   const interval = v.ci ? `[${v.ci[0] === null ? '-∞' : fmt(v.ci[0])}, ${fmt(v.ci[1])}]` : 'n/a';
   const values = `canary ${fmt(v.canary)}${unit} vs baseline ${fmt(v.baseline)}${unit} (${change}, ${fmt(v.confidence * 100)} % CS ${interval})`;
-  const evidence = v.eValue !== undefined ? `e-value ${fmt(v.eValue)}` : `no e-value before ${minSamples} observations per arm`;
+  const evidence =
+    v.eValue !== undefined ? `e-value ${fmt(v.eValue)}` : `no e-value before ${minSamples} observations per arm`;
   const threshold = fmt(1 / v.alpha);
   switch (v.classification) {
     case 'fail':
@@ -159,15 +182,23 @@ function reasonFor(
     case 'pass':
       return `${label} within tolerance ${toleranceText(v.tolerance, unit)}: ${values}`;
     default: {
-      const pending = !enoughSamples ? `fewer than ${minSamples} observations per arm` : `interval not yet within tolerance ${toleranceText(v.tolerance, unit)}`;
-      const prefix = v.classification === 'inconclusive' ? `${label} undecided at the stage's end` : `${label} undecided`;
+      const pending = !enoughSamples
+        ? `fewer than ${minSamples} observations per arm`
+        : `interval not yet within tolerance ${toleranceText(v.tolerance, unit)}`;
+      const prefix =
+        v.classification === 'inconclusive' ? `${label} undecided at the stage's end` : `${label} undecided`;
       const shown = v.eValue !== undefined ? `${evidence} < ${threshold}` : evidence;
       return `${prefix}: ${values}; ${shown}; ${pending}`;
     }
   }
 }
 
-function evaluateLatencyQuantile(metric: LatencyMetricConfig, quantile: number, data: ComparisonData, context: EvaluationContext): MetricVerdict {
+function evaluateLatencyQuantile(
+  metric: LatencyMetricConfig,
+  quantile: number,
+  data: ComparisonData,
+  context: EvaluationContext,
+): MetricVerdict {
   const scale: EffectScale = metric.tolerance.relative !== undefined ? 'ratio' : 'difference';
   let v: MetricVerdict = { ...base(metric, 'quantile-e-process', scale, context), quantile };
   const label = `p${fmt(quantile * 100)} latency`;
@@ -182,8 +213,14 @@ function evaluateLatencyQuantile(metric: LatencyMetricConfig, quantile: number, 
   });
   const [bLo, bHi] = evidence.baseline.interval;
   const [cLo, cHi] = evidence.canary.interval;
-  const difference: Interval = [cLo !== null && bHi !== null ? cLo - bHi : null, cHi !== null && bLo !== null ? cHi - bLo : null];
-  const estimateDiff = evidence.canary.estimate !== null && evidence.baseline.estimate !== null ? evidence.canary.estimate - evidence.baseline.estimate : null;
+  const difference: Interval = [
+    cLo !== null && bHi !== null ? cLo - bHi : null,
+    cHi !== null && bLo !== null ? cHi - bLo : null,
+  ];
+  const estimateDiff =
+    evidence.canary.estimate !== null && evidence.baseline.estimate !== null
+      ? evidence.canary.estimate - evidence.baseline.estimate
+      : null;
   const enough = v.n.baseline >= context.minSamples && v.n.canary >= context.minSamples;
   v = {
     ...v,
@@ -194,7 +231,13 @@ function evaluateLatencyQuantile(metric: LatencyMetricConfig, quantile: number, 
     eValue: evidence.eValue,
     pValue: evidence.pValue,
   };
-  v.classification = classify(evidence.eValue, context.alpha, withinTolerance(metric.direction, metric.tolerance, evidence.ratioInterval, difference), enough, context.final);
+  v.classification = classify(
+    evidence.eValue,
+    context.alpha,
+    withinTolerance(metric.direction, metric.tolerance, evidence.ratioInterval, difference),
+    enough,
+    context.final,
+  );
   v.reason = reasonFor(v, label, ' ms', enough, context.minSamples);
   return v;
 }
@@ -250,7 +293,13 @@ function evaluateLogMean(metric: LatencyMetricConfig, data: ComparisonData, cont
     ci: ratio,
     ...(enough && evidence ? { eValue: evidence.eValue, pValue: Math.min(1, 1 / evidence.eValue) } : {}),
   };
-  v.classification = classify(v.eValue, context.alpha, withinTolerance(metric.direction, metric.tolerance, ratio, difference), enough, context.final);
+  v.classification = classify(
+    v.eValue,
+    context.alpha,
+    withinTolerance(metric.direction, metric.tolerance, ratio, difference),
+    enough,
+    context.final,
+  );
   v.reason = reasonFor(v, 'latency (geometric mean)', ' ms', enough, context.minSamples);
   return v;
 }
@@ -262,7 +311,10 @@ function evaluateErrors(metric: ErrorsMetricConfig, data: ComparisonData, contex
   const b = data.canary;
   v.n = { baseline: a.requests, canary: b.requests };
   if (a.requests === 0 || b.requests === 0) return noData(v, data, 'requests');
-  for (const [arm, acc] of [['baseline', a], ['canary', b]] as const) {
+  for (const [arm, acc] of [
+    ['baseline', a],
+    ['canary', b],
+  ] as const) {
     if (acc.errors > acc.requests) throw new RangeError(`${arm}: ${acc.errors} errors in ${acc.requests} requests`);
   }
   const expectedErrors = metric.expectedErrorRate * 2 * context.expectedSamplesPerArm;
@@ -271,9 +323,18 @@ function evaluateErrors(metric: ErrorsMetricConfig, data: ComparisonData, contex
   // the stage, which holds for baseline vs canary at equal weights (a drifting split is what SRM catches).
   const evidence = errorEProcess(
     { baseline: a.errors, canary: b.errors },
-    { canaryShare: b.requests / (a.requests + b.requests), concentration: Math.max(1, expectedErrors / 8), alpha: context.confidenceAlpha },
+    {
+      canaryShare: b.requests / (a.requests + b.requests),
+      concentration: Math.max(1, expectedErrors / 8),
+      alpha: context.confidenceAlpha,
+    },
   );
-  const eValue = metric.direction === 'increase' ? evidence.eValueIncrease : metric.direction === 'decrease' ? evidence.eValueDecrease : evidence.eValue;
+  const eValue =
+    metric.direction === 'increase'
+      ? evidence.eValueIncrease
+      : metric.direction === 'decrease'
+        ? evidence.eValueDecrease
+        : evidence.eValue;
   // Absolute margins need each arm's own error ratio: one confidence sequence per arm at alpha/2.
   const concentration = Math.max(2, context.expectedSamplesPerArm / 8);
   const prior = { a: concentration * metric.expectedErrorRate, b: concentration * (1 - metric.expectedErrorRate) };
@@ -292,7 +353,13 @@ function evaluateErrors(metric: ErrorsMetricConfig, data: ComparisonData, contex
     eValue,
     pValue: Math.min(1, 1 / eValue),
   };
-  v.classification = classify(eValue, context.alpha, withinTolerance(metric.direction, metric.tolerance, evidence.rateRatioInterval, difference), enough, context.final);
+  v.classification = classify(
+    eValue,
+    context.alpha,
+    withinTolerance(metric.direction, metric.tolerance, evidence.rateRatioInterval, difference),
+    enough,
+    context.final,
+  );
   v.reason = reasonFor(v, 'error ratio', '', enough, context.minSamples);
   return v;
 }
@@ -307,7 +374,8 @@ function evaluatePromql(metric: PromqlMetricConfig, data: ComparisonData, contex
   const enough = v.n.baseline >= context.minSamples && v.n.canary >= context.minSamples;
   const evidence = a.n > 1 && b.n > 1 ? msprtEvidence(a, b, context, metric.direction) : null;
   const difference: Interval | null = evidence ? evidence.interval : null;
-  const ratio: Interval | null = difference && a.mean > 0 ? [1 + difference[0]! / a.mean, 1 + difference[1]! / a.mean] : null;
+  const ratio: Interval | null =
+    difference && a.mean > 0 ? [1 + difference[0]! / a.mean, 1 + difference[1]! / a.mean] : null;
   v = {
     ...v,
     scale: metric.tolerance.relative !== undefined ? 'ratio' : 'difference',
@@ -317,7 +385,13 @@ function evaluatePromql(metric: PromqlMetricConfig, data: ComparisonData, contex
     ci: metric.tolerance.relative !== undefined ? ratio : difference,
     ...(enough && evidence ? { eValue: evidence.eValue, pValue: Math.min(1, 1 / evidence.eValue) } : {}),
   };
-  v.classification = classify(v.eValue, context.alpha, withinTolerance(metric.direction, metric.tolerance, ratio, difference), enough, context.final);
+  v.classification = classify(
+    v.eValue,
+    context.alpha,
+    withinTolerance(metric.direction, metric.tolerance, ratio, difference),
+    enough,
+    context.final,
+  );
   v.reason = reasonFor(v, metric.name, '', enough, context.minSamples);
   return v;
 }

@@ -3,7 +3,9 @@ import { seededRandom } from '../core/random.ts';
 import { fixedCompare, fixedCompareBinned, fixedCompareCounts } from './fixed.ts';
 
 function lognormal(rand: () => number, n: number, mu: number, sigma: number): number[] {
-  return Array.from({ length: n }, () => Math.exp(mu + sigma * Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand())));
+  return Array.from({ length: n }, () =>
+    Math.exp(mu + sigma * Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand())),
+  );
 }
 
 describe('fixedCompare on samples', () => {
@@ -43,8 +45,12 @@ describe('fixedCompare on samples', () => {
     const baseline = lognormal(rand, 3000, Math.log(50), 0.3);
     const canary = lognormal(rand, 3000, Math.log(50), 0.3);
     expect(fixedCompare(baseline, canary, { direction: 'increase' }).classification).not.toBe('fail');
-    expect(fixedCompare(baseline, canary, { direction: 'increase', tolerance: { absolute: 0.01 } }).classification).toBe('inconclusive');
-    expect(fixedCompare(baseline, canary, { direction: 'increase', tolerance: { absolute: 5 } }).classification).toBe('pass');
+    expect(
+      fixedCompare(baseline, canary, { direction: 'increase', tolerance: { absolute: 0.01 } }).classification,
+    ).toBe('inconclusive');
+    expect(fixedCompare(baseline, canary, { direction: 'increase', tolerance: { absolute: 5 } }).classification).toBe(
+      'pass',
+    );
   });
 
   it('an empty arm is nodata, never a pass', () => {
@@ -56,10 +62,16 @@ describe('fixedCompare on samples', () => {
   });
 
   it('rejects bad input naming the field', () => {
-    expect(() => fixedCompare([1, NaN], [1], { direction: 'increase' })).toThrow(/baseline\[1\] must be a finite number/);
-    expect(() => fixedCompare([1], [1], { direction: 'up' as never })).toThrow(/direction must be increase, decrease or either, got up/);
+    expect(() => fixedCompare([1, NaN], [1], { direction: 'increase' })).toThrow(
+      /baseline\[1\] must be a finite number/,
+    );
+    expect(() => fixedCompare([1], [1], { direction: 'up' as never })).toThrow(
+      /direction must be increase, decrease or either, got up/,
+    );
     expect(() => fixedCompare([1], [1], { direction: 'increase', alpha: 0 })).toThrow(/alpha must be in \(0, 1\)/);
-    expect(() => fixedCompare([1], [1], { direction: 'increase', tolerance: { relative: -1 } })).toThrow(/tolerance.relative must be a non-negative number/);
+    expect(() => fixedCompare([1], [1], { direction: 'increase', tolerance: { relative: -1 } })).toThrow(
+      /tolerance.relative must be a non-negative number/,
+    );
   });
 });
 
@@ -94,17 +106,27 @@ describe('fixedCompareCounts (errors)', () => {
     expect(r.reason).toMatch(/Fisher p = 0.03449 < 0.05/);
   });
   it('a tolerance of 1 percentage point makes the same counts inconclusive', () => {
-    const r = fixedCompareCounts({ errors: 3, total: 1000 }, { errors: 12, total: 1000 }, { direction: 'increase', tolerance: { absolute: 0.01 } });
+    const r = fixedCompareCounts(
+      { errors: 3, total: 1000 },
+      { errors: 12, total: 1000 },
+      { direction: 'increase', tolerance: { absolute: 0.01 } },
+    );
     expect(r.classification).toBe('inconclusive');
   });
   it('many clean requests in both arms show non-inferiority within 0.5 percentage points', () => {
-    const r = fixedCompareCounts({ errors: 50, total: 20000 }, { errors: 52, total: 20000 }, { direction: 'increase', tolerance: { absolute: 0.005 } });
+    const r = fixedCompareCounts(
+      { errors: 50, total: 20000 },
+      { errors: 52, total: 20000 },
+      { direction: 'increase', tolerance: { absolute: 0.005 } },
+    );
     expect(r.classification).toBe('pass');
   });
   it('zero requests is nodata; impossible counts are rejected by name', () => {
-    expect(fixedCompareCounts({ errors: 0, total: 0 }, { errors: 1, total: 10 }, { direction: 'increase' }).classification).toBe('nodata');
-    expect(() => fixedCompareCounts({ errors: 5, total: 4 }, { errors: 1, total: 10 }, { direction: 'increase' })).toThrow(
-      /baseline.errors must be an integer in \[0, baseline.total = 4\], got 5/,
-    );
+    expect(
+      fixedCompareCounts({ errors: 0, total: 0 }, { errors: 1, total: 10 }, { direction: 'increase' }).classification,
+    ).toBe('nodata');
+    expect(() =>
+      fixedCompareCounts({ errors: 5, total: 4 }, { errors: 1, total: 10 }, { direction: 'increase' }),
+    ).toThrow(/baseline.errors must be an integer in \[0, baseline.total = 4\], got 5/);
   });
 });

@@ -66,11 +66,16 @@ export interface ErrorCounts {
 }
 
 /** Latency (or any continuous metric) from raw samples. */
-export function fixedCompare(baseline: ArrayLike<number>, canary: ArrayLike<number>, options: FixedCompareOptions): FixedComparison {
+export function fixedCompare(
+  baseline: ArrayLike<number>,
+  canary: ArrayLike<number>,
+  options: FixedCompareOptions,
+): FixedComparison {
   const settings = checkOptions(options);
   const b = toSortedSample(baseline, 'baseline');
   const c = toSortedSample(canary, 'canary');
-  if (b.length === 0 || c.length === 0) return noData(settings, 'mann-whitney', { baseline: b.length, canary: c.length });
+  if (b.length === 0 || c.length === 0)
+    return noData(settings, 'mann-whitney', { baseline: b.length, canary: c.length });
   const mw = mannWhitneySorted(c, b);
   const hl = hodgesLehmannSorted(c, b, { confidence: 1 - settings.alpha });
   return judgeShift(settings, mw, hl, sortedMedian(b), sortedMedian(c));
@@ -93,11 +98,21 @@ export function fixedCompareBinned(
   if (nB === 0 || nC === 0) return noData(settings, 'mann-whitney', { baseline: nB, canary: nC });
   const mw = mannWhitneyBinned(canaryCounts, baselineCounts);
   const hl = hodgesLehmannBinned(bucketValues, canaryCounts, baselineCounts, { confidence: 1 - settings.alpha });
-  return judgeShift(settings, mw, hl, binnedMedian(bucketValues, baselineCounts), binnedMedian(bucketValues, canaryCounts));
+  return judgeShift(
+    settings,
+    mw,
+    hl,
+    binnedMedian(bucketValues, baselineCounts),
+    binnedMedian(bucketValues, canaryCounts),
+  );
 }
 
 /** Error proportions from counts: Fisher's exact test and Newcombe's interval. */
-export function fixedCompareCounts(baseline: ErrorCounts, canary: ErrorCounts, options: FixedCompareOptions): FixedComparison {
+export function fixedCompareCounts(
+  baseline: ErrorCounts,
+  canary: ErrorCounts,
+  options: FixedCompareOptions,
+): FixedComparison {
   const settings = checkOptions(options);
   checkCounts(baseline, 'baseline');
   checkCounts(canary, 'canary');
@@ -138,19 +153,29 @@ function checkOptions(options: FixedCompareOptions): Settings {
   const tolerance = options.tolerance ?? {};
   for (const key of ['relative', 'absolute'] as const) {
     const v = tolerance[key];
-    if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw new RangeError(`tolerance.${key} must be a non-negative number, got ${v}`);
+    if (v !== undefined && !(Number.isFinite(v) && v >= 0))
+      throw new RangeError(`tolerance.${key} must be a non-negative number, got ${v}`);
   }
   return { direction, alpha, tolerance };
 }
 
 function checkCounts(counts: ErrorCounts, arm: string): void {
-  if (!(Number.isInteger(counts.total) && counts.total >= 0)) throw new RangeError(`${arm}.total must be a non-negative integer, got ${counts.total}`);
+  if (!(Number.isInteger(counts.total) && counts.total >= 0))
+    throw new RangeError(`${arm}.total must be a non-negative integer, got ${counts.total}`);
   if (!(Number.isInteger(counts.errors) && counts.errors >= 0 && counts.errors <= counts.total)) {
-    throw new RangeError(`${arm}.errors must be an integer in [0, ${arm}.total = ${counts.total}], got ${counts.errors}`);
+    throw new RangeError(
+      `${arm}.errors must be an integer in [0, ${arm}.total = ${counts.total}], got ${counts.errors}`,
+    );
   }
 }
 
-function judgeShift(settings: Settings, mw: MannWhitneyResult, hl: HodgesLehmannResult, baseline: number, canary: number): FixedComparison {
+function judgeShift(
+  settings: Settings,
+  mw: MannWhitneyResult,
+  hl: HodgesLehmannResult,
+  baseline: number,
+  canary: number,
+): FixedComparison {
   return classify(settings, {
     test: 'mann-whitney',
     method: mw.method,
@@ -177,11 +202,13 @@ interface Evidence {
 function classify(settings: Settings, e: Evidence): FixedComparison {
   const { direction, alpha, tolerance } = settings;
   const threshold = Math.max(tolerance.absolute ?? 0, (tolerance.relative ?? 0) * Math.abs(e.baseline));
-  const regression = direction === 'increase' ? e.estimate : direction === 'decrease' ? -e.estimate : Math.abs(e.estimate);
+  const regression =
+    direction === 'increase' ? e.estimate : direction === 'decrease' ? -e.estimate : Math.abs(e.estimate);
   const [lo, hi] = e.ci;
   const upperWithin = hi !== null && hi <= threshold;
   const lowerWithin = lo !== null && lo >= -threshold;
-  const ruledOut = direction === 'increase' ? upperWithin : direction === 'decrease' ? lowerWithin : upperWithin && lowerWithin;
+  const ruledOut =
+    direction === 'increase' ? upperWithin : direction === 'decrease' ? lowerWithin : upperWithin && lowerWithin;
   const confidence = 1 - alpha;
   const summary =
     `canary - baseline = ${fmt(e.estimate)} (${fmt(confidence * 100)} % CI ${fmt(lo)} to ${fmt(hi)}), ` +
@@ -218,8 +245,14 @@ function classify(settings: Settings, e: Evidence): FixedComparison {
   };
 }
 
-function noData(settings: Settings, test: FixedComparison['test'], n: { baseline: number; canary: number }): FixedComparison {
-  const empty = [n.baseline === 0 ? 'baseline' : null, n.canary === 0 ? 'canary' : null].filter((s) => s !== null).join(' and ');
+function noData(
+  settings: Settings,
+  test: FixedComparison['test'],
+  n: { baseline: number; canary: number },
+): FixedComparison {
+  const empty = [n.baseline === 0 ? 'baseline' : null, n.canary === 0 ? 'canary' : null]
+    .filter((s) => s !== null)
+    .join(' and ');
   return {
     classification: 'nodata',
     test,

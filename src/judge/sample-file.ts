@@ -50,7 +50,11 @@ function parseJsonArray(trimmed: string, text: string, file: string): number[] {
   if (!Array.isArray(parsed)) throw new ConfigError(file, 'line 1', 'expected a JSON array of numbers');
   return parsed.map((v, i) => {
     if (typeof v !== 'number' || !Number.isFinite(v)) {
-      throw new ConfigError(file, `line ${lineOfElement(text, i)}, element ${i}`, `expected a number, got ${JSON.stringify(v)}`);
+      throw new ConfigError(
+        file,
+        `line ${lineOfElement(text, i)}, element ${i}`,
+        `expected a number, got ${JSON.stringify(v)}`,
+      );
     }
     return v;
   });

@@ -63,8 +63,18 @@ export function simulateGate(sim: GateSimulation): GateSimulationResult {
   const maxDurationMs = sim.looks * sim.lookMs;
   for (let run = 0; run < sim.runs; run++) {
     const totals = {
-      baseline: { requests: 0, errors: 0, counts: new Array<number>(SIMULATION_BOUNDS.length).fill(0), samples: [] as number[] },
-      canary: { requests: 0, errors: 0, counts: new Array<number>(SIMULATION_BOUNDS.length).fill(0), samples: [] as number[] },
+      baseline: {
+        requests: 0,
+        errors: 0,
+        counts: new Array<number>(SIMULATION_BOUNDS.length).fill(0),
+        samples: [] as number[],
+      },
+      canary: {
+        requests: 0,
+        errors: 0,
+        counts: new Array<number>(SIMULATION_BOUNDS.length).fill(0),
+        samples: [] as number[],
+      },
     };
     const raw = sim.latencyData === 'samples';
     let fixedRejected = false;
@@ -78,8 +88,15 @@ export function simulateGate(sim: GateSimulation): GateSimulationResult {
         for (let i = 0; i < t.counts.length; i++) t.counts[i] += w.latency.counts[i];
       }
       const armData = (t: (typeof totals)['baseline']): ArmAccumulation =>
-        raw ? { requests: t.requests, errors: t.errors, latency: { samples: t.samples.slice() }, intervals: [] } : arm(t.requests, t.errors, t.counts);
-      const data: ComparisonData = { baseline: armData(totals.baseline), canary: armData(totals.canary), scalars: {}, problems: [] };
+        raw
+          ? { requests: t.requests, errors: t.errors, latency: { samples: t.samples.slice() }, intervals: [] }
+          : arm(t.requests, t.errors, t.counts);
+      const data: ComparisonData = {
+        baseline: armData(totals.baseline),
+        canary: armData(totals.canary),
+        scalars: {},
+        problems: [],
+      };
       const elapsedMs = look * sim.lookMs;
       const assessment = assessStage({ config: sim.config, data, elapsedMs, expectedSamplesPerArm, maxDurationMs });
       decision = assessment.decision;

@@ -50,7 +50,12 @@ function logBucketIndex(logX: number): number {
 }
 
 /** One interval of one workload; `rawSink`, when given, also receives every latency (client-side view). */
-export function simulateWorkload(random: Random, name: string, traffic: ArmTraffic, rawSink?: number[]): WorkloadMeasurement {
+export function simulateWorkload(
+  random: Random,
+  name: string,
+  traffic: ArmTraffic,
+  rawSink?: number[],
+): WorkloadMeasurement {
   const counts = new Array<number>(SIMULATION_BOUNDS.length).fill(0);
   const mu = Math.log(traffic.medianMs * (traffic.slowdown ?? 1));
   const tailFrom = traffic.tailSlowdown ? mu + traffic.sigma * normalQuantile(traffic.tailSlowdown.quantile) : Infinity;
@@ -66,7 +71,13 @@ export function simulateWorkload(random: Random, name: string, traffic: ArmTraff
   }
   const errors = random.binomial(traffic.requests, traffic.errorRate);
   const latency: LatencyHistogram = { bounds: [...SIMULATION_BOUNDS], counts, sum };
-  return { workload: name, requests: traffic.requests, errors, byClass: { '2xx': traffic.requests - errors, '5xx': errors }, latency };
+  return {
+    workload: name,
+    requests: traffic.requests,
+    errors,
+    byClass: { '2xx': traffic.requests - errors, '5xx': errors },
+    latency,
+  };
 }
 
 /** One interval's measurement for a baseline and a canary workload. */

@@ -33,7 +33,9 @@ export function histogramMean(h: LatencyHistogram): number {
  */
 export function latencySeries(arm: ArmAccumulation, quantile: number | undefined): number[] {
   if (arm.intervals.length === 0 && arm.latency && 'samples' in arm.latency) return Array.from(arm.latency.samples);
-  return arm.intervals.filter((i) => i.latency !== null).map((i) => (quantile !== undefined ? histogramQuantile(i.latency!, quantile) : histogramMean(i.latency!)));
+  return arm.intervals
+    .filter((i) => i.latency !== null)
+    .map((i) => (quantile !== undefined ? histogramQuantile(i.latency!, quantile) : histogramMean(i.latency!)));
 }
 
 /** Per-interval error ratios (intervals without requests are left out). */

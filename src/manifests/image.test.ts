@@ -16,7 +16,10 @@ let dependencies: Set<string>;
 
 beforeAll(async () => {
   dockerfile = await readFile('Dockerfile', 'utf8');
-  dockerignore = (await readFile('.dockerignore', 'utf8')).split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  dockerignore = (await readFile('.dockerignore', 'utf8'))
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   const pkg = JSON.parse(await readFile('package.json', 'utf8')) as { dependencies: Record<string, string> };
   dependencies = new Set(Object.keys(pkg.dependencies));
 });
@@ -35,7 +38,8 @@ async function runtimePackages(entry: string): Promise<Map<string, string>> {
   const found = new Map<string, string>();
   const seen = new Set<string>();
   const pending = [path.resolve(entry)];
-  const specifier = /^\s*(?:import|export)\s+(?!type\b)(?:[^'";]*?\sfrom\s+)?['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/gm;
+  const specifier =
+    /^\s*(?:import|export)\s+(?!type\b)(?:[^'";]*?\sfrom\s+)?['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/gm;
   while (pending.length > 0) {
     const file = pending.pop()!;
     if (seen.has(file)) continue;
@@ -77,7 +81,9 @@ describe('the services image', () => {
   it('needs no devDependency at run time', async () => {
     const packages = await runtimePackages(entryPoint());
     expect(packages.size).toBeGreaterThan(0);
-    const missing = [...packages].filter(([name]) => !dependencies.has(name)).map(([name, file]) => `${name} (imported by ${file})`);
+    const missing = [...packages]
+      .filter(([name]) => !dependencies.has(name))
+      .map(([name, file]) => `${name} (imported by ${file})`);
     expect(missing).toEqual([]);
   });
 });

@@ -8,8 +8,12 @@ describe('the kinds the harness knows', () => {
     for (const { apiVersion, kind } of knownKinds()) {
       const definition = kindDefinition(apiVersion, kind)!;
       expect(typeof definition.model, `${apiVersion} ${kind}`).toBe('function');
-      if (definition.fields.kind === 'typeMap') expect(hasTypeMap(definition.fields.typeName), `${apiVersion} ${kind}`).toBe(true);
-      else expect(Object.keys(schemaOf(definition.model).properties ?? {}), `${apiVersion} ${kind}`).toEqual(expect.arrayContaining(['spec', 'metadata']));
+      if (definition.fields.kind === 'typeMap')
+        expect(hasTypeMap(definition.fields.typeName), `${apiVersion} ${kind}`).toBe(true);
+      else
+        expect(Object.keys(schemaOf(definition.model).properties ?? {}), `${apiVersion} ${kind}`).toEqual(
+          expect.arrayContaining(['spec', 'metadata']),
+        );
     }
     expect(kindDefinition('networking.istio.io/v1beta1', 'VirtualServce')).toBeUndefined();
     expect(kindDefinition('v1', 'Deployment')).toBeUndefined();
@@ -21,7 +25,12 @@ describe('the kinds the harness knows', () => {
       metadata: { name: 'x', lables: {} },
       spec: {
         hosts: ['a'],
-        http: [{ match: [{ headers: { 'end-user': { exact: 'u', exactly: 'v' } } }], route: [{ destination: { host: 'a', subset: 'b' }, weigth: 1 }] }],
+        http: [
+          {
+            match: [{ headers: { 'end-user': { exact: 'u', exactly: 'v' } } }],
+            route: [{ destination: { host: 'a', subset: 'b' }, weigth: 1 }],
+          },
+        ],
       },
     });
     expect(problems.map((p) => p.path)).toEqual([

@@ -50,14 +50,28 @@ export interface KindDefinition {
 }
 
 function kubernetes(apiVersion: string, kind: string, model: unknown, clusterScoped = false): KindDefinition {
-  return { apiVersion, kind, model: model as ModelClass, fields: { kind: 'typeMap', typeName: `V1${kind}` }, clusterScoped };
+  return {
+    apiVersion,
+    kind,
+    model: model as ModelClass,
+    fields: { kind: 'typeMap', typeName: `V1${kind}` },
+    clusterScoped,
+  };
 }
 
 function istio(apiVersion: string, kind: string, model: unknown): KindDefinition {
   return { apiVersion, kind, model: model as ModelClass, fields: { kind: 'jsonSchema' }, clusterScoped: false };
 }
 
-const networkingKinds = ['VirtualService', 'DestinationRule', 'Gateway', 'ServiceEntry', 'Sidecar', 'WorkloadEntry', 'WorkloadGroup'] as const;
+const networkingKinds = [
+  'VirtualService',
+  'DestinationRule',
+  'Gateway',
+  'ServiceEntry',
+  'Sidecar',
+  'WorkloadEntry',
+  'WorkloadGroup',
+] as const;
 
 const definitions: KindDefinition[] = [
   kubernetes('v1', 'Namespace', Namespace, true),

@@ -80,7 +80,10 @@ export function parseManifestFile(file: string, text: string): Located<Kubernete
       throw new ConfigError(file, where, 'expected string fields apiVersion and kind');
     }
     rememberSource(object, document, lines);
-    out.push({ origin: originOf(file, index, object as unknown as KubernetesObject), value: object as unknown as KubernetesObject });
+    out.push({
+      origin: originOf(file, index, object as unknown as KubernetesObject),
+      value: object as unknown as KubernetesObject,
+    });
   });
   return out;
 }

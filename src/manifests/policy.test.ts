@@ -46,8 +46,11 @@ describe('RBAC', () => {
     const roles = objectsOfKind('Role');
     expect(roles.length).toBeGreaterThan(0);
     for (const { origin, value } of roles) {
-      for (const rule of ((value as { rules?: Rule[] }).rules ?? [])) {
-        expect([...(rule.verbs ?? []), ...(rule.resources ?? []), ...(rule.apiGroups ?? [])], origin.object).not.toContain('*');
+      for (const rule of (value as { rules?: Rule[] }).rules ?? []) {
+        expect(
+          [...(rule.verbs ?? []), ...(rule.resources ?? []), ...(rule.apiGroups ?? [])],
+          origin.object,
+        ).not.toContain('*');
       }
     }
   });
@@ -57,7 +60,8 @@ describe('RBAC', () => {
     expect(role?.value.metadata?.namespace).toBe('sprincube');
     const grants = new Map<string, string[]>();
     for (const rule of (role!.value as unknown as { rules: Rule[] }).rules) {
-      for (const group of rule.apiGroups ?? []) for (const resource of rule.resources ?? []) grants.set(`${group}/${resource}`, [...(rule.verbs ?? [])].sort());
+      for (const group of rule.apiGroups ?? [])
+        for (const resource of rule.resources ?? []) grants.set(`${group}/${resource}`, [...(rule.verbs ?? [])].sort());
     }
     const readWrite = ['create', 'get', 'list', 'patch', 'watch'];
     expect(Object.fromEntries(grants)).toEqual({
@@ -67,13 +71,16 @@ describe('RBAC', () => {
       'networking.istio.io/destinationrules': readWrite,
       'k6.io/testruns': ['create', 'delete', 'get'],
     });
-    const binding = objectsOfKind('RoleBinding').find((o) => o.value.metadata?.name === 'canary-harness')!.value as unknown as {
+    const binding = objectsOfKind('RoleBinding').find((o) => o.value.metadata?.name === 'canary-harness')!
+      .value as unknown as {
       roleRef: { kind: string; name: string };
       subjects: { kind: string; name: string; namespace: string }[];
     };
     expect(binding.roleRef).toMatchObject({ kind: 'Role', name: 'canary-harness' });
     expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'canary-harness', namespace: 'sprincube' }]);
-    expect(objectsOfKind('ServiceAccount').map((o) => o.origin.object)).toContain('ServiceAccount/sprincube/canary-harness');
+    expect(objectsOfKind('ServiceAccount').map((o) => o.origin.object)).toContain(
+      'ServiceAccount/sprincube/canary-harness',
+    );
   });
 });
 
@@ -110,9 +117,15 @@ describe('authorization', () => {
     const principal = 'cluster.local/ns/sprincube/sa/bff';
     for (const app of ['account', 'friend']) {
       const policies = set.authorizationPolicies.filter((p) => p.value.spec?.selector?.matchLabels?.app === app);
-      expect(policies.map((p) => p.value.spec?.action ?? 'ALLOW'), app).toEqual(['ALLOW']);
+      expect(
+        policies.map((p) => p.value.spec?.action ?? 'ALLOW'),
+        app,
+      ).toEqual(['ALLOW']);
       expect(policies[0].value.spec?.rules).toEqual([
-        { from: [{ source: { principals: [principal] } }], to: [{ operation: { methods: ['GET', 'POST'], paths: ['/api/*'] } }] },
+        {
+          from: [{ source: { principals: [principal] } }],
+          to: [{ operation: { methods: ['GET', 'POST'], paths: ['/api/*'] } }],
+        },
       ]);
     }
     const bff = set.deployments.find((d) => d.value.metadata?.name === 'bff')!;
@@ -139,7 +152,12 @@ describe('Prometheus scrape configuration', () => {
     const [job] = config().scrape_configs;
     expect(job.kubernetes_sd_configs).toEqual([{ role: 'pod', namespaces: { names: ['sprincube', 'istio-system'] } }]);
     const relabel = job.relabel_configs as { source_labels?: string[]; action?: string; target_label?: string }[];
-    expect(relabel).toContainEqual(expect.objectContaining({ source_labels: ['__meta_kubernetes_pod_annotation_prometheus_io_scrape'], action: 'keep' }));
+    expect(relabel).toContainEqual(
+      expect.objectContaining({
+        source_labels: ['__meta_kubernetes_pod_annotation_prometheus_io_scrape'],
+        action: 'keep',
+      }),
+    );
     expect(relabel.map((r) => r.target_label)).toEqual(expect.arrayContaining(['__metrics_path__', '__address__']));
   });
 

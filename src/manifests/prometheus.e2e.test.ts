@@ -66,9 +66,15 @@ beforeAll(async () => {
   await writeFile(
     targets,
     JSON.stringify([
-      { targets: ['10.1.0.7:8080'], labels: pod('account-canary-1', { scrape: 'true', path: '/stats/prometheus', port: String(exporterPort) }) },
+      {
+        targets: ['10.1.0.7:8080'],
+        labels: pod('account-canary-1', { scrape: 'true', path: '/stats/prometheus', port: String(exporterPort) }),
+      },
       { targets: ['10.1.0.8:8080'], labels: pod('not-annotated', { scrape: 'false', port: String(exporterPort) }) },
-      { targets: ['10.1.0.9:8080'], labels: pod('still-pending', { scrape: 'true', port: String(exporterPort) }, 'Pending') },
+      {
+        targets: ['10.1.0.9:8080'],
+        labels: pod('still-pending', { scrape: 'true', port: String(exporterPort) }, 'Pending'),
+      },
     ]),
   );
   for (const job of config.scrape_configs) {
@@ -82,7 +88,11 @@ beforeAll(async () => {
   prometheusUrl = `http://127.0.0.1:${port}`;
   prometheus = spawn(
     'prometheus',
-    [`--config.file=${configFile}`, `--storage.tsdb.path=${path.join(scratch, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
+    [
+      `--config.file=${configFile}`,
+      `--storage.tsdb.path=${path.join(scratch, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
@@ -90,7 +100,13 @@ beforeAll(async () => {
   const spawnError = new Promise<never>((_, reject) => prometheus!.once('error', reject));
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const ready = await Promise.race([fetch(`${prometheusUrl}/-/ready`).then((r) => r.ok, () => false), spawnError]);
+    const ready = await Promise.race([
+      fetch(`${prometheusUrl}/-/ready`).then(
+        (r) => r.ok,
+        () => false,
+      ),
+      spawnError,
+    ]);
     if (ready) break;
     if (prometheus.exitCode !== null || Date.now() > deadline) throw new Error(`prometheus did not start:\n${stderr}`);
     await new Promise((r) => setTimeout(r, 200));
@@ -118,7 +134,9 @@ describe('the Prometheus scrape configuration', () => {
     let active: Target[] = [];
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {
-      const body = (await (await fetch(`${prometheusUrl}/api/v1/targets?state=active`)).json()) as { data: { activeTargets: Target[] } };
+      const body = (await (await fetch(`${prometheusUrl}/api/v1/targets?state=active`)).json()) as {
+        data: { activeTargets: Target[] };
+      };
       active = body.data.activeTargets;
       if (active.length > 0 && active.every((t) => t.health === 'up')) break;
       await new Promise((r) => setTimeout(r, 250));
@@ -127,7 +145,13 @@ describe('the Prometheus scrape configuration', () => {
     const [target] = active;
     expect(target.health).toBe('up');
     expect(target.scrapeUrl).toBe(`http://127.0.0.1:${(exporter.address() as AddressInfo).port}/stats/prometheus`);
-    expect(target.labels).toMatchObject({ app: 'account', version: 'v2', track: 'canary', namespace: 'sprincube', pod: 'account-canary-1' });
+    expect(target.labels).toMatchObject({
+      app: 'account',
+      version: 'v2',
+      track: 'canary',
+      namespace: 'sprincube',
+      pod: 'account-canary-1',
+    });
     expect(target.labels.pod_template_hash).toBeUndefined();
     expect(scrapedPaths).toContain('/stats/prometheus');
 
@@ -135,6 +159,8 @@ describe('the Prometheus scrape configuration', () => {
     const result = (await (await fetch(`${prometheusUrl}/api/v1/query?query=${query}`)).json()) as {
       data: { result: { metric: Record<string, string>; value: [number, string] }[] };
     };
-    expect(result.data.result.map((r) => [r.metric.destination_workload, r.value[1]])).toEqual([['account-canary', '7']]);
+    expect(result.data.result.map((r) => [r.metric.destination_workload, r.value[1]])).toEqual([
+      ['account-canary', '7'],
+    ]);
   });
 });

@@ -73,7 +73,8 @@ export function referenceProblems(set: ManifestSet): ReferenceProblem[] {
     const checkGateway = (name: string, path: PathSegment[]): void => {
       if (name === 'mesh') return;
       const key = name.includes('/') ? name : `${namespace}/${name}`;
-      if (!gateways.has(key)) report(vs, path, `expected the name of a Gateway in the manifests (or "mesh"), got "${name}"`);
+      if (!gateways.has(key))
+        report(vs, path, `expected the name of a Gateway in the manifests (or "mesh"), got "${name}"`);
     };
     ((spec.gateways ?? []) as string[]).forEach((g, i) => checkGateway(g, ['spec', 'gateways', i]));
 
@@ -90,29 +91,48 @@ export function referenceProblems(set: ManifestSet): ReferenceProblem[] {
           if (!host) return; // the schema reports a missing host
           const full = fullHost(host, namespace);
           if (!hostKnown(full, knownHosts)) {
-            report(vs, [...at, 'route', i, 'destination', 'host'], `expected the host of a Service or ServiceEntry in the manifests, got "${host}"`);
+            report(
+              vs,
+              [...at, 'route', i, 'destination', 'host'],
+              `expected the host of a Service or ServiceEntry in the manifests, got "${host}"`,
+            );
           }
           const subset = d.destination?.subset;
           if (subset === undefined) return;
           const rules = subsetsByHost.get(full) ?? [];
           if (rules.length === 0) {
-            report(vs, [...at, 'route', i, 'destination', 'subset'], `expected a DestinationRule for host "${host}" that defines subset "${subset}"; no DestinationRule has that host`);
+            report(
+              vs,
+              [...at, 'route', i, 'destination', 'subset'],
+              `expected a DestinationRule for host "${host}" that defines subset "${subset}"; no DestinationRule has that host`,
+            );
           } else if (!rules.some((rule) => rule.names.includes(subset))) {
-            const defined = rules.map((rule) => `${rule.origin.object} defines ${rule.names.join(', ') || 'no subsets'}`).join('; ');
-            report(vs, [...at, 'route', i, 'destination', 'subset'], `expected a subset defined for host "${host}", got "${subset}" (${defined})`);
+            const defined = rules
+              .map((rule) => `${rule.origin.object} defines ${rule.names.join(', ') || 'no subsets'}`)
+              .join('; ');
+            report(
+              vs,
+              [...at, 'route', i, 'destination', 'subset'],
+              `expected a subset defined for host "${host}", got "${subset}" (${defined})`,
+            );
           }
         });
         if (destinations.length > 1) {
           const total = destinations.reduce((sum, d) => sum + (d.weight ?? 0), 0);
           if (total !== 100) {
-            report(vs, [...at, 'route'], `expected the weights of ${destinations.length} destinations to sum to 100, got ${total}`);
+            report(
+              vs,
+              [...at, 'route'],
+              `expected the weights of ${destinations.length} destinations to sum to 100, got ${total}`,
+            );
           }
         }
         (route.match ?? []).forEach((match, m) => {
           const matchAt = [...at, 'match', m];
           checkRegex(vs, match.uri, [...matchAt, 'uri'], report);
           for (const field of ['headers', 'queryParams'] as const) {
-            for (const [name, value] of Object.entries(match[field] ?? {})) checkRegex(vs, value, [...matchAt, field, name], report);
+            for (const [name, value] of Object.entries(match[field] ?? {}))
+              checkRegex(vs, value, [...matchAt, field, name], report);
           }
           (match.gateways ?? []).forEach((g, i) => checkGateway(g, [...matchAt, 'gateways', i]));
         });
@@ -123,13 +143,19 @@ export function referenceProblems(set: ManifestSet): ReferenceProblem[] {
   for (const rule of set.destinationRules) {
     const namespace = namespaceOf(rule.value);
     const host = rule.value.spec?.host ?? '';
-    const service = set.services.find((s) => fullHost(s.value.metadata?.name ?? '', namespaceOf(s.value)) === fullHost(host, namespace));
+    const service = set.services.find(
+      (s) => fullHost(s.value.metadata?.name ?? '', namespaceOf(s.value)) === fullHost(host, namespace),
+    );
     if (!service) continue; // ServiceEntry hosts select by their own workloadSelector, if any
     const serviceLabels = (service.value.spec?.selector ?? {}) as Labels;
     (rule.value.spec?.subsets ?? []).forEach((subset, i) => {
       const wanted = { ...serviceLabels, ...(subset.labels ?? {}) };
       if (!workloads.some((w) => w.namespace === namespaceOf(service.value) && selects(wanted, w.labels))) {
-        report(rule, ['spec', 'subsets', i, 'labels'], `expected labels that select at least one workload of Service ${service.origin.object}, got ${JSON.stringify(subset.labels ?? {})}`);
+        report(
+          rule,
+          ['spec', 'subsets', i, 'labels'],
+          `expected labels that select at least one workload of Service ${service.origin.object}, got ${JSON.stringify(subset.labels ?? {})}`,
+        );
       }
     });
   }
@@ -141,20 +167,37 @@ export function referenceProblems(set: ManifestSet): ReferenceProblem[] {
     if (kind === 'AuthorizationPolicy' || kind === 'PeerAuthentication' || kind === 'RequestAuthentication') {
       const labels = (spec.selector as { matchLabels?: Labels } | undefined)?.matchLabels;
       if (labels && !workloads.some((w) => w.namespace === namespace && selects(labels, w.labels))) {
-        report(located, ['spec', 'selector', 'matchLabels'], `expected labels that select at least one workload in namespace ${namespace}, got ${JSON.stringify(labels)}`);
+        report(
+          located,
+          ['spec', 'selector', 'matchLabels'],
+          `expected labels that select at least one workload in namespace ${namespace}, got ${JSON.stringify(labels)}`,
+        );
       }
     }
     if (kind === 'Service' && located.value.apiVersion === 'v1') {
       const labels = spec.selector as Labels | undefined;
-      if (labels && Object.keys(labels).length > 0 && !workloads.some((w) => w.namespace === namespace && selects(labels, w.labels))) {
-        report(located, ['spec', 'selector'], `expected a selector that matches at least one workload in namespace ${namespace}, got ${JSON.stringify(labels)}`);
+      if (
+        labels &&
+        Object.keys(labels).length > 0 &&
+        !workloads.some((w) => w.namespace === namespace && selects(labels, w.labels))
+      ) {
+        report(
+          located,
+          ['spec', 'selector'],
+          `expected a selector that matches at least one workload in namespace ${namespace}, got ${JSON.stringify(labels)}`,
+        );
       }
     }
     if ((kind === 'Deployment' || kind === 'StatefulSet') && located.value.apiVersion === 'apps/v1') {
       const selector = (spec.selector as { matchLabels?: Labels } | undefined)?.matchLabels ?? {};
-      const podLabels = ((spec.template as { metadata?: { labels?: Labels } } | undefined)?.metadata?.labels ?? {}) as Labels;
+      const podLabels = ((spec.template as { metadata?: { labels?: Labels } } | undefined)?.metadata?.labels ??
+        {}) as Labels;
       if (!selects(selector, podLabels)) {
-        report(located, ['spec', 'selector', 'matchLabels'], `expected a selector that matches the pod template's labels ${JSON.stringify(podLabels)}, got ${JSON.stringify(selector)}`);
+        report(
+          located,
+          ['spec', 'selector', 'matchLabels'],
+          `expected a selector that matches the pod template's labels ${JSON.stringify(podLabels)}, got ${JSON.stringify(selector)}`,
+        );
       }
     }
   }
@@ -164,7 +207,12 @@ export function referenceProblems(set: ManifestSet): ReferenceProblem[] {
     const { apiVersion, kind, metadata } = located.value;
     const key = `${apiVersion.split('/')[0]}/${kind}/${namespaceOf(located.value)}/${metadata?.name}`;
     const first = seen.get(key);
-    if (first) report(located, ['metadata', 'name'], `expected a name not used by another ${kind}; ${first.file} defines ${first.object} too`);
+    if (first)
+      report(
+        located,
+        ['metadata', 'name'],
+        `expected a name not used by another ${kind}; ${first.file} defines ${first.object} too`,
+      );
     else seen.set(key, located.origin);
   }
   return problems;
@@ -180,7 +228,11 @@ function checkRegex(
   try {
     new RegExp(`^(?:${match.regex})$`);
   } catch (error) {
-    report(located, [...path, 'regex'], `expected a valid regular expression, got "${match.regex}" (${(error as Error).message})`);
+    report(
+      located,
+      [...path, 'regex'],
+      `expected a valid regular expression, got "${match.regex}" (${(error as Error).message})`,
+    );
   }
 }
 
@@ -191,7 +243,10 @@ function collectWorkloads(set: ManifestSet): Workload[] {
     const spec = (value as { spec?: Record<string, unknown> }).spec ?? {};
     const namespace = namespaceOf(value);
     if ((value.kind === 'Deployment' || value.kind === 'StatefulSet') && value.apiVersion === 'apps/v1') {
-      out.push({ namespace, labels: ((spec.template as { metadata?: { labels?: Labels } })?.metadata?.labels ?? {}) as Labels });
+      out.push({
+        namespace,
+        labels: ((spec.template as { metadata?: { labels?: Labels } })?.metadata?.labels ?? {}) as Labels,
+      });
     } else if (value.kind === 'WorkloadEntry') {
       out.push({ namespace, labels: (spec.labels ?? {}) as Labels });
     } else if (value.kind === 'WorkloadGroup') {
@@ -206,7 +261,9 @@ function collectHosts(set: ManifestSet): string[] {
   const hosts = set.services.map((s) => fullHost(s.value.metadata?.name ?? '', namespaceOf(s.value)));
   for (const { value } of set.all) {
     if (value.kind !== 'ServiceEntry') continue;
-    const entryHosts = ((value as { spec?: { hosts?: string[] } }).spec?.hosts ?? []).map((h) => fullHost(h, namespaceOf(value)));
+    const entryHosts = ((value as { spec?: { hosts?: string[] } }).spec?.hosts ?? []).map((h) =>
+      fullHost(h, namespaceOf(value)),
+    );
     hosts.push(...entryHosts);
   }
   return hosts;

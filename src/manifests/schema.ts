@@ -26,7 +26,12 @@ interface AjvError {
 export function schemaProblems(object: { apiVersion: string; kind: string }): SchemaProblem[] {
   const definition = kindDefinition(object.apiVersion, object.kind);
   if (!definition) {
-    return [{ path: ['kind'], expected: `expected a kind the harness knows: ${knownKindsHint(object.apiVersion)}; got ${object.apiVersion} ${object.kind}` }];
+    return [
+      {
+        path: ['kind'],
+        expected: `expected a kind the harness knows: ${knownKindsHint(object.apiVersion)}; got ${object.apiVersion} ${object.kind}`,
+      },
+    ];
   }
   const problems: SchemaProblem[] = [];
   try {
@@ -58,7 +63,9 @@ function knownKindsHint(apiVersion: string): string {
  * the summary is kept.
  */
 function readable(errors: AjvError[], object: unknown): SchemaProblem[] {
-  const combinatorPaths = new Set(errors.filter((e) => e.keyword === 'oneOf' || e.keyword === 'anyOf').map((e) => e.instancePath));
+  const combinatorPaths = new Set(
+    errors.filter((e) => e.keyword === 'oneOf' || e.keyword === 'anyOf').map((e) => e.instancePath),
+  );
   return errors
     .filter((e) => !(/\/(oneOf|anyOf|not)\//.test(e.schemaPath) && combinatorPaths.has(e.instancePath)))
     .filter((e) => !(e.keyword === 'not' && combinatorPaths.has(e.instancePath)))
@@ -75,7 +82,10 @@ function toProblem(error: AjvError, object: unknown): SchemaProblem {
     case 'required':
       return { path: [...path, String(p.missingProperty)], expected: 'expected this required field' };
     case 'enum':
-      return { path, expected: `expected one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}, got ${actual}` };
+      return {
+        path,
+        expected: `expected one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}, got ${actual}`,
+      };
     case 'format':
       return { path, expected: `expected format ${String(p.format)}, got ${actual}` };
     case 'minimum':
@@ -91,7 +101,10 @@ function toProblem(error: AjvError, object: unknown): SchemaProblem {
       return { path, expected: `expected ${which}, got ${actual}` };
     }
     default:
-      return { path, expected: `expected a value that ${error.message ?? `satisfies "${error.keyword}"`}, got ${actual}` };
+      return {
+        path,
+        expected: `expected a value that ${error.message ?? `satisfies "${error.keyword}"`}, got ${actual}`,
+      };
   }
 }
 

@@ -26,7 +26,8 @@ interface TypeMapModel {
 
 function typeMapModel(typeName: string): TypeMapModel | undefined {
   const candidate = (clientModels as Record<string, unknown>)[typeName];
-  if (typeof candidate === 'function' && 'getAttributeTypeMap' in candidate) return candidate as unknown as TypeMapModel;
+  if (typeof candidate === 'function' && 'getAttributeTypeMap' in candidate)
+    return candidate as unknown as TypeMapModel;
   return undefined;
 }
 
@@ -47,7 +48,9 @@ export function unknownFieldsByTypeMap(typeName: string, value: unknown, path: P
   }
   const map = mapType.exec(typeName);
   if (map) {
-    return isObject(value) ? Object.entries(value).flatMap(([k, v]) => unknownFieldsByTypeMap(map[1], v, [...path, k])) : [];
+    return isObject(value)
+      ? Object.entries(value).flatMap(([k, v]) => unknownFieldsByTypeMap(map[1], v, [...path, k]))
+      : [];
   }
   const model = typeMapModel(typeName);
   // Scalars, IntOrString, `any`, `object`: nothing below to check (type errors are the schema's job).
@@ -94,10 +97,12 @@ export function schemaOf(model: ModelClass): JsonSchema {
   try {
     new model({ kind: undefined }).validate();
   } catch (error) {
-    const errors = (error as { errors?: { keyword: string; instancePath: string; parentSchema?: JsonSchema }[] }).errors ?? [];
+    const errors =
+      (error as { errors?: { keyword: string; instancePath: string; parentSchema?: JsonSchema }[] }).errors ?? [];
     found = errors.find((e) => e.keyword === 'required' && e.instancePath === '')?.parentSchema;
   }
-  if (!found?.properties) throw new Error(`cannot read the JSON schema of ${model.name}: the model's validator did not report it`);
+  if (!found?.properties)
+    throw new Error(`cannot read the JSON schema of ${model.name}: the model's validator did not report it`);
   schemaCache.set(model, found);
   return found;
 }
@@ -116,7 +121,9 @@ export function unknownFieldsBySchema(schema: JsonSchema, value: unknown, path: 
   if (reference && !schema.properties) return unknownFieldsBySchema(reference, value, path);
 
   if (Array.isArray(value)) {
-    return schema.items ? value.flatMap((item, i) => unknownFieldsBySchema(schema.items as JsonSchema, item, [...path, i])) : [];
+    return schema.items
+      ? value.flatMap((item, i) => unknownFieldsBySchema(schema.items as JsonSchema, item, [...path, i]))
+      : [];
   }
   if (!isObject(value)) return [];
 
@@ -138,7 +145,10 @@ export function unknownFieldsBySchema(schema: JsonSchema, value: unknown, path: 
 }
 
 function unknownField(key: string, known: string[], path: PathSegment[]): FieldProblem {
-  return { path: [...path, key], expected: `expected one of the fields ${known.join(', ')}; got unknown field "${key}"` };
+  return {
+    path: [...path, key],
+    expected: `expected one of the fields ${known.join(', ')}; got unknown field "${key}"`,
+  };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -95,6 +95,8 @@ spec:
 `,
     );
     expect(() => meshTopology(set)).toThrow(ConfigError);
-    expect(() => meshTopology(set)).toThrow('fixtures/bad.yaml Deployment/demo/nameless at spec.template.metadata.labels: expected a "version" label');
+    expect(() => meshTopology(set)).toThrow(
+      'fixtures/bad.yaml Deployment/demo/nameless at spec.template.metadata.labels: expected a "version" label',
+    );
   });
 });

@@ -54,14 +54,21 @@ function workloadOf(origin: Origin, deployment: IDeployment): MeshWorkloadSpec {
   };
   const pod = deployment.spec?.template;
   const labels = { ...(pod?.metadata?.labels ?? {}) };
-  const service = labels.app ?? fail('spec.template.metadata.labels', 'expected an "app" label (Istio names the service by it)');
-  const version = labels.version ?? fail('spec.template.metadata.labels', 'expected a "version" label (Istio reports it as destination_version)');
+  const service =
+    labels.app ?? fail('spec.template.metadata.labels', 'expected an "app" label (Istio names the service by it)');
+  const version =
+    labels.version ??
+    fail('spec.template.metadata.labels', 'expected a "version" label (Istio reports it as destination_version)');
   const containers = pod?.spec?.containers ?? [];
-  const container = containers.find((c) => c.name === service) ?? containers[0] ?? fail('spec.template.spec.containers', 'expected a container');
+  const container =
+    containers.find((c) => c.name === service) ??
+    containers[0] ??
+    fail('spec.template.spec.containers', 'expected a container');
   const index = containers.indexOf(container);
   const ports = container.ports ?? [];
   const port = (ports.find((p) => p.name === 'http') ?? ports[0])?.containerPort;
-  if (port === undefined) fail(`spec.template.spec.containers[${index}].ports`, 'expected a containerPort for the service');
+  if (port === undefined)
+    fail(`spec.template.spec.containers[${index}].ports`, 'expected a containerPort for the service');
 
   const env: Record<string, string> = {};
   const valueFrom: Record<string, string> = {};
@@ -85,12 +92,16 @@ function workloadOf(origin: Origin, deployment: IDeployment): MeshWorkloadSpec {
   };
 }
 
-type EnvSource = NonNullable<NonNullable<NonNullable<IDeployment['spec']>['template']['spec']>['containers'][number]['env']>[number]['valueFrom'];
+type EnvSource = NonNullable<
+  NonNullable<NonNullable<IDeployment['spec']>['template']['spec']>['containers'][number]['env']
+>[number]['valueFrom'];
 
 function describeSource(source: NonNullable<EnvSource>): string {
   const optional = (o: boolean | undefined): string => (o ? ' (optional)' : '');
-  if (source.secretKeyRef) return `secret ${source.secretKeyRef.name} key ${source.secretKeyRef.key}${optional(source.secretKeyRef.optional)}`;
-  if (source.configMapKeyRef) return `configmap ${source.configMapKeyRef.name} key ${source.configMapKeyRef.key}${optional(source.configMapKeyRef.optional)}`;
+  if (source.secretKeyRef)
+    return `secret ${source.secretKeyRef.name} key ${source.secretKeyRef.key}${optional(source.secretKeyRef.optional)}`;
+  if (source.configMapKeyRef)
+    return `configmap ${source.configMapKeyRef.name} key ${source.configMapKeyRef.key}${optional(source.configMapKeyRef.optional)}`;
   if (source.fieldRef) return `field ${source.fieldRef.fieldPath}`;
   if (source.resourceFieldRef) return `resource ${source.resourceFieldRef.resource}`;
   return 'another source';

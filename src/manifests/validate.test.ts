@@ -41,15 +41,28 @@ describe('the committed manifests', () => {
     const set = await loadManifests(committed);
     expect(summary(findManifestProblems(set))).toEqual([]);
     // An empty or half-read set is not a pass: the objects the mesh needs are there.
-    expect(set.deployments.map((d) => d.value.metadata?.name).sort()).toEqual(
-      ['account-baseline', 'account-canary', 'account-primary', 'bff', 'friend', 'mysql'],
-    );
+    expect(set.deployments.map((d) => d.value.metadata?.name).sort()).toEqual([
+      'account-baseline',
+      'account-canary',
+      'account-primary',
+      'bff',
+      'friend',
+      'mysql',
+    ]);
     expect(set.virtualServices.map((v) => v.value.metadata?.name).sort()).toEqual(['account', 'bff', 'friend']);
     expect(set.destinationRules.map((v) => v.value.metadata?.name).sort()).toEqual(['account', 'bff', 'friend']);
     expect(set.gateways).toHaveLength(1);
     expect(set.authorizationPolicies.length).toBeGreaterThanOrEqual(2);
     const kinds = new Set(set.all.map((o) => o.value.kind));
-    for (const kind of ['ServiceEntry', 'WorkloadGroup', 'WorkloadEntry', 'PersistentVolumeClaim', 'ConfigMap', 'Role', 'RoleBinding']) {
+    for (const kind of [
+      'ServiceEntry',
+      'WorkloadGroup',
+      'WorkloadEntry',
+      'PersistentVolumeClaim',
+      'ConfigMap',
+      'Role',
+      'RoleBinding',
+    ]) {
       expect(kinds, kind).toContain(kind);
     }
   });
@@ -58,7 +71,9 @@ describe('the committed manifests', () => {
     const set = await loadManifests(committed);
     const account = set.virtualServices.find((v) => v.value.metadata?.name === 'account')!.value;
     const routes = account.spec?.http ?? [];
-    expect(routes.map((r) => [r.match?.[0]?.headers?.['end-user']?.regex, r.route?.map((d) => d.destination?.subset)])).toEqual([
+    expect(
+      routes.map((r) => [r.match?.[0]?.headers?.['end-user']?.regex, r.route?.map((d) => d.destination?.subset)]),
+    ).toEqual([
       ['canary-tester-[0-9]+', ['canary']],
       ['baseline-tester-[0-9]+', ['baseline']],
       [undefined, ['primary']],
@@ -88,9 +103,13 @@ describe('a broken manifest is reported with its file, object and path', () => {
   });
 
   it('an unknown field in a Kubernetes object', async () => {
-    const { dir, file } = await brokenCopy('app/bff.yaml', (t) => t.replace('  replicas: 1\n', '  replicas: 1\n  replica: 2\n'));
+    const { dir, file } = await brokenCopy('app/bff.yaml', (t) =>
+      t.replace('  replicas: 1\n', '  replicas: 1\n  replica: 2\n'),
+    );
     const problems = await problemsOf(dir);
-    expect(summary(problems)).toEqual([expect.stringContaining(`${file} Deployment/sprincube/bff spec.replica: expected one of the fields`)]);
+    expect(summary(problems)).toEqual([
+      expect.stringContaining(`${file} Deployment/sprincube/bff spec.replica: expected one of the fields`),
+    ]);
   });
 
   it('a value of the wrong type', async () => {
@@ -102,7 +121,9 @@ describe('a broken manifest is reported with its file, object and path', () => {
   });
 
   it('a wrong type in a Kubernetes object, through validateManifests as a ConfigError', async () => {
-    const { dir, file } = await brokenCopy('app/friend.yaml', (t) => t.replace('containerPort: 8080', 'containerPort: http'));
+    const { dir, file } = await brokenCopy('app/friend.yaml', (t) =>
+      t.replace('containerPort: 8080', 'containerPort: http'),
+    );
     const set = await loadManifests(dir);
     let thrown: unknown;
     try {
@@ -114,7 +135,9 @@ describe('a broken manifest is reported with its file, object and path', () => {
     const error = thrown as ConfigError;
     expect(error.exitCode).toBe(3);
     expect(error.file).toBe(file);
-    expect(error.where).toMatch(/^Deployment\/sprincube\/friend at spec\.template\.spec\.containers\[0\]\.ports\[0\]\.containerPort \(line \d+\)$/);
+    expect(error.where).toMatch(
+      /^Deployment\/sprincube\/friend at spec\.template\.spec\.containers\[0\]\.ports\[0\]\.containerPort \(line \d+\)$/,
+    );
     expect(error.problem).toBe('expected integer, got string "http"');
   });
 
@@ -143,7 +166,9 @@ describe('a broken manifest is reported with its file, object and path', () => {
   });
 
   it('a route to a subset no DestinationRule defines', async () => {
-    const { dir, file } = await brokenCopy('istio/account-routes.yaml', (t) => t.replace('subset: canary\n', 'subset: canary-v3\n'));
+    const { dir, file } = await brokenCopy('istio/account-routes.yaml', (t) =>
+      t.replace('subset: canary\n', 'subset: canary-v3\n'),
+    );
     const problems = await problemsOf(dir);
     expect(summary(problems)).toEqual([
       `${file} VirtualService/sprincube/account spec.http[0].route[0].destination.subset: expected a subset defined for host "account", got "canary-v3" (DestinationRule/sprincube/account defines primary, baseline, canary)`,
@@ -151,57 +176,95 @@ describe('a broken manifest is reported with its file, object and path', () => {
   });
 
   it('a route to a host that no Service or ServiceEntry defines', async () => {
-    const { dir } = await brokenCopy('istio/friend-routes.yaml', (t) => t.replace('            host: friend\n', '            host: frend\n'));
+    const { dir } = await brokenCopy('istio/friend-routes.yaml', (t) =>
+      t.replace('            host: friend\n', '            host: frend\n'),
+    );
     const problems = summary(await problemsOf(dir));
-    expect(problems[0]).toMatch(/VirtualService\/sprincube\/friend spec\.http\[0\]\.route\[0\]\.destination\.host: expected the host of a Service or ServiceEntry/);
+    expect(problems[0]).toMatch(
+      /VirtualService\/sprincube\/friend spec\.http\[0\]\.route\[0\]\.destination\.host: expected the host of a Service or ServiceEntry/,
+    );
     expect(problems[1]).toMatch(/destination\.subset: expected a DestinationRule for host "frend"/);
   });
 
   it('a VirtualService bound to a Gateway that does not exist', async () => {
-    const { dir } = await brokenCopy('istio/gateway.yaml', (t) => t.replace('    - sprincube-gateway\n', '    - sprincube-gw\n'));
-    expect(summary(await problemsOf(dir))).toEqual([expect.stringMatching(/VirtualService\/sprincube\/bff spec\.gateways\[0\]: expected the name of a Gateway/)]);
+    const { dir } = await brokenCopy('istio/gateway.yaml', (t) =>
+      t.replace('    - sprincube-gateway\n', '    - sprincube-gw\n'),
+    );
+    expect(summary(await problemsOf(dir))).toEqual([
+      expect.stringMatching(/VirtualService\/sprincube\/bff spec\.gateways\[0\]: expected the name of a Gateway/),
+    ]);
   });
 
   it('an AuthorizationPolicy whose selector matches no workload', async () => {
-    const { dir } = await brokenCopy('istio/authorization.yaml', (t) => t.replace('      app: account\n', '      app: acount\n'));
+    const { dir } = await brokenCopy('istio/authorization.yaml', (t) =>
+      t.replace('      app: account\n', '      app: acount\n'),
+    );
     expect(summary(await problemsOf(dir))).toEqual([
-      expect.stringMatching(/AuthorizationPolicy\/sprincube\/account-from-bff spec\.selector\.matchLabels: expected labels that select at least one workload/),
+      expect.stringMatching(
+        /AuthorizationPolicy\/sprincube\/account-from-bff spec\.selector\.matchLabels: expected labels that select at least one workload/,
+      ),
     ]);
   });
 
   it('a DestinationRule subset whose labels match no workload', async () => {
-    const { dir } = await brokenCopy('istio/account-routes.yaml', (t) => t.replace('        track: baseline\n', '        track: basline\n'));
-    expect(summary(await problemsOf(dir))).toEqual([expect.stringMatching(/DestinationRule\/sprincube\/account spec\.subsets\[1\]\.labels: expected labels that select/)]);
+    const { dir } = await brokenCopy('istio/account-routes.yaml', (t) =>
+      t.replace('        track: baseline\n', '        track: basline\n'),
+    );
+    expect(summary(await problemsOf(dir))).toEqual([
+      expect.stringMatching(
+        /DestinationRule\/sprincube\/account spec\.subsets\[1\]\.labels: expected labels that select/,
+      ),
+    ]);
   });
 
   it('a header regex that does not compile', async () => {
-    const { dir } = await brokenCopy('istio/account-routes.yaml', (t) => t.replace('"canary-tester-[0-9]+"', '"canary-tester-[0-9+"'));
+    const { dir } = await brokenCopy('istio/account-routes.yaml', (t) =>
+      t.replace('"canary-tester-[0-9]+"', '"canary-tester-[0-9+"'),
+    );
     expect(summary(await problemsOf(dir))).toEqual([
-      expect.stringMatching(/spec\.http\[0\]\.match\[0\]\.headers\["end-user"\]\.regex: expected a valid regular expression/),
+      expect.stringMatching(
+        /spec\.http\[0\]\.match\[0\]\.headers\["end-user"\]\.regex: expected a valid regular expression/,
+      ),
     ]);
   });
 
   it('a StringMatch with two forms at once', async () => {
-    const { dir } = await brokenCopy('istio/gateway.yaml', (t) => t.replace('            prefix: /api\n', '            prefix: /api\n            exact: /api\n'));
+    const { dir } = await brokenCopy('istio/gateway.yaml', (t) =>
+      t.replace('            prefix: /api\n', '            prefix: /api\n            exact: /api\n'),
+    );
     expect(summary(await problemsOf(dir))).toEqual([
-      expect.stringMatching(/VirtualService\/sprincube\/bff spec\.http\[0\]\.match\[0\]\.uri: expected exactly one of exact, prefix, regex/),
+      expect.stringMatching(
+        /VirtualService\/sprincube\/bff spec\.http\[0\]\.match\[0\]\.uri: expected exactly one of exact, prefix, regex/,
+      ),
     ]);
   });
 
   it('an unknown kind', async () => {
-    const { dir } = await brokenCopy('istio/friend-routes.yaml', (t) => t.replace('kind: VirtualService', 'kind: VirtualServce'));
-    expect(summary(await problemsOf(dir))).toEqual([expect.stringMatching(/VirtualServce\/sprincube\/friend kind: expected a kind the harness knows: for networking.istio.io\/v1beta1 one of VirtualService, DestinationRule/)]);
+    const { dir } = await brokenCopy('istio/friend-routes.yaml', (t) =>
+      t.replace('kind: VirtualService', 'kind: VirtualServce'),
+    );
+    expect(summary(await problemsOf(dir))).toEqual([
+      expect.stringMatching(
+        /VirtualServce\/sprincube\/friend kind: expected a kind the harness knows: for networking.istio.io\/v1beta1 one of VirtualService, DestinationRule/,
+      ),
+    ]);
   });
 
   it('two objects with the same kind and name', async () => {
     const { dir } = await brokenCopy('istio/friend-routes.yaml', (t) => t.replace('  name: bff\n', '  name: friend\n'));
     const problems = summary(await problemsOf(dir));
-    expect(problems).toContainEqual(expect.stringMatching(/DestinationRule\/sprincube\/friend metadata\.name: expected a name not used by another DestinationRule/));
+    expect(problems).toContainEqual(
+      expect.stringMatching(
+        /DestinationRule\/sprincube\/friend metadata\.name: expected a name not used by another DestinationRule/,
+      ),
+    );
   });
 
   it('malformed YAML, with the line', async () => {
     // Line 11 of the file is `  http:`; a tab cannot indent YAML.
-    const { dir, file } = await brokenCopy('istio/friend-routes.yaml', (t) => t.replace('    - friend\n  http:\n', '    - friend\n\thttp:\n'));
+    const { dir, file } = await brokenCopy('istio/friend-routes.yaml', (t) =>
+      t.replace('    - friend\n  http:\n', '    - friend\n\thttp:\n'),
+    );
     const error = await loadManifests(dir).then(
       () => undefined,
       (e: unknown) => e,
@@ -220,11 +283,15 @@ describe('a broken manifest is reported with its file, object and path', () => {
   it('a directory without manifests', async () => {
     const empty = await mkdtemp(path.join(scratch, 'empty-'));
     await expect(loadManifests(empty)).rejects.toThrow(/expected at least one \*\.yaml or \*\.yml file/);
-    await expect(loadManifests(path.join(empty, 'missing'))).rejects.toThrow(/expected a directory of Kubernetes\/Istio manifests/);
+    await expect(loadManifests(path.join(empty, 'missing'))).rejects.toThrow(
+      /expected a directory of Kubernetes\/Istio manifests/,
+    );
   });
 
   it('reports every problem, and validateManifests says how many more there are', async () => {
-    const { dir } = await brokenCopy('istio/account-routes.yaml', (t) => t.replace('weight: 100', 'weight: ten').replace('timeout: 10s', 'timeout: 10s\n      timout: 10s'));
+    const { dir } = await brokenCopy('istio/account-routes.yaml', (t) =>
+      t.replace('weight: 100', 'weight: ten').replace('timeout: 10s', 'timeout: 10s\n      timout: 10s'),
+    );
     const set = await loadManifests(dir);
     expect(findManifestProblems(set)).toHaveLength(2);
     expect(() => validateManifests(set)).toThrow(/\[and 1 more problem\]$/);

@@ -23,7 +23,8 @@ export interface ManifestProblem {
 export function findManifestProblems(set: ManifestSet): ManifestProblem[] {
   const problems: ManifestProblem[] = [];
   for (const { origin, value } of set.all) {
-    for (const p of schemaProblems(value)) problems.push({ origin, path: p.path, expected: p.expected, line: lineAt(value, p.path) });
+    for (const p of schemaProblems(value))
+      problems.push({ origin, path: p.path, expected: p.expected, line: lineAt(value, p.path) });
   }
   // Cross-references read fields the schema vouches for, so they run only on a set that passed it.
   if (problems.length > 0) return problems;
@@ -37,7 +38,11 @@ export function findManifestProblems(set: ManifestSet): ManifestProblem[] {
 export function problemError(problem: ManifestProblem, others = 0): ConfigError {
   const line = problem.line === undefined ? '' : ` (line ${problem.line})`;
   const more = others > 0 ? ` [and ${others} more problem${others === 1 ? '' : 's'}]` : '';
-  return new ConfigError(problem.origin.file, `${problem.origin.object} at ${formatPath(problem.path)}${line}`, `${problem.expected}${more}`);
+  return new ConfigError(
+    problem.origin.file,
+    `${problem.origin.object} at ${formatPath(problem.path)}${line}`,
+    `${problem.expected}${more}`,
+  );
 }
 
 /** Throws a ConfigError for the first problem of the set (and says how many more there are). */

@@ -4,11 +4,7 @@
  * builds it from the manifests and the replicas' listening addresses and pushes it to every proxy,
  * the way istiod pushes xDS to every Envoy.
  */
-import type {
-  IAuthorizationPolicy,
-  IDestinationRule,
-  IVirtualService,
-} from '../manifests/types.ts';
+import type { IAuthorizationPolicy, IDestinationRule, IVirtualService } from '../manifests/types.ts';
 
 /** One running replica of a workload, as a proxy sees it. */
 export interface MeshEndpoint {

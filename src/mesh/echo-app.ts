@@ -8,7 +8,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 export function echoHandler(workload: string): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     req.resume();
-    const body = JSON.stringify({ workload, method: req.method, path: req.url, endUser: req.headers['end-user'] ?? null });
+    const body = JSON.stringify({
+      workload,
+      method: req.method,
+      path: req.url,
+      endUser: req.headers['end-user'] ?? null,
+    });
     res.writeHead(200, {
       'content-type': 'application/json',
       'content-length': Buffer.byteLength(body),

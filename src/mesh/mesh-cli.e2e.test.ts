@@ -37,7 +37,10 @@ interface Run {
 function runCli(args: string[]): Run {
   const marker = `CANARY_MESH_CLI_TEST=${randomUUID()}`;
   const [k, v] = marker.split('=');
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, [k]: v }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { ...process.env, [k]: v },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   started.push(child);
   let out = '';
   let err = '';
@@ -53,7 +56,7 @@ async function processesWith(marker: string): Promise<number[]> {
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const environ = await readFile(`/proc/${entry}/environ`).catch(() => undefined);
-    if (environ && environ.toString('utf8').split('\0').includes(marker)) found.push(Number(entry));
+    if (environ?.toString('utf8').split('\0').includes(marker)) found.push(Number(entry));
   }
   return found;
 }
@@ -64,13 +67,19 @@ async function waitForLine(run: Run, pattern: RegExp, timeoutMs: number): Promis
     const m = run.stdout().match(pattern);
     if (m) return m;
     if (run.process.exitCode !== null || Date.now() > until) {
-      throw new Error(`no line ${pattern} (exit ${run.process.exitCode}); stdout:\n${run.stdout()}\nstderr:\n${run.stderr()}`);
+      throw new Error(
+        `no line ${pattern} (exit ${run.process.exitCode}); stdout:\n${run.stdout()}\nstderr:\n${run.stderr()}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 50));
   }
 }
 
-async function brokenManifests(name: string, edit: (text: string) => string, file = 'istio/account-routes.yaml'): Promise<string> {
+async function brokenManifests(
+  name: string,
+  edit: (text: string) => string,
+  file = 'istio/account-routes.yaml',
+): Promise<string> {
   const dir = path.join(scratch, name);
   await cp('manifests', dir, { recursive: true });
   const target = path.join(dir, file);
@@ -128,9 +137,21 @@ describe('canary mesh up', () => {
   }, 60_000);
 
   const badManifests: [string, () => Promise<string>, RegExp][] = [
-    ['malformed YAML', () => brokenManifests('malformed', (t) => t.replace('  hosts:\n    - account', '  hosts: [account\n')), /account-routes\.yaml.*(malformed|YAML)/i],
-    ['an unknown subset', () => brokenManifests('subset', (t) => t.replace('subset: canary', 'subset: canary-typo')), /account-routes\.yaml.*VirtualService.*account.*canary-typo/],
-    ['a missing host', () => brokenManifests('host', (t) => t.replace(/host: account\n(\s+)subset: baseline/, 'subset: baseline')), /account-routes\.yaml.*VirtualService.*account.*host/],
+    [
+      'malformed YAML',
+      () => brokenManifests('malformed', (t) => t.replace('  hosts:\n    - account', '  hosts: [account\n')),
+      /account-routes\.yaml.*(malformed|YAML)/i,
+    ],
+    [
+      'an unknown subset',
+      () => brokenManifests('subset', (t) => t.replace('subset: canary', 'subset: canary-typo')),
+      /account-routes\.yaml.*VirtualService.*account.*canary-typo/,
+    ],
+    [
+      'a missing host',
+      () => brokenManifests('host', (t) => t.replace(/host: account\n(\s+)subset: baseline/, 'subset: baseline')),
+      /account-routes\.yaml.*VirtualService.*account.*host/,
+    ],
   ];
   for (const [what, make, message] of badManifests) {
     it(`exits 3 naming the file and object for ${what}, with nothing left running`, async () => {

@@ -21,7 +21,8 @@ afterAll(async () => {
   await mesh?.stop();
 });
 
-const profile = (user?: string) => call(`${mesh.gatewayUrl}/api/profile/1`, { headers: user === undefined ? {} : { 'end-user': user } });
+const profile = (user?: string) =>
+  call(`${mesh.gatewayUrl}/api/profile/1`, { headers: user === undefined ? {} : { 'end-user': user } });
 
 async function metricSum(workload: string, labels: Record<string, string>): Promise<number> {
   const w = mesh.workloads.find((x) => x.name === workload)!;
@@ -33,7 +34,13 @@ async function metricSum(workload: string, labels: Record<string, string>): Prom
 describe('the local mesh from manifests/', () => {
   it('starts every workload and track of the manifests, one process per replica', () => {
     expect(mesh.gatewayUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(mesh.workloads.map((w) => w.name).sort()).toEqual(['account-baseline', 'account-canary', 'account-primary', 'bff', 'friend']);
+    expect(mesh.workloads.map((w) => w.name).sort()).toEqual([
+      'account-baseline',
+      'account-canary',
+      'account-primary',
+      'bff',
+      'friend',
+    ]);
     expect(mesh.metricsUrls).toHaveLength(1 + pids.length);
     expect(new Set(pids).size).toBe(pids.length);
   });
@@ -61,13 +68,18 @@ describe('the local mesh from manifests/', () => {
     const sourceBefore = await metricSum('bff', { reporter: 'source', destination_workload: 'account-canary' });
     for (let i = 0; i < 5; i++) expect((await profile(`canary-tester-${i}`)).status).toBe(200);
     expect(await metricSum('account-canary', labels)).toBe(before + 5);
-    expect(await metricSum('bff', { reporter: 'source', destination_workload: 'account-canary' })).toBe(sourceBefore + 5);
+    expect(await metricSum('bff', { reporter: 'source', destination_workload: 'account-canary' })).toBe(
+      sourceBefore + 5,
+    );
   });
 
   it('applies a VirtualService in every proxy before resolving, and can put it back', async () => {
     const original = mesh.virtualService('account')!;
     expect(original).toBeDefined();
-    const allCanary: IVirtualService = { ...original, spec: { hosts: ['account'], http: [{ route: [{ destination: { host: 'account', subset: 'canary' } }] }] } } as IVirtualService;
+    const allCanary: IVirtualService = {
+      ...original,
+      spec: { hosts: ['account'], http: [{ route: [{ destination: { host: 'account', subset: 'canary' } }] }] },
+    } as IVirtualService;
     await mesh.applyVirtualService(allCanary);
     try {
       expect((await profile('user-7')).headers['x-served-by']).toBe('bff, account-canary, friend');
@@ -82,7 +94,13 @@ describe('the local mesh from manifests/', () => {
     const original = mesh.virtualService('account')!;
     const weighted = structuredClone(original);
     weighted.spec!.http = [
-      { name: 'weighted', route: [{ destination: { host: 'account', subset: 'primary' }, weight: 90 }, { destination: { host: 'account', subset: 'canary' }, weight: 10 }] },
+      {
+        name: 'weighted',
+        route: [
+          { destination: { host: 'account', subset: 'primary' }, weight: 90 },
+          { destination: { host: 'account', subset: 'canary' }, weight: 10 },
+        ],
+      },
     ];
     const canaryLabels = { reporter: 'destination', source_workload: 'bff', destination_workload: 'account-canary' };
     const before = await metricSum('account-canary', canaryLabels);
@@ -95,7 +113,11 @@ describe('the local mesh from manifests/', () => {
       const worker = async (): Promise<void> => {
         while (next < n) {
           next += 1;
-          const res = await pool.request({ method: 'GET', path: '/api/account/1', headers: { 'end-user': `user-${next}` } });
+          const res = await pool.request({
+            method: 'GET',
+            path: '/api/account/1',
+            headers: { 'end-user': `user-${next}` },
+          });
           await res.body.dump();
           expect(res.statusCode).toBe(200);
           const track = String(res.headers['x-served-by']).split(', ')[1];
@@ -114,7 +136,10 @@ describe('the local mesh from manifests/', () => {
   }, 120_000);
 
   it('rejects a VirtualService with an unknown subset without changing any proxy', async () => {
-    const bad = { ...mesh.virtualService('account')!, spec: { hosts: ['account'], http: [{ route: [{ destination: { host: 'account', subset: 'nope' } }] }] } } as IVirtualService;
+    const bad = {
+      ...mesh.virtualService('account')!,
+      spec: { hosts: ['account'], http: [{ route: [{ destination: { host: 'account', subset: 'nope' } }] }] },
+    } as IVirtualService;
     await expect(mesh.applyVirtualService(bad)).rejects.toThrow(/subset "nope"/);
     expect((await profile('canary-tester-1')).headers['x-served-by']).toBe('bff, account-canary, friend');
   });
@@ -123,7 +148,11 @@ describe('the local mesh from manifests/', () => {
     const gatewayVs = mesh.virtualService('bff')!;
     const direct = structuredClone(gatewayVs);
     direct.spec!.http = [
-      { name: 'straight-to-account', match: [{ headers: { 'x-route': { exact: 'account' } } }], route: [{ destination: { host: 'account', subset: 'primary' } }] },
+      {
+        name: 'straight-to-account',
+        match: [{ headers: { 'x-route': { exact: 'account' } } }],
+        route: [{ destination: { host: 'account', subset: 'primary' } }],
+      },
       ...(gatewayVs.spec!.http ?? []),
     ];
     const denied = { reporter: 'destination', source_workload: 'gateway', response_code: '403', response_flags: '-' };
@@ -138,7 +167,13 @@ describe('the local mesh from manifests/', () => {
     }
     expect(await metricSum('account-primary', denied)).toBe(before + 1);
     const gateway = (await call(mesh.metricsUrls[0])).body;
-    expect(sampleSum(gateway, 'istio_requests_total', { reporter: 'source', destination_service_name: 'account', response_code: '403' })).toBe(1);
+    expect(
+      sampleSum(gateway, 'istio_requests_total', {
+        reporter: 'source',
+        destination_service_name: 'account',
+        response_code: '403',
+      }),
+    ).toBe(1);
   });
 
   it('reports a child that exits unasked, and stop() leaves no child process', async () => {

@@ -72,7 +72,8 @@ export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
   const dir = opts.manifestsDir ?? 'manifests';
   const log = opts.log ?? (() => {});
   const port = opts.port ?? 0;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError('mesh options', 'port', `expected an integer port 0..65535, got ${port}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new ConfigError('mesh options', 'port', `expected an integer port 0..65535, got ${port}`);
   const set = await loadValidManifests(dir);
   const plans = planWorkloads(set, opts.overrides ?? {});
   const originOf = (kind: string, name: string): string | undefined =>
@@ -120,16 +121,22 @@ export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
   let gateway: ProxyChild;
   const replicas = new Map<WorkloadPlan, ProxyChild[]>();
   try {
-    gateway = spawn('gateway', {
-      role: 'gateway',
-      identity: { ...GATEWAY_IDENTITY, service: 'istio-ingressgateway', version: 'unknown' },
-      app: 'echo',
-      port,
-    }, {});
+    gateway = spawn(
+      'gateway',
+      {
+        role: 'gateway',
+        identity: { ...GATEWAY_IDENTITY, service: 'istio-ingressgateway', version: 'unknown' },
+        app: 'echo',
+        port,
+      },
+      {},
+    );
     // The gateway first: a port in use fails fast, before the workloads start.
     await gateway.start(startTimeout).catch((err: unknown) => {
       if (err instanceof ChildStartError && err.reason === 'port-in-use') {
-        throw new InfraError(`port ${port} on 127.0.0.1 is already in use: choose another with --port (0 picks a free one) or stop what listens there`);
+        throw new InfraError(
+          `port ${port} on 127.0.0.1 is already in use: choose another with --port (0 picks a free one) or stop what listens there`,
+        );
       }
       throw err;
     });
@@ -172,7 +179,12 @@ export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
     const run = async (): Promise<void> => {
       if (stopping) throw new InfraError('the mesh is stopped');
       const name = vs.metadata?.name;
-      if (!name) throw new ConfigError('applyVirtualService', 'metadata.name', 'is required to know which VirtualService to replace');
+      if (!name)
+        throw new ConfigError(
+          'applyVirtualService',
+          'metadata.name',
+          'is required to know which VirtualService to replace',
+        );
       const copy = structuredClone(vs);
       const next = virtualServices.some((v) => v.metadata?.name === name)
         ? virtualServices.map((v) => (v.metadata?.name === name ? copy : v))
@@ -212,13 +224,22 @@ function planWorkloads(set: ManifestSet, overrides: NonNullable<MeshOptions['ove
   const workloads = meshTopology(set);
   for (const name of Object.keys(overrides)) {
     if (!workloads.some((w) => w.name === name)) {
-      throw new ConfigError('mesh options', `overrides.${name}`, `no Deployment named ${name} (known: ${workloads.map((w) => w.name).join(', ')})`);
+      throw new ConfigError(
+        'mesh options',
+        `overrides.${name}`,
+        `no Deployment named ${name} (known: ${workloads.map((w) => w.name).join(', ')})`,
+      );
     }
   }
   return workloads.map((w) => {
     const o = overrides[w.name] ?? {};
     const replicas = o.replicas ?? w.replicas;
-    if (!Number.isInteger(replicas) || replicas < 0) throw new ConfigError('mesh options', `overrides.${w.name}.replicas`, `expected a non-negative integer, got ${replicas}`);
+    if (!Number.isInteger(replicas) || replicas < 0)
+      throw new ConfigError(
+        'mesh options',
+        `overrides.${w.name}.replicas`,
+        `expected a non-negative integer, got ${replicas}`,
+      );
     const env = { ...w.env, ...(o.env ?? {}) };
     return {
       identity: {

@@ -62,7 +62,8 @@ export class ProxyChild {
     this.exited = new Promise((resolve) => {
       this.process.once('exit', (code, signal) => {
         this.exitInfo = { code, signal };
-        for (const p of this.pendingAcks.values()) p.reject(new InfraError(`${name} exited (${describe(this.exitInfo)}) before applying the configuration`));
+        for (const p of this.pendingAcks.values())
+          p.reject(new InfraError(`${name} exited (${describe(this.exitInfo)}) before applying the configuration`));
         this.pendingAcks.clear();
         resolve(this.exitInfo);
       });
@@ -109,7 +110,12 @@ export class ProxyChild {
       };
       const onExit = (code: number | null, signal: string | null): void => {
         cleanup();
-        reject(new ChildStartError(`${this.name} exited while starting (${describe({ code, signal })})${this.tailText()}`, 'exit'));
+        reject(
+          new ChildStartError(
+            `${this.name} exited while starting (${describe({ code, signal })})${this.tailText()}`,
+            'exit',
+          ),
+        );
       };
       const cleanup = (): void => {
         clearTimeout(timer);

@@ -14,7 +14,13 @@ export function sampleSum(exposition: string, name: string, labels: Record<strin
     if (open >= 0) {
       for (const m of line.slice(open + 1, close).matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) have[m[1]] = m[2];
     }
-    if (Object.entries(labels).every(([k, v]) => have[k] === v)) sum += Number(line.slice(close + 1).trim().split(' ')[0]);
+    if (Object.entries(labels).every(([k, v]) => have[k] === v))
+      sum += Number(
+        line
+          .slice(close + 1)
+          .trim()
+          .split(' ')[0],
+      );
   }
   return sum;
 }

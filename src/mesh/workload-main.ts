@@ -21,7 +21,9 @@ import { compileRouteTable, type RouteTable } from './routing/route-table.ts';
 import { IstioTelemetry } from './telemetry/istio-metrics.ts';
 
 if (!process.send) {
-  process.stderr.write('workload-main: start the mesh with `canary mesh up`; this process needs the supervisor\'s IPC channel\n');
+  process.stderr.write(
+    "workload-main: start the mesh with `canary mesh up`; this process needs the supervisor's IPC channel\n",
+  );
   process.exit(3);
 }
 
@@ -29,7 +31,14 @@ const send = (m: ChildMessage): void => {
   if (process.connected) process.send!(m);
 };
 
-const EMPTY: ProxyConfig = { virtualServices: [], destinationRules: [], authorizationPolicies: [], gatewayNames: [], services: [], endpoints: [] };
+const EMPTY: ProxyConfig = {
+  virtualServices: [],
+  destinationRules: [],
+  authorizationPolicies: [],
+  gatewayNames: [],
+  services: [],
+  endpoints: [],
+};
 let spec: ChildSpec | undefined;
 let routes: RouteTable = compileRouteTable(EMPTY);
 let authorizer: Authorizer = compileAuthorizer([], { namespace: 'default', labels: {} });
@@ -53,7 +62,11 @@ process.on('message', (raw: unknown) => {
       start(m.spec).catch((err: unknown) => {
         const message = err instanceof Error ? err.message : String(err);
         const portInUse = (err as { code?: string }).code === 'EADDRINUSE';
-        send({ type: 'failed', reason: portInUse ? 'port-in-use' : err instanceof ConfigError ? 'config' : 'error', message });
+        send({
+          type: 'failed',
+          reason: portInUse ? 'port-in-use' : err instanceof ConfigError ? 'config' : 'error',
+          message,
+        });
         void stop(1);
       });
       break;
@@ -75,7 +88,10 @@ function applyConfig(config: ProxyConfig): void {
   const nextRoutes = compileRouteTable(config);
   const nextAuthorizer =
     spec?.role === 'workload'
-      ? compileAuthorizer(config.authorizationPolicies, { namespace: spec.identity.namespace, labels: spec.identity.labels })
+      ? compileAuthorizer(config.authorizationPolicies, {
+          namespace: spec.identity.namespace,
+          labels: spec.identity.labels,
+        })
       : authorizer;
   routes = nextRoutes;
   authorizer = nextAuthorizer;
@@ -94,7 +110,11 @@ async function start(s: ChildSpec): Promise<void> {
       const { knobsFromEnv } = await import('../app/knobs.ts');
       const service = SERVICE_NAMES.find((n) => n === s.identity.service);
       if (!service) {
-        throw new ConfigError('manifests', `Deployment ${s.identity.workload}`, `service ${JSON.stringify(s.identity.service)} is not one of the reference app's services (${SERVICE_NAMES.join(', ')})`);
+        throw new ConfigError(
+          'manifests',
+          `Deployment ${s.identity.workload}`,
+          `service ${JSON.stringify(s.identity.service)} is not one of the reference app's services (${SERVICE_NAMES.join(', ')})`,
+        );
       }
       const running = await createService({
         service,

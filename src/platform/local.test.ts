@@ -26,14 +26,22 @@ const plan = testPlan({ scenario: 'slow' });
 const workloads = { primary: 'account-primary', baseline: 'account-baseline', canary: 'account-canary' };
 
 describe('LocalPlatform', () => {
-  it('starts the mesh with each track\'s version and knobs, then the safe route before anything else', async () => {
+  it("starts the mesh with each track's version and knobs, then the safe route before anything else", async () => {
     const f = fakeMesh();
     let options: MeshOptions | undefined;
-    const platform = new LocalPlatform({ manifestsDir: 'manifests', target: plan.target, workloads, start: async (o) => ((options = o), f.mesh) });
+    const platform = new LocalPlatform({
+      manifestsDir: 'manifests',
+      target: plan.target,
+      workloads,
+      start: async (o) => ((options = o), f.mesh),
+    });
     const deployment = await platform.deploy(plan.tracks);
     expect(deployment).toEqual({ gatewayUrl: 'http://127.0.0.1:9', metricsUrls: ['http://127.0.0.1:9/metrics'] });
     expect(options?.port).toBe(0);
-    expect(options?.overrides?.['account-canary']?.env).toMatchObject({ VERSION: 'v2', LATENCY: 'lognormal:median=23,sigma=0.3' });
+    expect(options?.overrides?.['account-canary']?.env).toMatchObject({
+      VERSION: 'v2',
+      LATENCY: 'lognormal:median=23,sigma=0.3',
+    });
     expect(options?.overrides?.['account-baseline']?.env).toMatchObject({ VERSION: 'v1' });
     expect(f.applied.map((vs) => vs.metadata?.annotations?.['canary.sprincube.io/route'])).toEqual(['safe']);
   });
@@ -42,13 +50,23 @@ describe('LocalPlatform', () => {
     const f = fakeMesh();
     let options: MeshOptions | undefined;
     const p = testPlan({ baseline: 'primary' });
-    await new LocalPlatform({ manifestsDir: 'manifests', target: p.target, workloads, start: async (o) => ((options = o), f.mesh) }).deploy(p.tracks);
+    await new LocalPlatform({
+      manifestsDir: 'manifests',
+      target: p.target,
+      workloads,
+      start: async (o) => ((options = o), f.mesh),
+    }).deploy(p.tracks);
     expect(options?.overrides?.['account-baseline']).toEqual({ replicas: 0 });
   });
 
   it('applies each route as the VirtualService of routes.ts', async () => {
     const f = fakeMesh();
-    const platform = new LocalPlatform({ manifestsDir: 'manifests', target: plan.target, workloads, start: async () => f.mesh });
+    const platform = new LocalPlatform({
+      manifestsDir: 'manifests',
+      target: plan.target,
+      workloads,
+      start: async () => f.mesh,
+    });
     await platform.deploy(plan.tracks);
     await platform.setRoute(plan.stages[1].route);
     const last = f.applied[f.applied.length - 1];
@@ -59,7 +77,12 @@ describe('LocalPlatform', () => {
   it('forwards an unexpected exit during the run, but not the exits teardown causes', async () => {
     const f = fakeMesh();
     const exits: string[] = [];
-    const platform = new LocalPlatform({ manifestsDir: 'manifests', target: plan.target, workloads, start: async () => f.mesh });
+    const platform = new LocalPlatform({
+      manifestsDir: 'manifests',
+      target: plan.target,
+      workloads,
+      start: async () => f.mesh,
+    });
     await platform.deploy(plan.tracks, { onUnexpectedExit: (e) => exits.push(`${e.workload} ${e.detail}`) });
     f.exit({ workload: 'account-canary', code: 1, signal: null });
     await platform.teardown();
@@ -87,7 +110,12 @@ describe('LocalPlatform', () => {
   });
 
   it('setRoute before deploy is an infrastructure error, not a silent no-op', async () => {
-    const platform = new LocalPlatform({ manifestsDir: 'manifests', target: plan.target, workloads, start: async () => fakeMesh().mesh });
+    const platform = new LocalPlatform({
+      manifestsDir: 'manifests',
+      target: plan.target,
+      workloads,
+      start: async () => fakeMesh().mesh,
+    });
     await expect(platform.setRoute({ kind: 'safe' })).rejects.toThrow(/not running/);
   });
 });

@@ -38,12 +38,20 @@ export class LocalPlatform implements Platform {
       const planned = tracks.find((t) => t.track === track);
       overrides[workload] = planned ? { env: { VERSION: planned.version, ...planned.env } } : { replicas: 0 };
     }
-    this.starting = (this.opts.start ?? startMesh)({ manifestsDir: this.opts.manifestsDir, port: this.opts.port ?? 0, overrides, log: this.opts.log });
+    this.starting = (this.opts.start ?? startMesh)({
+      manifestsDir: this.opts.manifestsDir,
+      port: this.opts.port ?? 0,
+      overrides,
+      log: this.opts.log,
+    });
     const mesh = await this.starting;
     this.mesh = mesh;
     mesh.onUnexpectedExit((e) => {
       if (this.stopping) return;
-      options.onUnexpectedExit?.({ workload: e.workload, detail: e.signal ? `signal ${e.signal}` : `exit code ${e.code}` });
+      options.onUnexpectedExit?.({
+        workload: e.workload,
+        detail: e.signal ? `signal ${e.signal}` : `exit code ${e.code}`,
+      });
     });
     // The committed VirtualService sends tagged testers to the canary; nothing may reach the
     // canary before the first stage says so.

@@ -7,14 +7,32 @@ const deployment = (name: string, env: Record<string, string> = {}, version = 'v
   object: {
     kind: 'Deployment',
     metadata: { name, namespace: 'shop', labels: { version } },
-    spec: { template: { spec: { containers: [{ env: Object.entries(env).map(([n, value]) => ({ name: n, value })) }] } } },
+    spec: {
+      template: { spec: { containers: [{ env: Object.entries(env).map(([n, value]) => ({ name: n, value })) }] } },
+    },
   },
 });
-const vs = { file: 'vs.yaml', object: { kind: 'VirtualService', metadata: { name: 'cart-routes', namespace: 'shop' }, spec: { hosts: ['cart'], http: [{ timeout: '3s' }] } } };
+const vs = {
+  file: 'vs.yaml',
+  object: {
+    kind: 'VirtualService',
+    metadata: { name: 'cart-routes', namespace: 'shop' },
+    spec: { hosts: ['cart'], http: [{ timeout: '3s' }] },
+  },
+};
 
 describe('targetFactsFrom', () => {
-  it('reads the tracks, the primary\'s version and env, and the VirtualService', () => {
-    const facts = targetFactsFrom([deployment('cart-primary', { LATENCY: 'constant:ms=5' }, 'v7'), deployment('cart-baseline'), deployment('cart-canary'), vs], 'cart', 'dir');
+  it("reads the tracks, the primary's version and env, and the VirtualService", () => {
+    const facts = targetFactsFrom(
+      [
+        deployment('cart-primary', { LATENCY: 'constant:ms=5' }, 'v7'),
+        deployment('cart-baseline'),
+        deployment('cart-canary'),
+        vs,
+      ],
+      'cart',
+      'dir',
+    );
     expect(facts).toEqual({
       service: 'cart',
       host: 'cart',
@@ -28,11 +46,19 @@ describe('targetFactsFrom', () => {
   });
 
   it('names the missing Deployment', () => {
-    expect(() => targetFactsFrom([deployment('cart-primary'), deployment('cart-canary'), vs], 'cart', 'dir')).toThrow(/Deployment\/cart-baseline/);
+    expect(() => targetFactsFrom([deployment('cart-primary'), deployment('cart-canary'), vs], 'cart', 'dir')).toThrow(
+      /Deployment\/cart-baseline/,
+    );
   });
 
   it('names the missing VirtualService', () => {
-    expect(() => targetFactsFrom([deployment('cart-primary'), deployment('cart-baseline'), deployment('cart-canary')], 'cart', 'dir')).toThrow(ConfigError);
+    expect(() =>
+      targetFactsFrom(
+        [deployment('cart-primary'), deployment('cart-baseline'), deployment('cart-canary')],
+        'cart',
+        'dir',
+      ),
+    ).toThrow(ConfigError);
   });
 
   it('reads the committed manifests of the reference app', () => {

@@ -27,23 +27,44 @@ export function readTargetFacts(dir: string, service: string): TargetFacts {
 
 export function targetFactsFrom(objects: Found[], service: string, dir: string): TargetFacts {
   const tracks = { primary: `${service}-primary`, baseline: `${service}-baseline`, canary: `${service}-canary` };
-  const deployment = (name: string) => objects.find((o) => o.object.kind === 'Deployment' && o.object.metadata?.name === name);
+  const deployment = (name: string) =>
+    objects.find((o) => o.object.kind === 'Deployment' && o.object.metadata?.name === name);
   for (const name of Object.values(tracks)) {
     if (!deployment(name)) {
-      throw new ConfigError(dir, `Deployment/${name}`, `the service under canary needs a Deployment named ${name} (tracks primary, baseline, canary)`);
+      throw new ConfigError(
+        dir,
+        `Deployment/${name}`,
+        `the service under canary needs a Deployment named ${name} (tracks primary, baseline, canary)`,
+      );
     }
   }
   const primary = deployment(tracks.primary)!;
-  const spec = primary.object.spec as { template?: { spec?: { containers?: { env?: { name: string; value?: string }[] }[] } } } | undefined;
+  const spec = primary.object.spec as
+    | { template?: { spec?: { containers?: { env?: { name: string; value?: string }[] }[] } } }
+    | undefined;
   const env: Record<string, string> = {};
-  for (const e of spec?.template?.spec?.containers?.[0]?.env ?? []) if (typeof e.value === 'string') env[e.name] = e.value;
+  for (const e of spec?.template?.spec?.containers?.[0]?.env ?? [])
+    if (typeof e.value === 'string') env[e.name] = e.value;
   const version = primary.object.metadata?.labels?.version ?? env.VERSION;
-  if (!version) throw new ConfigError(primary.file, `Deployment/${tracks.primary}`, 'expected a `version` label or a VERSION variable');
+  if (!version)
+    throw new ConfigError(
+      primary.file,
+      `Deployment/${tracks.primary}`,
+      'expected a `version` label or a VERSION variable',
+    );
 
   const vs = objects.find(
-    (o) => o.object.kind === 'VirtualService' && Array.isArray(o.object.spec?.hosts) && (o.object.spec.hosts as string[]).includes(service),
+    (o) =>
+      o.object.kind === 'VirtualService' &&
+      Array.isArray(o.object.spec?.hosts) &&
+      (o.object.spec.hosts as string[]).includes(service),
   );
-  if (!vs) throw new ConfigError(dir, `VirtualService for ${service}`, `expected a VirtualService whose hosts include "${service}"`);
+  if (!vs)
+    throw new ConfigError(
+      dir,
+      `VirtualService for ${service}`,
+      `expected a VirtualService whose hosts include "${service}"`,
+    );
   const http = (vs.object.spec?.http ?? []) as { timeout?: string }[];
   return {
     service,
@@ -62,12 +83,17 @@ function readObjects(dir: string): Found[] {
   try {
     files = walk(dir).filter((f) => /\.ya?ml$/.test(f));
   } catch (err) {
-    throw new ConfigError(dir, '', `cannot read the manifests directory: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw new ConfigError(
+      dir,
+      '',
+      `cannot read the manifests directory: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+    );
   }
   const out: Found[] = [];
   for (const file of files) {
     for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) {
-      if ('errors' in doc && doc.errors.length > 0) throw new ConfigError(relative('.', file), '', `invalid YAML: ${doc.errors[0].message.split('\n')[0]}`);
+      if ('errors' in doc && doc.errors.length > 0)
+        throw new ConfigError(relative('.', file), '', `invalid YAML: ${doc.errors[0].message.split('\n')[0]}`);
       const object = doc.toJS() as ManifestObject | null;
       if (object && typeof object === 'object') out.push({ file, object });
     }

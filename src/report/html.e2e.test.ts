@@ -40,7 +40,9 @@ describe('report.html in headless Chromium', () => {
     });
     page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
     await page.goto(pathToFileURL(file).href);
-    await page.waitForFunction(() => document.querySelectorAll('.chart[data-drawn]').length === document.querySelectorAll('.chart').length);
+    await page.waitForFunction(
+      () => document.querySelectorAll('.chart[data-drawn]').length === document.querySelectorAll('.chart').length,
+    );
 
     expect(problems).toEqual([]);
     expect(requests).toEqual([]);

@@ -24,7 +24,8 @@ const CANARY = '#cf222e';
 const PRIMARY = '#57606a';
 
 function classCell(c: string): string {
-  const cls = c === 'pass' || c === 'promote' ? 'cls-pass' : c === 'fail' || c === 'rollback' ? 'cls-fail' : 'cls-other';
+  const cls =
+    c === 'pass' || c === 'promote' ? 'cls-pass' : c === 'fail' || c === 'rollback' ? 'cls-fail' : 'cls-other';
   return `<td class="${cls}">${e(c)}</td>`;
 }
 
@@ -37,7 +38,9 @@ function charts(result: RunResult): ChartSpec[] {
   const x = intervals.map((i) => Math.round(i.record.measurement.end / 1000));
   const out: ChartSpec[] = [];
 
-  const base = mergeHistograms(intervals.map((i) => i.record.baseline?.latency).filter((h): h is LatencyHistogram => !!h));
+  const base = mergeHistograms(
+    intervals.map((i) => i.record.baseline?.latency).filter((h): h is LatencyHistogram => !!h),
+  );
   const can = mergeHistograms(intervals.map((i) => i.record.canary?.latency).filter((h): h is LatencyHistogram => !!h));
   if (base && can) {
     const b = histogramCdf(base);
@@ -58,8 +61,18 @@ function charts(result: RunResult): ChartSpec[] {
       logX: true,
       x: b.slice(from, to).map((p) => p.bound),
       series: [
-        { label: `baseline (${result.plan.comparison.control.workload})`, values: b.slice(from, to).map((p) => p.cdf), color: BASELINE, step: true },
-        { label: `canary (${result.plan.comparison.treatment.workload})`, values: c.slice(from, to).map((p) => p.cdf), color: CANARY, step: true },
+        {
+          label: `baseline (${result.plan.comparison.control.workload})`,
+          values: b.slice(from, to).map((p) => p.cdf),
+          color: BASELINE,
+          step: true,
+        },
+        {
+          label: `canary (${result.plan.comparison.treatment.workload})`,
+          values: c.slice(from, to).map((p) => p.cdf),
+          color: CANARY,
+          step: true,
+        },
       ],
     });
   }
@@ -78,8 +91,18 @@ function charts(result: RunResult): ChartSpec[] {
       series: [
         { label: 'baseline p99', values: intervals.map((i) => q(i.record.baseline?.latency, 0.99)), color: BASELINE },
         { label: 'canary p99', values: intervals.map((i) => q(i.record.canary?.latency, 0.99)), color: CANARY },
-        { label: 'baseline p50', values: intervals.map((i) => q(i.record.baseline?.latency, 0.5)), color: BASELINE, dash: true },
-        { label: 'canary p50', values: intervals.map((i) => q(i.record.canary?.latency, 0.5)), color: CANARY, dash: true },
+        {
+          label: 'baseline p50',
+          values: intervals.map((i) => q(i.record.baseline?.latency, 0.5)),
+          color: BASELINE,
+          dash: true,
+        },
+        {
+          label: 'canary p50',
+          values: intervals.map((i) => q(i.record.canary?.latency, 0.5)),
+          color: CANARY,
+          dash: true,
+        },
       ],
     });
     const ratio = (w: IntervalRecord['baseline']) => (w && w.requests > 0 ? w.errors / w.requests : null);
@@ -108,7 +131,12 @@ function charts(result: RunResult): ChartSpec[] {
       x,
       series: [
         { label: 'primary', values: intervals.map((i) => i.record.split.percent.primary), color: PRIMARY, step: true },
-        { label: 'baseline', values: intervals.map((i) => i.record.split.percent.baseline), color: BASELINE, step: true },
+        {
+          label: 'baseline',
+          values: intervals.map((i) => i.record.split.percent.baseline),
+          color: BASELINE,
+          step: true,
+        },
         { label: 'canary', values: intervals.map((i) => i.record.split.percent.canary), color: CANARY, step: true },
       ],
     });
@@ -123,7 +151,9 @@ export function renderHtml(result: RunResult): string {
   parts.push(
     `<div class="banner ${words.tone}" id="verdict"><div class="verdict">${e(words.title)}</div>` +
       `<div>${e(result.reason)}</div>` +
-      (result.responsible.length ? `<div>Responsible: ${result.responsible.map((m) => `<code>${e(m)}</code>`).join(', ')}</div>` : '') +
+      (result.responsible.length
+        ? `<div>Responsible: ${result.responsible.map((m) => `<code>${e(m)}</code>`).join(', ')}</div>`
+        : '') +
       `</div>`,
   );
   parts.push(`<h1>${e(headline(result))}</h1>`);
@@ -135,7 +165,9 @@ export function renderHtml(result: RunResult): string {
   if (result.abort) {
     parts.push(
       `<p><strong>Aborted (${e(result.abort.cause)}):</strong> ${e(result.abort.detail)}. ` +
-        (result.abort.safeRouteAt ? `All traffic back on the primary at ${e(result.abort.safeRouteAt)}.` : 'The safe route could not be confirmed.') +
+        (result.abort.safeRouteAt
+          ? `All traffic back on the primary at ${e(result.abort.safeRouteAt)}.`
+          : 'The safe route could not be confirmed.') +
         `</p>`,
     );
   }
@@ -147,8 +179,10 @@ export function renderHtml(result: RunResult): string {
       result.stages
         .map((s) => {
           const a = decidingAssessment(s);
-          return `<tr><td>${e(s.name)}</td><td>${e(formatRoute(s.route))}</td>${classCell(s.outcome)}<td class="num">${e(formatDuration(s.timeToDecisionMs))}</td>` +
-            `<td class="num">${a ? `${a.samples.baseline} / ${a.samples.canary}` : '–'}</td><td>${e(s.reason)}</td></tr>`;
+          return (
+            `<tr><td>${e(s.name)}</td><td>${e(formatRoute(s.route))}</td>${classCell(s.outcome)}<td class="num">${e(formatDuration(s.timeToDecisionMs))}</td>` +
+            `<td class="num">${a ? `${a.samples.baseline} / ${a.samples.canary}` : '–'}</td><td>${e(s.reason)}</td></tr>`
+          );
         })
         .join('') +
       '</tbody></table>',
@@ -174,7 +208,9 @@ export function renderHtml(result: RunResult): string {
     );
     parts.push(
       `<p class="muted">Combined evidence for rollback: e-value ${e(formatNumber(a.combined.eValue))} against ${e(formatNumber(a.combined.threshold))}` +
-        (a.srm ? `; sample ratio ${a.srm.counts.baseline} / ${a.srm.counts.canary}, SRM e-value ${e(formatNumber(a.srm.eValue))}${a.srm.mismatch ? ' (mismatch)' : ''}` : '') +
+        (a.srm
+          ? `; sample ratio ${a.srm.counts.baseline} / ${a.srm.counts.canary}, SRM e-value ${e(formatNumber(a.srm.eValue))}${a.srm.mismatch ? ' (mismatch)' : ''}`
+          : '') +
         `.</p>`,
     );
   }

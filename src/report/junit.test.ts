@@ -3,7 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { sampleRunResult } from './fixtures/run-result.ts';
 import { renderJunit } from './junit.ts';
 
-const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (name) => ['testsuite', 'testcase'].includes(name) });
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '',
+  isArray: (name) => ['testsuite', 'testcase'].includes(name),
+});
 
 describe('renderJunit', () => {
   it('is well-formed XML with one test case per metric per stage', () => {
@@ -12,7 +16,8 @@ describe('renderJunit', () => {
     const doc = parser.parse(xml);
     const suites = doc.testsuites.testsuite;
     expect(suites.map((s: { name: string }) => s.name)).toEqual(['canary.account.header', 'canary.account.weighted-5']);
-    for (const s of suites) expect(s.testcase.map((c: { name: string }) => c.name)).toEqual(['latency-p50', 'latency-p99', 'errors']);
+    for (const s of suites)
+      expect(s.testcase.map((c: { name: string }) => c.name)).toEqual(['latency-p50', 'latency-p99', 'errors']);
     expect(doc.testsuites.tests).toBe('6');
   });
 
@@ -29,7 +34,11 @@ describe('renderJunit', () => {
   it('never reports a metric without data as passed', () => {
     const result = sampleRunResult('promoted');
     const last = result.stages[1].intervals.at(-1)!.assessment!;
-    last.metrics[2] = { ...last.metrics[2], classification: 'nodata', reason: 'no requests on account-canary & <baseline>' };
+    last.metrics[2] = {
+      ...last.metrics[2],
+      classification: 'nodata',
+      reason: 'no requests on account-canary & <baseline>',
+    };
     const doc = parser.parse(renderJunit(result));
     expect(doc.testsuites.errors).toBe('1');
     expect(doc.testsuites.testsuite[1].testcase[2].error.message).toBe('no requests on account-canary & <baseline>');
@@ -37,7 +46,12 @@ describe('renderJunit', () => {
 
   it('marks a stage that never reached a look as skipped rather than passing', () => {
     const result = sampleRunResult('promoted');
-    result.stages[1] = { ...result.stages[1], intervals: [], outcome: 'skipped', reason: 'run ended before this stage' };
+    result.stages[1] = {
+      ...result.stages[1],
+      intervals: [],
+      outcome: 'skipped',
+      reason: 'run ended before this stage',
+    };
     const doc = parser.parse(renderJunit(result));
     expect(doc.testsuites.skipped).toBe('1');
     expect(doc.testsuites.testsuite[1].testcase[0].skipped.message).toBe('run ended before this stage');

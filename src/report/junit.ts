@@ -25,12 +25,15 @@ export function renderJunit(result: RunResult): string {
     let sFail = 0;
     let sErr = 0;
     let sSkip = 0;
-    const seconds = stage.startedAt && stage.endedAt ? (Date.parse(stage.endedAt) - Date.parse(stage.startedAt)) / 1000 : 0;
+    const seconds =
+      stage.startedAt && stage.endedAt ? (Date.parse(stage.endedAt) - Date.parse(stage.startedAt)) / 1000 : 0;
     const className = `canary.${result.plan.target.service}.${stage.name}`;
     if (!assessment) {
       // The stage never reached a look: one case says why, so the run is not silently green.
       sSkip++;
-      cases.push(`    <testcase classname="${xml(className)}" name="stage" time="0"><skipped message="${xml(stage.reason)}"/></testcase>`);
+      cases.push(
+        `    <testcase classname="${xml(className)}" name="stage" time="0"><skipped message="${xml(stage.reason)}"/></testcase>`,
+      );
     } else {
       for (const m of assessment.metrics) {
         const detail =

@@ -6,5 +6,7 @@ export function markdownTable(
 ): string {
   const cell = (s: string) => s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
   const rule = header.map((_, i) => (align?.[i] === 'right' ? '---:' : '---'));
-  return [header, rule, ...rows].map((r) => `| ${r.map((c, i) => (r === rule ? c : cell(c))).join(' | ')} |`).join('\n');
+  return [header, rule, ...rows]
+    .map((r) => `| ${r.map((c, _i) => (r === rule ? c : cell(c))).join(' | ')} |`)
+    .join('\n');
 }

@@ -35,8 +35,19 @@ describe('renderMarkdown', () => {
     const md = renderMarkdown(sampleRunResult('rolled-back'));
     const evidence = md.slice(md.indexOf('## Evidence per metric'));
     expect(evidence).toContain('### weighted-5 (rollback)');
-    const failing = evidence.slice(evidence.indexOf('### weighted-5')).split('\n').find((l) => l.startsWith('| latency-p99'));
-    expect(failing?.split(' | ').slice(0, 7)).toEqual(['| latency-p99 (critical)', 'fail', '20.000', '23.000', '×1.150', '[1.080, +∞]', '64.000']);
+    const failing = evidence
+      .slice(evidence.indexOf('### weighted-5'))
+      .split('\n')
+      .find((l) => l.startsWith('| latency-p99'));
+    expect(failing?.split(' | ').slice(0, 7)).toEqual([
+      '| latency-p99 (critical)',
+      'fail',
+      '20.000',
+      '23.000',
+      '×1.150',
+      '[1.080, +∞]',
+      '64.000',
+    ]);
     expect(evidence.match(/^\| latency-p50 /gm)?.length).toBe(2);
   });
 

@@ -47,7 +47,9 @@ export function renderMarkdown(result: RunResult): string {
   if (result.abort) {
     out.push(
       `**Aborted** (${result.abort.cause}): ${result.abort.detail}. ` +
-        (result.abort.safeRouteAt ? `All traffic back on the primary at ${result.abort.safeRouteAt}.` : 'The safe route could not be confirmed.'),
+        (result.abort.safeRouteAt
+          ? `All traffic back on the primary at ${result.abort.safeRouteAt}.`
+          : 'The safe route could not be confirmed.'),
       '',
     );
   }
@@ -81,7 +83,19 @@ export function renderMarkdown(result: RunResult): string {
     out.push(`### ${s.name} (${s.outcome})`, '');
     out.push(
       markdownTable(
-        ['metric', 'result', 'baseline', 'canary', 'change', 'interval', 'e-value', 'p-value', 'tolerance', 'n (b / c)', 'reason'],
+        [
+          'metric',
+          'result',
+          'baseline',
+          'canary',
+          'change',
+          'interval',
+          'e-value',
+          'p-value',
+          'tolerance',
+          'n (b / c)',
+          'reason',
+        ],
         a.metrics.map((m) => [
           `${m.name}${m.critical ? ' (critical)' : ''}`,
           m.classification,
@@ -137,7 +151,14 @@ export function renderMarkdown(result: RunResult): string {
     );
     const workloads = Object.entries(l.byWorkload);
     if (workloads.length) {
-      out.push(markdownTable(['serving workload', 'requests'], workloads.map(([w, n]) => [w, String(n)]), ['left', 'right']), '');
+      out.push(
+        markdownTable(
+          ['serving workload', 'requests'],
+          workloads.map(([w, n]) => [w, String(n)]),
+          ['left', 'right'],
+        ),
+        '',
+      );
     }
   }
   return out.join('\n');

@@ -50,7 +50,10 @@ export function readRunResult(target: string): { file: string; result: RunResult
   const parsed = outline.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const where = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+    const where = issue.path
+      .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+      .join('')
+      .replace(/^\./, '');
     throw new ConfigError(file, where || '(root)', issue.message);
   }
   return { file, result: raw as RunResult };

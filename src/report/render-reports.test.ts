@@ -22,8 +22,12 @@ describe('renderReports', () => {
     const appended = readFileSync(summary, 'utf8');
     expect(appended.startsWith('earlier step\n# ❌ Canary account: ROLLED BACK')).toBe(true);
     const store = new HistoryStore(join(root, 'reports', 'history.sqlite'));
-    expect(store.runs(10).map((r) => [r.runId, r.status, r.canaryVersion])).toEqual([[result.runId, 'rolled-back', 'v2']]);
-    expect(store.metrics([result.runId]).find((m) => m.stage === 'weighted-5' && m.metric === 'latency-p99')?.classification).toBe('fail');
+    expect(store.runs(10).map((r) => [r.runId, r.status, r.canaryVersion])).toEqual([
+      [result.runId, 'rolled-back', 'v2'],
+    ]);
+    expect(
+      store.metrics([result.runId]).find((m) => m.stage === 'weighted-5' && m.metric === 'latency-p99')?.classification,
+    ).toBe('fail');
     store.close();
   });
 

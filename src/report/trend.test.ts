@@ -13,14 +13,36 @@ function history(): HistoryStore {
     const runId = `night-${String(night + 1).padStart(2, '0')}`;
     const startedAt = Date.UTC(2026, 10, 1 + night, 2);
     store.record(
-      { runId, startedAt, endedAt: startedAt + 60_000, status: 'promoted', exitCode: 0, service: 'account', baselineVersion: 'v1', canaryVersion: 'v2', scenario: 'healthy' },
+      {
+        runId,
+        startedAt,
+        endedAt: startedAt + 60_000,
+        status: 'promoted',
+        exitCode: 0,
+        service: 'account',
+        baselineVersion: 'v1',
+        canaryVersion: 'v2',
+        scenario: 'healthy',
+      },
       ['latency-p99', 'errors'].map((metric): MetricRow => {
         const level = metric === 'errors' ? 0.005 : night >= 7 ? 48 : 40;
         const value = level * (1 + 0.02 * (r() - 0.5));
         return {
-          runId, stage: 'weighted-50', stageIndex: 4, metric, kind: metric === 'errors' ? 'errors' : 'latency', classification: 'pass',
-          baselineValue: metric === 'errors' ? 0.005 : 40, canaryValue: value, estimate: null, ciLow: null, ciHigh: null,
-          eValue: 1, pValue: 1, nBaseline: 5000, nCanary: 5000,
+          runId,
+          stage: 'weighted-50',
+          stageIndex: 4,
+          metric,
+          kind: metric === 'errors' ? 'errors' : 'latency',
+          classification: 'pass',
+          baselineValue: metric === 'errors' ? 0.005 : 40,
+          canaryValue: value,
+          estimate: null,
+          ciLow: null,
+          ciHigh: null,
+          eValue: 1,
+          pValue: 1,
+          nBaseline: 5000,
+          nCanary: 5000,
         };
       }),
     );

@@ -100,7 +100,8 @@ function pointFor(run: RunRow, rows: readonly MetricRow[]): TrendPoint {
   let best: MetricRow | undefined;
   for (const row of rows) {
     if (row.runId !== run.runId || row.canaryValue === null) continue;
-    if (!best || row.nCanary > best.nCanary || (row.nCanary === best.nCanary && row.stageIndex > best.stageIndex)) best = row;
+    if (!best || row.nCanary > best.nCanary || (row.nCanary === best.nCanary && row.stageIndex > best.stageIndex))
+      best = row;
   }
   return {
     runId: run.runId,
@@ -142,7 +143,10 @@ export function renderTrendMarkdown(trend: TrendReport): string {
   }
   const first = trend.runs[0];
   const last = trend.runs[trend.runs.length - 1];
-  lines.push(`${trend.runs.length} runs from ${first.runId} (${date(first.startedAt)}) to ${last.runId} (${date(last.startedAt)}).`, '');
+  lines.push(
+    `${trend.runs.length} runs from ${first.runId} (${date(first.startedAt)}) to ${last.runId} (${date(last.startedAt)}).`,
+    '',
+  );
   const shifts = trend.metrics.flatMap((m) => m.shifts.map((s) => shiftSentence(m, s)));
   lines.push('## Shifts', '');
   if (shifts.length === 0) lines.push('No metric shifted in this window.');
@@ -153,7 +157,8 @@ export function renderTrendMarkdown(trend: TrendReport): string {
       ['metric', 'latest (canary)', 'median of earlier runs', 'change', 'shift'],
       trend.metrics.map((m) => {
         const latest = m.latest?.canary ?? null;
-        const change = latest !== null && m.earlierMedian ? (latest - m.earlierMedian) / Math.abs(m.earlierMedian) : null;
+        const change =
+          latest !== null && m.earlierMedian ? (latest - m.earlierMedian) / Math.abs(m.earlierMedian) : null;
         const lastShift = m.shifts[m.shifts.length - 1];
         return [
           m.metric,
@@ -196,9 +201,11 @@ export function renderTrendHtml(trend: TrendReport): string {
     `<div>${trend.runs.length} runs; generated ${escapeHtml(date(trend.generatedAt))}</div></div>`,
     '<h1>Performance trend</h1>',
     '<h2>Shifts</h2>',
-    shifts.length ? `<ul>${shifts.map((s) => `<li>${escapeHtml(s)}</li>`).join('')}</ul>` : '<p>No metric shifted in this window.</p>',
+    shifts.length
+      ? `<ul>${shifts.map((s) => `<li>${escapeHtml(s)}</li>`).join('')}</ul>`
+      : '<p>No metric shifted in this window.</p>',
     '<h2>Metrics</h2>',
-    ...trend.metrics.map((m, i) => chartSlot(charts[i])),
+    ...trend.metrics.map((_m, i) => chartSlot(charts[i])),
   ].join('\n');
   return htmlPage('Performance trend', body, charts);
 }

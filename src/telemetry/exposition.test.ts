@@ -37,7 +37,9 @@ describe('parseExposition', () => {
 
   it('skips metrics the filter rejects without parsing their labels', () => {
     const text = 'other{broken 1\nistio_requests_total 4\n';
-    expect(parseExposition(text, (n) => n === 'istio_requests_total')).toEqual([{ name: 'istio_requests_total', labels: {}, value: 4 }]);
+    expect(parseExposition(text, (n) => n === 'istio_requests_total')).toEqual([
+      { name: 'istio_requests_total', labels: {}, value: 4 },
+    ]);
   });
 
   it('rejects malformed lines, naming the line', () => {

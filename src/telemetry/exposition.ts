@@ -52,7 +52,8 @@ export function parseExposition(text: string, accept: (name: string) => boolean 
     const end = line.indexOf(' ', i);
     const valueText = end < 0 ? line.slice(i) : line.slice(i, end);
     const value = parseValue(valueText);
-    if (value === undefined) throw new ExpositionError(lineNo, `metric ${name}: expected a number, got ${JSON.stringify(valueText)}`);
+    if (value === undefined)
+      throw new ExpositionError(lineNo, `metric ${name}: expected a number, got ${JSON.stringify(valueText)}`);
     samples.push({ name, labels, value });
   }
   return samples;

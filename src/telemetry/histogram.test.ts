@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { addHistogram, histogramCdf, histogramQuantile, mergeHistograms } from './histogram.ts';
 
-const h = (counts: number[], sum?: number) => ({ bounds: [10, 20, 40, Number.POSITIVE_INFINITY], counts, ...(sum === undefined ? {} : { sum }) });
+const h = (counts: number[], sum?: number) => ({
+  bounds: [10, 20, 40, Number.POSITIVE_INFINITY],
+  counts,
+  ...(sum === undefined ? {} : { sum }),
+});
 
 describe('latency histograms', () => {
   it('interpolates a quantile inside its bucket, as histogram_quantile does', () => {
@@ -25,9 +29,9 @@ describe('latency histograms', () => {
     expect(total.sum).toBe(150);
     expect(mergeHistograms([h([1, 0, 0, 0], 1), h([1, 0, 0, 0])])!.sum).toBeUndefined();
     expect(mergeHistograms([])).toBeNull();
-    expect(() => addHistogram(h([1, 0, 0, 0]), { bounds: [5, 10], counts: [1, 1] }, 'account-canary interval 3')).toThrow(
-      /account-canary interval 3: latency histogram bounds differ/,
-    );
+    expect(() =>
+      addHistogram(h([1, 0, 0, 0]), { bounds: [5, 10], counts: [1, 1] }, 'account-canary interval 3'),
+    ).toThrow(/account-canary interval 3: latency histogram bounds differ/);
   });
 
   it('gives the CDF at each finite bound', () => {

@@ -9,7 +9,8 @@ import type { LatencyHistogram } from './measurement.ts';
  * Throws RangeError, naming `where`, when the bucket bounds differ: adding them would be meaningless.
  */
 export function addHistogram(target: LatencyHistogram | null, h: LatencyHistogram, where: string): LatencyHistogram {
-  if (target === null) return { bounds: [...h.bounds], counts: [...h.counts], ...(h.sum !== undefined ? { sum: h.sum } : {}) };
+  if (target === null)
+    return { bounds: [...h.bounds], counts: [...h.counts], ...(h.sum !== undefined ? { sum: h.sum } : {}) };
   if (target.bounds.length !== h.bounds.length || target.bounds.some((b, i) => b !== h.bounds[i])) {
     throw new RangeError(`${where}: latency histogram bounds differ from earlier intervals`);
   }

@@ -26,7 +26,11 @@ describe('a real Prometheus scraping the local mesh', { timeout: 90_000 }, () =>
   const workloads = ['account-baseline', 'account-canary', 'account-primary'];
 
   beforeAll(async () => {
-    mesh = await startMesh({ manifestsDir: 'manifests', port: 0, overrides: { 'account-canary': { replicas: 2, env: { ERROR_RATE: '0.05' } } } });
+    mesh = await startMesh({
+      manifestsDir: 'manifests',
+      port: 0,
+      overrides: { 'account-canary': { replicas: 2, env: { ERROR_RATE: '0.05' } } },
+    });
     prom = await startPrometheus({ targets: mesh.metricsUrls });
     await prom.waitForScrapes(Date.now(), 30_000);
   }, 120_000);
@@ -54,7 +58,12 @@ describe('a real Prometheus scraping the local mesh', { timeout: 90_000 }, () =>
   it('stores exactly the requests sent, per destination workload, and both sources agree', async () => {
     expect(mesh.workloads.find((w) => w.name === 'account-canary')!.replicas).toHaveLength(2);
     const scrape: Source = createSource('scrape', { service: 'account', workloads, targets: mesh.metricsUrls });
-    const prometheus: Source = createSource('prometheus', { url: prom.url, service: 'account', workloads, resolutionMs: 500 });
+    const prometheus: Source = createSource('prometheus', {
+      url: prom.url,
+      service: 'account',
+      workloads,
+      resolutionMs: 500,
+    });
     await scrape.begin();
     await prom.waitForScrapes(Date.now());
     const start = await prometheus.begin();
@@ -72,7 +81,10 @@ describe('a real Prometheus scraping the local mesh', { timeout: 90_000 }, () =>
 
     const client = new PrometheusClient({ url: prom.url });
     const r = await client.query('sum by (destination_workload) (istio_requests_total{reporter="destination"})', end);
-    const stored = r.resultType === 'scalar' ? {} : Object.fromEntries(r.series.map((s) => [s.metric.destination_workload, Number(s.values[0]![1])]));
+    const stored =
+      r.resultType === 'scalar'
+        ? {}
+        : Object.fromEntries(r.series.map((s) => [s.metric.destination_workload, Number(s.values[0]![1])]));
     // Each GET /api/account/1 is one request to the bff and one to the account track it was routed to.
     expect(stored).toEqual({ bff: 330, 'account-canary': 150, 'account-baseline': 120, 'account-primary': 60 });
 
@@ -102,7 +114,11 @@ describe('a real Prometheus scraping the local mesh', { timeout: 90_000 }, () =>
       ].join('\n'),
     );
     const arms = { baseline: 'account-baseline', canary: 'account-canary' };
-    const scrape = createSource('scrape', { service: 'account', workloads: Object.values(arms), targets: mesh.metricsUrls });
+    const scrape = createSource('scrape', {
+      service: 'account',
+      workloads: Object.values(arms),
+      targets: mesh.metricsUrls,
+    });
     await scrape.begin();
     await prom.waitForScrapes(Date.now());
     const start = Date.now();
@@ -120,14 +136,34 @@ describe('a real Prometheus scraping the local mesh', { timeout: 90_000 }, () =>
     });
     const cli = await promisify(execFile)(
       process.execPath,
-      ['bin/canary.js', 'analyze', '--prometheus', prom.url, '--service', 'account', '--start', new Date(start).toISOString(), '--end', new Date(end).toISOString(), '--config', config, '--interval', '2s', '--resolution', '500ms', '--json'],
+      [
+        'bin/canary.js',
+        'analyze',
+        '--prometheus',
+        prom.url,
+        '--service',
+        'account',
+        '--start',
+        new Date(start).toISOString(),
+        '--end',
+        new Date(end).toISOString(),
+        '--config',
+        config,
+        '--interval',
+        '2s',
+        '--resolution',
+        '500ms',
+        '--json',
+      ],
       { timeout: 60_000 },
     ).catch((err: { code: number; stdout: string; stderr: string }) => err);
     const out = JSON.parse(cli.stdout);
     expect(out.assessment.samples).toEqual(fromScrape.samples);
     expect(out.assessment.samples).toMatchObject({ baseline: 800, canary: 800 });
     expect(out.assessment.decision).toBe(fromScrape.decision);
-    expect(out.assessment.metrics.map((m: { classification: string }) => m.classification)).toEqual(fromScrape.metrics.map((m) => m.classification));
+    expect(out.assessment.metrics.map((m: { classification: string }) => m.classification)).toEqual(
+      fromScrape.metrics.map((m) => m.classification),
+    );
     expect(out.verdict).toBe('rollback');
     expect('code' in cli ? cli.code : 0).toBe(1);
   });

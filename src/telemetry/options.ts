@@ -17,11 +17,17 @@ export interface CommonSourceOptions {
 
 /** Validates the options every source shares; names the option and what was expected. */
 export function checkCommonOptions(opts: CommonSourceOptions): void {
-  if (typeof opts.service !== 'string' || opts.service === '') throw new UsageError('service', 'expected a non-empty service name');
-  if (!Array.isArray(opts.workloads) || opts.workloads.length === 0 || opts.workloads.some((w) => typeof w !== 'string' || w === '')) {
+  if (typeof opts.service !== 'string' || opts.service === '')
+    throw new UsageError('service', 'expected a non-empty service name');
+  if (
+    !Array.isArray(opts.workloads) ||
+    opts.workloads.length === 0 ||
+    opts.workloads.some((w) => typeof w !== 'string' || w === '')
+  ) {
     throw new UsageError('workloads', 'expected at least one non-empty workload name');
   }
-  if (opts.timeoutMs !== undefined && !(opts.timeoutMs > 0)) throw new UsageError('timeoutMs', `expected a positive number of ms, got ${opts.timeoutMs}`);
+  if (opts.timeoutMs !== undefined && !(opts.timeoutMs > 0))
+    throw new UsageError('timeoutMs', `expected a positive number of ms, got ${opts.timeoutMs}`);
 }
 
 /** The `reason` of a `nodata` measurement. */

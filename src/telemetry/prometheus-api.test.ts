@@ -22,17 +22,27 @@ describe('PrometheusClient', () => {
   let script: ((res: ServerResponse) => void)[];
   const ok = (res: ServerResponse) =>
     res.writeHead(200, { 'content-type': 'application/json' }).end(
-      JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: { a: 'b' }, value: [1700000000, '42'] }] } }),
+      JSON.stringify({
+        status: 'success',
+        data: { resultType: 'vector', result: [{ metric: { a: 'b' }, value: [1700000000, '42'] }] },
+      }),
     );
-  const status = (code: number, body = JSON.stringify({ status: 'error', errorType: 'server_error', error: 'boom' })) => (res: ServerResponse) =>
-    res.writeHead(code).end(body);
+  const status =
+    (code: number, body = JSON.stringify({ status: 'error', errorType: 'server_error', error: 'boom' })) =>
+    (res: ServerResponse) =>
+      res.writeHead(code).end(body);
 
   beforeAll(async () => {
     server = createServer((req: IncomingMessage, res) => {
       let body = '';
       req.on('data', (c) => (body += c));
       req.on('end', () => {
-        seen.push({ at: performance.now(), path: req.url ?? '', form: new URLSearchParams(body), authorization: req.headers.authorization });
+        seen.push({
+          at: performance.now(),
+          path: req.url ?? '',
+          form: new URLSearchParams(body),
+          authorization: req.headers.authorization,
+        });
         const handler = script.length > 1 ? script.shift()! : script[0]!;
         handler(res);
       });
@@ -56,7 +66,12 @@ describe('PrometheusClient', () => {
     await c.queryRange('up', 1_700_000_000_000, 1_700_000_060_000, 1500);
     expect(seen.map((s) => s.path)).toEqual(['/prefix/api/v1/query', '/prefix/api/v1/query_range']);
     expect(Object.fromEntries(seen[0]!.form)).toEqual({ query: 'up{job="x"}', time: '1700000000.500' });
-    expect(Object.fromEntries(seen[1]!.form)).toEqual({ query: 'up', start: '1700000000.000', end: '1700000060.000', step: '1.500' });
+    expect(Object.fromEntries(seen[1]!.form)).toEqual({
+      query: 'up',
+      start: '1700000000.000',
+      end: '1700000060.000',
+      step: '1.500',
+    });
   });
 
   it('retries 5xx with exponential backoff, then succeeds', async () => {
@@ -76,7 +91,9 @@ describe('PrometheusClient', () => {
     const c = new PrometheusClient({ url, retries: 2, backoffMs: 1 });
     const err = await c.query('up', 0).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PrometheusQueryError);
-    expect((err as Error).message).toBe(`${url.replace(/\/$/, '')}/api/v1/query: HTTP 503, server_error: boom (after 3 attempts)`);
+    expect((err as Error).message).toBe(
+      `${url.replace(/\/$/, '')}/api/v1/query: HTTP 503, server_error: boom (after 3 attempts)`,
+    );
     expect((err as PrometheusQueryError).unreachable).toBe(false);
     expect(seen).toHaveLength(3);
   });
@@ -131,7 +148,9 @@ describe('PrometheusClient', () => {
 
   it('rejects a missing token file and a bad URL up front, naming the flag', () => {
     expect(() => new PrometheusClient({ url, bearerTokenFile: '/nonexistent/token' })).toThrow(UsageError);
-    expect(() => new PrometheusClient({ url, bearerTokenFile: '/nonexistent/token' })).toThrow(/--bearer-token-file: cannot read \/nonexistent\/token \(ENOENT\)/);
+    expect(() => new PrometheusClient({ url, bearerTokenFile: '/nonexistent/token' })).toThrow(
+      /--bearer-token-file: cannot read \/nonexistent\/token \(ENOENT\)/,
+    );
     expect(() => new PrometheusClient({ url: 'localhost:9090' })).toThrow(/--prometheus: expected an http\(s\) URL/);
   });
 });

@@ -37,7 +37,9 @@ export interface PromSeries {
   /** `[unix seconds, "value"]` pairs (matrix), or one pair (vector). */
   values: [number, string][];
 }
-export type PromResult = { resultType: 'scalar'; value: number } | { resultType: 'vector' | 'matrix'; series: PromSeries[] };
+export type PromResult =
+  | { resultType: 'scalar'; value: number }
+  | { resultType: 'vector' | 'matrix'; series: PromSeries[] };
 
 /** A failed query, naming the endpoint. `unreachable` when no HTTP answer came back at all. */
 export class PrometheusQueryError extends Error {
@@ -61,20 +63,27 @@ export class PrometheusClient {
 
   constructor(private readonly opts: PrometheusClientOptions) {
     if (!URL.canParse(opts.url) || !/^https?:$/.test(new URL(opts.url).protocol)) {
-      throw new UsageError('--prometheus', `expected an http(s) URL of a Prometheus-compatible API, got ${JSON.stringify(opts.url)}`);
+      throw new UsageError(
+        '--prometheus',
+        `expected an http(s) URL of a Prometheus-compatible API, got ${JSON.stringify(opts.url)}`,
+      );
     }
     this.url = opts.url.replace(/\/+$/, '');
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.retries = opts.retries ?? 3;
     this.backoffMs = opts.backoffMs ?? 250;
     this.maxBackoffMs = opts.maxBackoffMs ?? 5_000;
-    if (!(this.retries >= 0) || !Number.isInteger(this.retries)) throw new UsageError('retries', `expected a whole number >= 0, got ${this.retries}`);
+    if (!(this.retries >= 0) || !Number.isInteger(this.retries))
+      throw new UsageError('retries', `expected a whole number >= 0, got ${this.retries}`);
     if (opts.bearerTokenFile !== undefined) {
       // Fail at start-up, naming the file, rather than on the first query mid-run.
       try {
         readFileSync(opts.bearerTokenFile, 'utf8');
       } catch (err) {
-        throw new UsageError('--bearer-token-file', `cannot read ${opts.bearerTokenFile} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+        throw new UsageError(
+          '--bearer-token-file',
+          `cannot read ${opts.bearerTokenFile} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+        );
       }
     }
   }
@@ -86,12 +95,21 @@ export class PrometheusClient {
 
   /** Range query over [start, end] (epoch ms) with points every `stepMs`. */
   queryRange(promql: string, start: number, end: number, stepMs: number): Promise<PromResult> {
-    return this.call('/api/v1/query_range', { query: promql, start: seconds(start), end: seconds(end), step: seconds(stepMs) });
+    return this.call('/api/v1/query_range', {
+      query: promql,
+      start: seconds(start),
+      end: seconds(end),
+      step: seconds(stepMs),
+    });
   }
 
   private async call(path: string, form: Record<string, string>): Promise<PromResult> {
     const endpoint = this.url + path;
-    let last: { problem: string; unreachable: boolean; retryable: boolean } = { problem: 'not attempted', unreachable: true, retryable: false };
+    let last: { problem: string; unreachable: boolean; retryable: boolean } = {
+      problem: 'not attempted',
+      unreachable: true,
+      retryable: false,
+    };
     for (let attempt = 0; attempt <= this.retries; attempt++) {
       if (attempt > 0) await sleep(Math.min(this.maxBackoffMs, this.backoffMs * 2 ** (attempt - 1)));
       last = await this.attempt(endpoint, form);
@@ -105,12 +123,19 @@ export class PrometheusClient {
     endpoint: string,
     form: Record<string, string>,
   ): Promise<{ problem: string; unreachable: boolean; retryable: boolean } & { result?: PromResult }> {
-    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
+    const headers: Record<string, string> = {
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json',
+    };
     if (this.opts.bearerTokenFile !== undefined) {
       try {
         headers.authorization = `Bearer ${(await readFile(this.opts.bearerTokenFile, 'utf8')).trim()}`;
       } catch (err) {
-        return { problem: `cannot read bearer token file ${this.opts.bearerTokenFile} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, unreachable: false, retryable: false };
+        return {
+          problem: `cannot read bearer token file ${this.opts.bearerTokenFile} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+          unreachable: false,
+          retryable: false,
+        };
       }
     }
     let status: number;
@@ -132,15 +157,29 @@ export class PrometheusClient {
     try {
       body = JSON.parse(text);
     } catch {
-      return { problem: `HTTP ${status}, not a Prometheus API answer: ${JSON.stringify(text.slice(0, 120))}`, unreachable: false, retryable };
+      return {
+        problem: `HTTP ${status}, not a Prometheus API answer: ${JSON.stringify(text.slice(0, 120))}`,
+        unreachable: false,
+        retryable,
+      };
     }
-    const b = body as { status?: string; errorType?: string; error?: string; data?: { resultType?: string; result?: unknown } };
+    const b = body as {
+      status?: string;
+      errorType?: string;
+      error?: string;
+      data?: { resultType?: string; result?: unknown };
+    };
     if (status !== 200 || b.status !== 'success') {
       const detail = b.error ? `${b.errorType ?? 'error'}: ${b.error}` : `status ${JSON.stringify(b.status)}`;
       return { problem: `HTTP ${status}, ${detail}`, unreachable: false, retryable };
     }
     const result = toResult(b.data);
-    if (!result) return { problem: `unexpected answer shape: ${JSON.stringify(text.slice(0, 120))}`, unreachable: false, retryable: false };
+    if (!result)
+      return {
+        problem: `unexpected answer shape: ${JSON.stringify(text.slice(0, 120))}`,
+        unreachable: false,
+        retryable: false,
+      };
     return { problem: '', unreachable: false, retryable: false, result };
   }
 }
@@ -153,10 +192,22 @@ function toResult(data: { resultType?: string; result?: unknown } | undefined): 
       return Array.isArray(r) ? { resultType: 'scalar', value: Number(r[1]) } : undefined;
     case 'vector':
       if (!Array.isArray(r)) return undefined;
-      return { resultType: 'vector', series: r.map((s: { metric: PromLabels; value: [number, string] }) => ({ metric: s.metric ?? {}, values: [s.value] })) };
+      return {
+        resultType: 'vector',
+        series: r.map((s: { metric: PromLabels; value: [number, string] }) => ({
+          metric: s.metric ?? {},
+          values: [s.value],
+        })),
+      };
     case 'matrix':
       if (!Array.isArray(r)) return undefined;
-      return { resultType: 'matrix', series: r.map((s: { metric: PromLabels; values: [number, string][] }) => ({ metric: s.metric ?? {}, values: s.values ?? [] })) };
+      return {
+        resultType: 'matrix',
+        series: r.map((s: { metric: PromLabels; values: [number, string][] }) => ({
+          metric: s.metric ?? {},
+          values: s.values ?? [],
+        })),
+      };
     default:
       return undefined;
   }

@@ -9,7 +9,12 @@ describe('pointGrid', () => {
     expect(g.resolutionMs).toBe(500);
     expect(g.times).toEqual([10_000, 10_500, 11_000, 11_500, 12_000, 12_500, 13_000, 13_100]);
     expect(g.uniform).toBe(7);
-    expect(g.intervals).toEqual([[0, 2], [2, 4], [4, 6], [6, 7]]);
+    expect(g.intervals).toEqual([
+      [0, 2],
+      [2, 4],
+      [4, 6],
+      [6, 7],
+    ]);
     expect(g.intervalOfPoint.slice(1)).toEqual([0, 0, 1, 1, 2, 2, 3]);
   });
 
@@ -42,8 +47,12 @@ describe('PrometheusSource options', () => {
     expect(() => new PrometheusSource({ ...base, url: 'nope' })).toThrow(/--prometheus: expected an http\(s\) URL/);
     expect(() => new PrometheusSource({ ...base, resolutionMs: 0 })).toThrow(/resolutionMs: expected at least 1 ms/);
     expect(() => new PrometheusSource({ ...base, scalars: { x: '' } })).toThrow(/scalars\.x: expected a PromQL query/);
-    expect(() => new PrometheusSource({ ...base, scalars: { x: 'up{a="{{pod}}"}' } })).toThrow(/scalars x: unknown placeholder \{\{pod\}\}/);
-    expect(() => new PrometheusSource({ ...base, templatesFile: '/nonexistent.yaml' })).toThrow(/\/nonexistent\.yaml: cannot read PromQL templates/);
+    expect(() => new PrometheusSource({ ...base, scalars: { x: 'up{a="{{pod}}"}' } })).toThrow(
+      /scalars x: unknown placeholder \{\{pod\}\}/,
+    );
+    expect(() => new PrometheusSource({ ...base, templatesFile: '/nonexistent.yaml' })).toThrow(
+      /\/nonexistent\.yaml: cannot read PromQL templates/,
+    );
   });
 
   it('rejects an empty or reversed window', async () => {
@@ -55,9 +64,15 @@ describe('PrometheusSource options', () => {
 
 describe('createSource', () => {
   it('builds each kind and refuses an unknown kind', () => {
-    expect(createSource('scrape', { service: 'a', workloads: ['w'], targets: ['http://127.0.0.1:1/metrics'] }).kind).toBe('scrape');
-    expect(createSource('prometheus', { url: 'http://127.0.0.1:1', service: 'a', workloads: ['w'] }).kind).toBe('prometheus');
+    expect(
+      createSource('scrape', { service: 'a', workloads: ['w'], targets: ['http://127.0.0.1:1/metrics'] }).kind,
+    ).toBe('scrape');
+    expect(createSource('prometheus', { url: 'http://127.0.0.1:1', service: 'a', workloads: ['w'] }).kind).toBe(
+      'prometheus',
+    );
     expect(() => createSource('graphite', { url: 'http://x', service: 'a', workloads: ['w'] })).toThrow(UsageError);
-    expect(() => createSource('graphite', { url: 'http://x', service: 'a', workloads: ['w'] })).toThrow(/source: unknown telemetry source kind "graphite"; expected one of scrape, prometheus/);
+    expect(() => createSource('graphite', { url: 'http://x', service: 'a', workloads: ['w'] })).toThrow(
+      /source: unknown telemetry source kind "graphite"; expected one of scrape, prometheus/,
+    );
   });
 });

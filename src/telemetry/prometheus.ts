@@ -66,7 +66,8 @@ export class PrometheusSource implements Source {
     this.templates = loadTemplates(this.templatesFile);
     checkScalars(opts.scalars ?? {});
     this.resolutionMs = opts.resolutionMs ?? 15_000;
-    if (!(this.resolutionMs >= 1)) throw new UsageError('resolutionMs', `expected at least 1 ms, got ${this.resolutionMs}`);
+    if (!(this.resolutionMs >= 1))
+      throw new UsageError('resolutionMs', `expected at least 1 ms, got ${this.resolutionMs}`);
     this.lagMs = opts.lagMs ?? 0;
     this.now = opts.now ?? Date.now;
   }
@@ -80,7 +81,8 @@ export class PrometheusSource implements Source {
     try {
       await this.client.query('vector(1)', start);
     } catch (err) {
-      if (err instanceof PrometheusQueryError) throw new InfraError(`Prometheus not usable: ${err.message}`, { cause: err });
+      if (err instanceof PrometheusQueryError)
+        throw new InfraError(`Prometheus not usable: ${err.message}`, { cause: err });
       throw err;
     }
     this.lastEnd = start;
@@ -97,11 +99,13 @@ export class PrometheusSource implements Source {
   }
 
   async measureWindow(start: number, end: number, stepMs: number): Promise<Measurement[]> {
-    if (!Number.isFinite(start) || !Number.isFinite(end) || end <= start) throw new UsageError('window', `expected start < end, got ${start} .. ${end}`);
+    if (!Number.isFinite(start) || !Number.isFinite(end) || end <= start)
+      throw new UsageError('window', `expected start < end, got ${start} .. ${end}`);
     if (!(stepMs >= 1)) throw new UsageError('step', `expected an interval of at least 1 ms, got ${stepMs}`);
     const grid = pointGrid(start, end, stepMs, this.resolutionMs);
     const values = { service: this.opts.service, workloads: this.opts.workloads };
-    const q = (key: keyof TelemetryTemplates) => render(this.templates[key], values, { file: this.templatesFile, path: key });
+    const q = (key: keyof TelemetryTemplates) =>
+      render(this.templates[key], values, { file: this.templatesFile, path: key });
 
     let requests: PromSeries[], buckets: PromSeries[], sums: PromSeries[];
     try {
@@ -156,8 +160,17 @@ export class PrometheusSource implements Source {
       const workloads = tallies[i]!.build();
       const { scalars, failures } = await this.scalarsAt(iEnd, iEnd - iStart);
       const total = Object.values(workloads).reduce((acc, w) => acc + w.requests, 0);
-      if (failures.length > 0) out.push({ start: iStart, end: iEnd, status: 'error', reason: failures.join('; '), workloads, scalars });
-      else if (total === 0) out.push({ start: iStart, end: iEnd, status: 'nodata', reason: noTrafficReason(this.opts), workloads, scalars });
+      if (failures.length > 0)
+        out.push({ start: iStart, end: iEnd, status: 'error', reason: failures.join('; '), workloads, scalars });
+      else if (total === 0)
+        out.push({
+          start: iStart,
+          end: iEnd,
+          status: 'nodata',
+          reason: noTrafficReason(this.opts),
+          workloads,
+          scalars,
+        });
       else out.push({ start: iStart, end: iEnd, status: 'ok', workloads, scalars });
     }
     return out;
@@ -183,15 +196,23 @@ export class PrometheusSource implements Source {
     return [...merged.values()];
   }
 
-  private async scalarsAt(time: number, intervalMs: number): Promise<{ scalars: Record<string, number | null>; failures: string[] }> {
+  private async scalarsAt(
+    time: number,
+    intervalMs: number,
+  ): Promise<{ scalars: Record<string, number | null>; failures: string[] }> {
     const scalars: Record<string, number | null> = {};
     const failures: string[] = [];
     for (const [name, template] of Object.entries(this.opts.scalars ?? {})) {
-      const promql = render(template, { service: this.opts.service, workloads: this.opts.workloads, intervalMs }, { file: 'scalars', path: name });
+      const promql = render(
+        template,
+        { service: this.opts.service, workloads: this.opts.workloads, intervalMs },
+        { file: 'scalars', path: name },
+      );
       try {
         const r = await this.client.query(promql, time);
         const values = r.resultType === 'scalar' ? [r.value] : r.series.map((s) => Number(s.values[0]?.[1]));
-        if (values.length > 1) failures.push(`scalar ${name}: expected one number, the query returned ${values.length} series`);
+        if (values.length > 1)
+          failures.push(`scalar ${name}: expected one number, the query returned ${values.length} series`);
         const v = values.length === 1 ? values[0]! : Number.NaN;
         scalars[name] = Number.isFinite(v) ? v : null;
       } catch (err) {
@@ -238,7 +259,8 @@ export function pointGrid(startMs: number, endMs: number, stepMs: number, resolu
   const times = Array.from({ length: uniform }, (_, k) => start + k * res);
   if (times[uniform - 1]! < end) times.push(end);
   const intervals: [number, number][] = [];
-  for (let a = 0; a < times.length - 1; a += perInterval) intervals.push([a, Math.min(a + perInterval, times.length - 1)]);
+  for (let a = 0; a < times.length - 1; a += perInterval)
+    intervals.push([a, Math.min(a + perInterval, times.length - 1)]);
   const intervalOfPoint = new Array<number>(times.length).fill(0);
   intervals.forEach(([a, b], i) => {
     for (let k = a + 1; k <= b; k++) intervalOfPoint[k] = i;

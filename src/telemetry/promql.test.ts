@@ -69,7 +69,11 @@ describe('render', () => {
   const where = { file: 'f.yaml', path: 'requests' };
 
   it('substitutes escaped values and an anchored alternation of workloads', () => {
-    const q = render('m{s="{{service}}", w=~"{{ workloads }}"}[{{interval}}]', { service: 'acc"ount', workloads: ['a.b', 'c|d'], intervalMs: 60_000 }, where);
+    const q = render(
+      'm{s="{{service}}", w=~"{{ workloads }}"}[{{interval}}]',
+      { service: 'acc"ount', workloads: ['a.b', 'c|d'], intervalMs: 60_000 },
+      where,
+    );
     expect(q).toBe('m{s="acc\\"ount", w=~"a\\\\.b|c\\\\|d"}[60000ms]');
     const w = readLiteral(q, q.indexOf('"', q.indexOf('w=~')));
     expect(w.value).toBe('a\\.b|c\\|d');
@@ -80,7 +84,9 @@ describe('render', () => {
 
   it('rejects an unknown placeholder, naming file, path and placeholder', () => {
     expect(() => render('m{x="{{namespace}}"}', { service: 's', workloads: ['w'] }, where)).toThrow(ConfigError);
-    expect(() => render('m{x="{{namespace}}"}', { service: 's', workloads: ['w'] }, where)).toThrow(/f\.yaml requests: unknown placeholder \{\{namespace\}\}/);
+    expect(() => render('m{x="{{namespace}}"}', { service: 's', workloads: ['w'] }, where)).toThrow(
+      /f\.yaml requests: unknown placeholder \{\{namespace\}\}/,
+    );
   });
 
   it('writes durations in ms', () => {

@@ -65,7 +65,11 @@ export function render(template: string, values: TemplateValues, where: { file: 
         if (values.intervalMs === undefined) break;
         return promqlDuration(values.intervalMs);
     }
-    throw new ConfigError(where.file, where.path, `unknown placeholder {{${name}}}; expected {{service}}, {{workloads}} or {{interval}}`);
+    throw new ConfigError(
+      where.file,
+      where.path,
+      `unknown placeholder {{${name}}}; expected {{service}}, {{workloads}} or {{interval}}`,
+    );
   });
 }
 
@@ -78,9 +82,18 @@ export function render(template: string, values: TemplateValues, where: { file: 
  */
 export const TelemetryTemplatesSchema = z
   .object({
-    requests: z.string().min(1).describe('cumulative istio_requests_total per replica, destination_workload and response_code'),
-    latencyBuckets: z.string().min(1).describe('cumulative istio_request_duration_milliseconds_bucket per replica, destination_workload and le'),
-    latencySum: z.string().min(1).describe('cumulative istio_request_duration_milliseconds_sum per replica and destination_workload'),
+    requests: z
+      .string()
+      .min(1)
+      .describe('cumulative istio_requests_total per replica, destination_workload and response_code'),
+    latencyBuckets: z
+      .string()
+      .min(1)
+      .describe('cumulative istio_request_duration_milliseconds_bucket per replica, destination_workload and le'),
+    latencySum: z
+      .string()
+      .min(1)
+      .describe('cumulative istio_request_duration_milliseconds_sum per replica and destination_workload'),
   })
   .strict();
 export type TelemetryTemplates = z.infer<typeof TelemetryTemplatesSchema>;
@@ -117,7 +130,8 @@ export function loadTemplates(file: string = DEFAULT_TEMPLATES_FILE): TelemetryT
 /** Checks user PromQL scalars (name → query) up front, naming the bad one. */
 export function checkScalars(scalars: Record<string, string>): void {
   for (const [name, query] of Object.entries(scalars)) {
-    if (typeof query !== 'string' || query.trim() === '') throw new UsageError(`scalars.${name}`, 'expected a PromQL query');
+    if (typeof query !== 'string' || query.trim() === '')
+      throw new UsageError(`scalars.${name}`, 'expected a PromQL query');
     render(query, { service: 's', workloads: ['w'], intervalMs: 1000 }, { file: 'scalars', path: name });
   }
 }

@@ -45,7 +45,11 @@ describe('ScrapeSource', () => {
     otherService.record(77, 200, 1);
     const m = await s.measure();
     expect(m.status).toBe('ok');
-    expect(m.workloads['account-baseline']).toMatchObject({ requests: 42, errors: 2, byClass: { '2xx': 40, '5xx': 2 } });
+    expect(m.workloads['account-baseline']).toMatchObject({
+      requests: 42,
+      errors: 2,
+      byClass: { '2xx': 40, '5xx': 2 },
+    });
     expect(m.workloads['account-canary']).toMatchObject({ requests: 41, errors: 1, byClass: { '2xx': 40, '5xx': 1 } });
     const h = m.workloads['account-canary']!.latency;
     expect(h.counts.reduce((a, b) => a + b, 0)).toBe(41);
@@ -116,8 +120,12 @@ describe('ScrapeSource', () => {
   });
 
   it('rejects bad options, naming them', () => {
-    expect(() => new ScrapeSource({ service: 'account', workloads: ['a'], targets: [] })).toThrow(/targets: expected at least one/);
-    expect(() => new ScrapeSource({ service: 'account', workloads: ['a'], targets: ['ftp://x'] })).toThrow(/targets: expected an http\(s\) URL/);
+    expect(() => new ScrapeSource({ service: 'account', workloads: ['a'], targets: [] })).toThrow(
+      /targets: expected at least one/,
+    );
+    expect(() => new ScrapeSource({ service: 'account', workloads: ['a'], targets: ['ftp://x'] })).toThrow(
+      /targets: expected an http\(s\) URL/,
+    );
     expect(() => new ScrapeSource({ service: '', workloads: ['a'], targets: ['http://x'] })).toThrow(/service:/);
     expect(() => new ScrapeSource({ service: 's', workloads: [], targets: ['http://x'] })).toThrow(/workloads:/);
   });

@@ -35,9 +35,11 @@ export class ScrapeSource implements Source {
 
   constructor(private readonly opts: ScrapeSourceOptions) {
     checkCommonOptions(opts);
-    if (!Array.isArray(opts.targets) || opts.targets.length === 0) throw new UsageError('targets', 'expected at least one /metrics URL to scrape');
+    if (!Array.isArray(opts.targets) || opts.targets.length === 0)
+      throw new UsageError('targets', 'expected at least one /metrics URL to scrape');
     for (const t of opts.targets) {
-      if (!URL.canParse(t) || !/^https?:$/.test(new URL(t).protocol)) throw new UsageError('targets', `expected an http(s) URL, got ${JSON.stringify(t)}`);
+      if (!URL.canParse(t) || !/^https?:$/.test(new URL(t).protocol))
+        throw new UsageError('targets', `expected an http(s) URL, got ${JSON.stringify(t)}`);
     }
     this.wanted = new Set(opts.workloads);
     this.timeoutMs = opts.timeoutMs ?? 2_000;
@@ -69,7 +71,14 @@ export class ScrapeSource implements Source {
     const workloads = tally.build();
     const total = Object.values(workloads).reduce((acc, w) => acc + w.requests, 0);
     if (failures.length > 0) {
-      return { start, end, status: 'error', reason: `scrape failed for ${failures.join('; ')}`, workloads, scalars: {} };
+      return {
+        start,
+        end,
+        status: 'error',
+        reason: `scrape failed for ${failures.join('; ')}`,
+        workloads,
+        scalars: {},
+      };
     }
     if (total === 0) {
       return { start, end, status: 'nodata', reason: noTrafficReason(this.opts), workloads, scalars: {} };
@@ -78,7 +87,10 @@ export class ScrapeSource implements Source {
   }
 
   async measureWindow(_start: number, _end: number, _stepMs: number): Promise<Measurement[]> {
-    throw new UsageError('source', 'the scrape source keeps no history; measuring a past window needs the prometheus source (--prometheus URL)');
+    throw new UsageError(
+      'source',
+      'the scrape source keeps no history; measuring a past window needs the prometheus source (--prometheus URL)',
+    );
   }
 
   private async read(url: string): Promise<{ url: string; samples?: Sample[]; error?: string }> {

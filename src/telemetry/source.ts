@@ -62,6 +62,9 @@ export function createSource(kind: string, opts: ScrapeSourceOptions | Prometheu
     case 'prometheus':
       return new PrometheusSource(opts as PrometheusSourceOptions);
     default:
-      throw new UsageError('source', `unknown telemetry source kind ${JSON.stringify(kind)}; expected one of ${SOURCE_KINDS.join(', ')}`);
+      throw new UsageError(
+        'source',
+        `unknown telemetry source kind ${JSON.stringify(kind)}; expected one of ${SOURCE_KINDS.join(', ')}`,
+      );
   }
 }

@@ -42,8 +42,14 @@ describe('scrape and prometheus sources against a real Prometheus', { timeout: 6
     friend.record(17, 200, 1);
     await prom.waitForScrapes(Date.now());
     const client = new PrometheusClient({ url: prom.url });
-    const r = await client.query('sum by (destination_workload) (istio_requests_total{reporter="destination"})', Date.now());
-    const byWorkload = r.resultType === 'scalar' ? {} : Object.fromEntries(r.series.map((s) => [s.metric.destination_workload, Number(s.values[0]![1])]));
+    const r = await client.query(
+      'sum by (destination_workload) (istio_requests_total{reporter="destination"})',
+      Date.now(),
+    );
+    const byWorkload =
+      r.resultType === 'scalar'
+        ? {}
+        : Object.fromEntries(r.series.map((s) => [s.metric.destination_workload, Number(s.values[0]![1])]));
     expect(byWorkload).toEqual({ 'account-baseline': 123, 'account-canary': 100, friend: 17 });
   });
 
@@ -117,7 +123,8 @@ describe('scrape and prometheus sources against a real Prometheus', { timeout: 6
       workloads,
       resolutionMs: 1_000,
       scalars: {
-        canaryRequests: 'sum(istio_requests_total{reporter="destination", destination_service_name="{{service}}", destination_workload="account-canary"})',
+        canaryRequests:
+          'sum(istio_requests_total{reporter="destination", destination_service_name="{{service}}", destination_workload="account-canary"})',
         nan: 'vector(0) / 0',
         empty: 'sum(istio_requests_total{destination_service_name="nope"})',
       },
@@ -127,14 +134,28 @@ describe('scrape and prometheus sources against a real Prometheus', { timeout: 6
     expect(m!.scalars.nan).toBeNull();
     expect(m!.scalars.empty).toBeNull();
 
-    const bad = createSource('prometheus', { url: prom.url, service: 'account', workloads, retries: 0, scalars: { broken: 'sum(' } });
+    const bad = createSource('prometheus', {
+      url: prom.url,
+      service: 'account',
+      workloads,
+      retries: 0,
+      scalars: { broken: 'sum(' },
+    });
     const [b] = await bad.measureWindow(end - 2_000, end, 2_000);
     expect(b!.status).toBe('error');
-    expect(b!.reason).toMatch(new RegExp(`scalar broken: prometheus query failed: ${prom.url}/api/v1/query: HTTP 400, bad_data`));
+    expect(b!.reason).toMatch(
+      new RegExp(`scalar broken: prometheus query failed: ${prom.url}/api/v1/query: HTTP 400, bad_data`),
+    );
   });
 
   it('cannot begin against a Prometheus that is down: InfraError naming the URL', async () => {
-    const down = createSource('prometheus', { url: 'http://127.0.0.1:9', service: 'account', workloads, retries: 1, backoffMs: 10 });
+    const down = createSource('prometheus', {
+      url: 'http://127.0.0.1:9',
+      service: 'account',
+      workloads,
+      retries: 1,
+      backoffMs: 10,
+    });
     await expect(down.begin()).rejects.toThrow(InfraError);
     await expect(down.begin()).rejects.toThrow(/http:\/\/127\.0\.0\.1:9\/api\/v1\/query: ECONNREFUSED/);
     const [m] = await down.measureWindow(0, 1_000, 1_000);
@@ -154,7 +175,8 @@ function add(...ms: Measurement[]): Record<string, WorkloadMeasurement> {
       }
       acc.requests += w.requests;
       acc.errors += w.errors;
-      for (const [cls, n] of Object.entries(w.byClass)) acc.byClass[cls as keyof typeof acc.byClass] = (acc.byClass[cls as keyof typeof acc.byClass] ?? 0) + (n ?? 0);
+      for (const [cls, n] of Object.entries(w.byClass))
+        acc.byClass[cls as keyof typeof acc.byClass] = (acc.byClass[cls as keyof typeof acc.byClass] ?? 0) + (n ?? 0);
       expect(acc.latency.bounds).toEqual(w.latency.bounds);
       acc.latency.counts = acc.latency.counts.map((c, i) => c + w.latency.counts[i]!);
       acc.latency.sum = (acc.latency.sum ?? 0) + (w.latency.sum ?? 0);

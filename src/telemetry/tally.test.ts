@@ -27,8 +27,20 @@ describe('IntervalTally', () => {
   it('de-cumulates bucket increases summed across replicas', () => {
     const t = new IntervalTally(['c']);
     // replica 1: 2 requests <= 1 ms, 1 more <= 5 ms; replica 2: 1 request <= 5 ms, 1 above 10 ms
-    for (const [le, n] of [[1, 2], [5, 3], [10, 3], [Infinity, 3]] as const) t.addBucket('c', le, n);
-    for (const [le, n] of [[1, 0], [5, 1], [10, 1], [Infinity, 2]] as const) t.addBucket('c', le, n);
+    for (const [le, n] of [
+      [1, 2],
+      [5, 3],
+      [10, 3],
+      [Infinity, 3],
+    ] as const)
+      t.addBucket('c', le, n);
+    for (const [le, n] of [
+      [1, 0],
+      [5, 1],
+      [10, 1],
+      [Infinity, 2],
+    ] as const)
+      t.addBucket('c', le, n);
     t.addLatencySum('c', 40);
     expect(t.build().c!.latency).toEqual({ bounds: [1, 5, 10, Infinity], counts: [2, 2, 0, 1], sum: 40 });
   });

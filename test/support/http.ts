@@ -12,7 +12,9 @@ export interface LoopbackServer {
 }
 
 /** A plain `http.createServer(handler)` on 127.0.0.1, port 0. */
-export async function serveOnLoopback(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<LoopbackServer> {
+export async function serveOnLoopback(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<LoopbackServer> {
   const server = createServer(handler);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -40,7 +42,10 @@ export interface Answer {
 const agent = new Agent({ connections: 64, keepAliveTimeout: 1_000 });
 
 /** One HTTP call; header values come back as single strings. */
-export async function call(url: string, init: { method?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
+export async function call(
+  url: string,
+  init: { method?: string; headers?: Record<string, string> } = {},
+): Promise<Answer> {
   const started = performance.now();
   const res = await request(url, { method: (init.method ?? 'GET') as 'GET', headers: init.headers, dispatcher: agent });
   const body = await res.body.text();

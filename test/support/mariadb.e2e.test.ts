@@ -29,7 +29,12 @@ describe('startMariaDb', () => {
 
   it('serves the database to its password-less user over loopback TCP', async () => {
     expect(server.url).toBe(`mysql://tester@127.0.0.1:${server.port}/support_test`);
-    const connection = await mysql.createConnection({ host: '127.0.0.1', port: server.port, user: 'tester', database: 'support_test' });
+    const connection = await mysql.createConnection({
+      host: '127.0.0.1',
+      port: server.port,
+      user: 'tester',
+      database: 'support_test',
+    });
     try {
       await connection.query('CREATE TABLE t (n INT)');
       await connection.query('INSERT INTO t VALUES (1), (2), (3)');
@@ -56,7 +61,7 @@ describe('startMariaDb', () => {
     const dir = dirname(other.socketPath);
     expect(other.port).not.toBe(server.port);
     expect(await portAcceptsConnections(other.port)).toBe(true);
-    expect((await other.adminQuery("SELECT @@bind_address")).trim()).toBe('127.0.0.1');
+    expect((await other.adminQuery('SELECT @@bind_address')).trim()).toBe('127.0.0.1');
     await other.stop();
     expect(await portAcceptsConnections(other.port)).toBe(false);
     expect(existsSync(dir)).toBe(false);
@@ -64,6 +69,8 @@ describe('startMariaDb', () => {
   }, 90_000);
 
   it('names the package when a binary is missing', () => {
-    expect(() => findMariaDbBinary('mariadbd-that-does-not-exist')).toThrow(/mariadbd-that-does-not-exist.*mariadb-server/);
+    expect(() => findMariaDbBinary('mariadbd-that-does-not-exist')).toThrow(
+      /mariadbd-that-does-not-exist.*mariadb-server/,
+    );
   });
 });

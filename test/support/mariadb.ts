@@ -39,7 +39,13 @@ export interface MariaDbOptions {
 /** Debian puts `mariadbd` in /usr/sbin, which is not on every user's PATH. */
 
 export function findMariaDbBinary(name: string): string {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin'];
+  const dirs = [
+    ...(process.env.PATH ?? '').split(delimiter),
+    '/usr/sbin',
+    '/usr/bin',
+    '/usr/local/sbin',
+    '/usr/local/bin',
+  ];
   for (const dir of dirs) {
     if (!dir) continue;
     const candidate = join(dir, name);
@@ -50,7 +56,9 @@ export function findMariaDbBinary(name: string): string {
       // not in this directory
     }
   }
-  throw new Error(`MariaDB binary '${name}' not found on PATH or in /usr/sbin: install the Debian package mariadb-server (apt-get install -y mariadb-server)`);
+  throw new Error(
+    `MariaDB binary '${name}' not found on PATH or in /usr/sbin: install the Debian package mariadb-server (apt-get install -y mariadb-server)`,
+  );
 }
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,31}$/;
@@ -58,7 +66,10 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,31}$/;
 export async function startMariaDb(opts: MariaDbOptions = {}): Promise<MariaDbServer> {
   const database = opts.database ?? 'canary_test';
   const user = opts.user ?? 'canary';
-  for (const [what, value] of [['database', database], ['user', user]] as const) {
+  for (const [what, value] of [
+    ['database', database],
+    ['user', user],
+  ] as const) {
     if (!IDENTIFIER.test(value)) throw new Error(`startMariaDb: ${what} must match ${IDENTIFIER}, got '${value}'`);
   }
   const mariadbd = findMariaDbBinary('mariadbd');
@@ -78,14 +89,25 @@ export async function startMariaDb(opts: MariaDbOptions = {}): Promise<MariaDbSe
   const stop = () => server.stop();
 
   const adminQuery = async (sql: string): Promise<string> => {
-    const { stdout } = await run(client, ['--no-defaults', `--socket=${socketPath}`, `--user=${osUser}`, '--batch', '--skip-column-names', '-e', sql], { timeout: 10_000 });
+    const { stdout } = await run(
+      client,
+      ['--no-defaults', `--socket=${socketPath}`, `--user=${osUser}`, '--batch', '--skip-column-names', '-e', sql],
+      { timeout: 10_000 },
+    );
     return stdout;
   };
 
   try {
     await run(
       installDb,
-      ['--no-defaults', `--datadir=${dataDir}`, `--user=${osUser}`, '--auth-root-authentication-method=socket', '--skip-test-db', '--skip-name-resolve'],
+      [
+        '--no-defaults',
+        `--datadir=${dataDir}`,
+        `--user=${osUser}`,
+        '--auth-root-authentication-method=socket',
+        '--skip-test-db',
+        '--skip-name-resolve',
+      ],
       { timeout: 120_000 },
     ).catch((err: { stderr?: string; message: string }) => {
       throw new Error(`mariadb-install-db failed: ${err.stderr?.trim() || err.message}`);

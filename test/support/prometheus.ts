@@ -52,7 +52,9 @@ export function findPrometheusBinary(): string {
       // not here
     }
   }
-  throw new Error("Prometheus binary not found in /usr/bin or on PATH: install the Debian package prometheus (apt-get install -y prometheus)");
+  throw new Error(
+    'Prometheus binary not found in /usr/bin or on PATH: install the Debian package prometheus (apt-get install -y prometheus)',
+  );
 }
 
 export async function startPrometheus(opts: PrometheusOptions): Promise<PrometheusServer> {
@@ -77,7 +79,11 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<Promethe
   writeFileSync(
     configFile,
     JSON.stringify({
-      global: { scrape_interval: `${interval}ms`, scrape_timeout: `${interval}ms`, evaluation_interval: `${interval}ms` },
+      global: {
+        scrape_interval: `${interval}ms`,
+        scrape_timeout: `${interval}ms`,
+        evaluation_interval: `${interval}ms`,
+      },
       scrape_configs: scrapeConfigs,
     }),
   );
@@ -125,7 +131,11 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<Promethe
   }
 }
 
-async function waitUntilReady(child: ChildProcess, url: string, timeoutMs: number): Promise<'ready' | 'exited' | 'timeout'> {
+async function waitUntilReady(
+  child: ChildProcess,
+  url: string,
+  timeoutMs: number,
+): Promise<'ready' | 'exited' | 'timeout'> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) return 'exited';
@@ -166,5 +176,7 @@ async function waitForScrapes(url: string, since: number, timeoutMs: number): Pr
     await sleep(100);
   }
   const states = targets.map((t) => `${t.scrapeUrl}: ${t.health} last ${t.lastScrape} ${t.lastError}`).join('\n');
-  throw new Error(`prometheus at ${url}: not every target was scraped after ${new Date(since).toISOString()} within ${timeoutMs} ms:\n${states}`);
+  throw new Error(
+    `prometheus at ${url}: not every target was scraped after ${new Date(since).toISOString()} within ${timeoutMs} ms:\n${states}`,
+  );
 }

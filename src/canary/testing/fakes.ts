@@ -80,7 +80,15 @@ export class FakeDriver implements Driver {
     });
     return {
       startedAt,
-      snapshot: () => ({ start: startedAt, end: Date.now(), sent: 0, completed: 0, inFlight: 0, dropped: 0, series: [] }),
+      snapshot: () => ({
+        start: startedAt,
+        end: Date.now(),
+        sent: 0,
+        completed: 0,
+        inFlight: 0,
+        dropped: 0,
+        series: [],
+      }),
       stop: async (reason) => {
         this.stopped ??= reason;
         return result(reason);
@@ -120,13 +128,21 @@ export class ScriptedJudge implements StageJudge {
     return assessment(decision, {
       reason: decision === 'rollback' ? 'latency-p99: canary 20 % slower' : `judge: ${decision}`,
       elapsedMs: input.elapsedMs,
-      samples: { baseline: 100 * input.measurements.length, canary: 100 * input.measurements.length, minimum: input.stage.minSamples },
+      samples: {
+        baseline: 100 * input.measurements.length,
+        canary: 100 * input.measurements.length,
+        minimum: input.stage.minSamples,
+      },
     });
   }
 }
 
 /** A signal source the test fires by hand. */
-export function manualSignals(): { subscribe: (l: (s: string) => void) => () => void; fire: (s: string) => void; listeners: number } {
+export function manualSignals(): {
+  subscribe: (l: (s: string) => void) => () => void;
+  fire: (s: string) => void;
+  listeners: number;
+} {
   const listeners = new Set<(s: string) => void>();
   return {
     subscribe: (l) => {

@@ -27,14 +27,28 @@ export const DEFAULTS: PlanDefaults = {
 
 export function testPlan(flags: Partial<PlanFlags> = {}, defaults: PlanDefaults = DEFAULTS): CanaryPlan {
   return planRun(
-    { engine: 'local', configFile: 'analysis/default.yaml', scenario: 'healthy', baseline: 'baseline', confirm: false, stagesPercent: [5, 50], ...flags },
+    {
+      engine: 'local',
+      configFile: 'analysis/default.yaml',
+      scenario: 'healthy',
+      baseline: 'baseline',
+      confirm: false,
+      stagesPercent: [5, 50],
+      ...flags,
+    },
     defaults,
     TARGET,
   );
 }
 
 export function workloadMeasurement(workload: string, requests: number, errors = 0): WorkloadMeasurement {
-  return { workload, requests, errors, byClass: { '2xx': requests - errors, '5xx': errors }, latency: { bounds: [10, 20, 40], counts: [0, requests, 0] } };
+  return {
+    workload,
+    requests,
+    errors,
+    byClass: { '2xx': requests - errors, '5xx': errors },
+    latency: { bounds: [10, 20, 40], counts: [0, requests, 0] },
+  };
 }
 
 export function measurement(at: number, status: Measurement['status'] = 'ok', perArm = 100): Measurement {

@@ -64,7 +64,11 @@ describe('canary analyze with a real Prometheus', { timeout: 60_000 }, () => {
 
   /** Sends `batches` of traffic; returns the window and what the scrape source measured. */
   async function traffic(canary: { latencyFactor: number; errorRate: number }, batches = 3, perBatch = 1000) {
-    const scrape = createSource('scrape', { service: 'account', workloads, targets: [baseline.url, canaryEndpoint.url] });
+    const scrape = createSource('scrape', {
+      service: 'account',
+      workloads,
+      targets: [baseline.url, canaryEndpoint.url],
+    });
     await scrape.begin();
     await prom.waitForScrapes(Date.now());
     const start = Date.now();
@@ -88,13 +92,20 @@ describe('canary analyze with a real Prometheus', { timeout: 60_000 }, () => {
 
   const analyzeArgs = (start: number, end: number, cfg = config) => [
     'analyze',
-    '--prometheus', prom.url,
-    '--service', 'account',
-    '--start', new Date(start).toISOString(),
-    '--end', new Date(end).toISOString(),
-    '--config', cfg,
-    '--interval', '1s',
-    '--resolution', '500ms',
+    '--prometheus',
+    prom.url,
+    '--service',
+    'account',
+    '--start',
+    new Date(start).toISOString(),
+    '--end',
+    new Date(end).toISOString(),
+    '--config',
+    cfg,
+    '--interval',
+    '1s',
+    '--resolution',
+    '500ms',
     '--json',
   ];
 
@@ -110,7 +121,9 @@ describe('canary analyze with a real Prometheus', { timeout: 60_000 }, () => {
     expect(out.assessment.samples).toEqual(fromScrape.samples);
     expect(out.assessment.samples).toMatchObject({ baseline: 3000, canary: 3000 });
     expect(out.assessment.decision).toBe(fromScrape.decision);
-    expect(out.assessment.metrics.map((m: { classification: string }) => m.classification)).toEqual(fromScrape.metrics.map((m) => m.classification));
+    expect(out.assessment.metrics.map((m: { classification: string }) => m.classification)).toEqual(
+      fromScrape.metrics.map((m) => m.classification),
+    );
   });
 
   it('reaches the same verdict from both sources for a good canary, and it is not a rollback', async () => {
@@ -152,14 +165,39 @@ describe('canary analyze with a real Prometheus', { timeout: 60_000 }, () => {
 
   it('exits 4 naming the URL, and prints no verdict, when Prometheus is down', async () => {
     const now = Date.now();
-    const r = await canary(['analyze', '--prometheus', 'http://127.0.0.1:9', '--service', 'account', '--start', new Date(now - 60_000).toISOString(), '--end', new Date(now).toISOString(), '--config', config, '--json']);
+    const r = await canary([
+      'analyze',
+      '--prometheus',
+      'http://127.0.0.1:9',
+      '--service',
+      'account',
+      '--start',
+      new Date(now - 60_000).toISOString(),
+      '--end',
+      new Date(now).toISOString(),
+      '--config',
+      config,
+      '--json',
+    ]);
     expect(r.code).toBe(4);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/http:\/\/127\.0\.0\.1:9\/api\/v1\/query: ECONNREFUSED/);
   });
 
   it('exits 3 naming the flag for a bad time', async () => {
-    const r = await canary(['analyze', '--prometheus', prom.url, '--service', 'account', '--start', 'yesterday', '--end', 'now', '--config', config]);
+    const r = await canary([
+      'analyze',
+      '--prometheus',
+      prom.url,
+      '--service',
+      'account',
+      '--start',
+      'yesterday',
+      '--end',
+      'now',
+      '--config',
+      config,
+    ]);
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/--start: expected an RFC 3339 time/);
   });

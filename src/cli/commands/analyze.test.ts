@@ -44,13 +44,22 @@ function fakeSource(measurements: Measurement[], begin: () => Promise<number> = 
   const built: unknown[] = [];
   const create = ((kind: string, opts: unknown) => {
     built.push({ kind, opts });
-    const source: Source = { kind: 'prometheus', begin, measure: async () => measurements[0]!, measureWindow: async () => measurements };
+    const source: Source = {
+      kind: 'prometheus',
+      begin,
+      measure: async () => measurements[0]!,
+      measureWindow: async () => measurements,
+    };
     return source;
   }) as never;
   return { create, built };
 }
 
-function interval(start: number, counts: { b: [number, number]; c: [number, number] }, scalars: Record<string, number | null> = {}): Measurement {
+function interval(
+  start: number,
+  counts: { b: [number, number]; c: [number, number] },
+  scalars: Record<string, number | null> = {},
+): Measurement {
   const t = new IntervalTally(['account-baseline', 'account-canary']);
   t.addRequests('account-baseline', '200', counts.b[0] - counts.b[1]);
   t.addRequests('account-baseline', '500', counts.b[1]);
@@ -73,18 +82,28 @@ describe('analyzeWindow', () => {
       ].join('\n'),
     );
     const bad = [0, 1, 2].map((i) => interval(1_000_000 + i * 60_000, { b: [2000, 2], c: [2000, 200] }));
-    const r = await analyzeWindow(options({ configFile: kayenta, end: 1_180_000 }), { out: () => {}, createSource: fakeSource(bad).create });
+    const r = await analyzeWindow(options({ configFile: kayenta, end: 1_180_000 }), {
+      out: () => {},
+      createSource: fakeSource(bad).create,
+    });
     expect(r.judge).toBe('kayenta');
     expect(r.verdict).toBe('rollback');
     expect(r.assessment.metrics[0].test).toBe('kayenta');
     const good = [0, 1, 2].map((i) => interval(1_000_000 + i * 60_000, { b: [2000, 2], c: [2000, 2] }));
-    const ok = await analyzeWindow(options({ configFile: kayenta, end: 1_180_000 }), { out: () => {}, createSource: fakeSource(good).create });
+    const ok = await analyzeWindow(options({ configFile: kayenta, end: 1_180_000 }), {
+      out: () => {},
+      createSource: fakeSource(good).create,
+    });
     expect(ok.verdict).not.toBe('rollback');
   });
 
   it('judges the window with the promql metrics as per-arm scalars and rolls back a bad canary', async () => {
     const ms = [0, 1].map((i) =>
-      interval(1_000_000 + i * 60_000, { b: [2000, 2], c: [2000, 200] }, { 'queue-depth.baseline': 3, 'queue-depth.canary': 3 }),
+      interval(
+        1_000_000 + i * 60_000,
+        { b: [2000, 2], c: [2000, 200] },
+        { 'queue-depth.baseline': 3, 'queue-depth.canary': 3 },
+      ),
     );
     const { create, built } = fakeSource(ms);
     let printed = '';
@@ -95,7 +114,10 @@ describe('analyzeWindow', () => {
         url: 'http://prometheus.test',
         service: 'account',
         workloads: ['account-baseline', 'account-canary'],
-        scalars: { 'queue-depth.baseline': 'max(queue{workload="b"})', 'queue-depth.canary': 'max(queue{workload="c"})' },
+        scalars: {
+          'queue-depth.baseline': 'max(queue{workload="b"})',
+          'queue-depth.canary': 'max(queue{workload="c"})',
+        },
       },
     });
     expect(r.verdict).toBe('rollback');
@@ -115,7 +137,13 @@ describe('analyzeWindow', () => {
   });
 
   it('makes a metric without data inconclusive, never a pass (NaN or empty scalar)', async () => {
-    const ms = [0, 1].map((i) => interval(1_000_000 + i * 60_000, { b: [2000, 2], c: [2000, 2] }, { 'queue-depth.baseline': null, 'queue-depth.canary': null }));
+    const ms = [0, 1].map((i) =>
+      interval(
+        1_000_000 + i * 60_000,
+        { b: [2000, 2], c: [2000, 2] },
+        { 'queue-depth.baseline': null, 'queue-depth.canary': null },
+      ),
+    );
     const r = await analyzeWindow(options(), { out: () => {}, createSource: fakeSource(ms).create });
     expect(r.verdict).toBe('inconclusive');
     expect(r.exitCode).toBe(2);
@@ -127,16 +155,30 @@ describe('analyzeWindow', () => {
     const { create } = fakeSource([], async () => {
       throw new InfraError('Prometheus not usable: http://prometheus.test/api/v1/query: ECONNREFUSED');
     });
-    await expect(analyzeWindow(options(), { out: (t) => (printed += t), createSource: create })).rejects.toThrow(/http:\/\/prometheus\.test/);
+    await expect(analyzeWindow(options(), { out: (t) => (printed += t), createSource: create })).rejects.toThrow(
+      /http:\/\/prometheus\.test/,
+    );
     expect(printed).toBe('');
   });
 
   it('turns a window where every query failed into InfraError naming the URL', async () => {
-    const failed: Measurement = { start: 0, end: 1, status: 'error', reason: 'prometheus query failed: http://prometheus.test/api/v1/query_range: HTTP 503', workloads: {}, scalars: {} };
+    const failed: Measurement = {
+      start: 0,
+      end: 1,
+      status: 'error',
+      reason: 'prometheus query failed: http://prometheus.test/api/v1/query_range: HTTP 503',
+      workloads: {},
+      scalars: {},
+    };
     let printed = '';
-    const err = await analyzeWindow(options(), { out: (t) => (printed += t), createSource: fakeSource([failed, failed]).create }).catch((e: unknown) => e);
+    const err = await analyzeWindow(options(), {
+      out: (t) => (printed += t),
+      createSource: fakeSource([failed, failed]).create,
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InfraError);
-    expect((err as Error).message).toMatch(/^Prometheus at http:\/\/prometheus\.test: every query for the window failed: .*HTTP 503/);
+    expect((err as Error).message).toMatch(
+      /^Prometheus at http:\/\/prometheus\.test: every query for the window failed: .*HTTP 503/,
+    );
     expect(printed).toBe('');
   });
 

@@ -41,7 +41,13 @@ export interface AnalyzeResult {
   judge: AnalysisConfig['judge'];
   assessment: StageAssessment;
   /** Per interval: its state and requests per arm (the full histograms stay out of the output). */
-  intervals: { start: string; end: string; status: Measurement['status']; reason?: string; requests: { baseline: number; canary: number } }[];
+  intervals: {
+    start: string;
+    end: string;
+    status: Measurement['status'];
+    reason?: string;
+    requests: { baseline: number; canary: number };
+  }[];
 }
 
 export interface AnalyzeIo {
@@ -52,8 +58,13 @@ export interface AnalyzeIo {
 
 /** The typed core of the command, callable without argv. */
 export async function analyzeWindow(o: AnalyzeOptions, io: AnalyzeIo): Promise<AnalyzeResult> {
-  if (o.end <= o.start) throw new UsageError('--end', `expected a time after --start (${new Date(o.start).toISOString()}), got ${new Date(o.end).toISOString()}`);
-  if (o.baseline === o.canary) throw new UsageError('--canary', `expected a workload other than the baseline (${o.baseline})`);
+  if (o.end <= o.start)
+    throw new UsageError(
+      '--end',
+      `expected a time after --start (${new Date(o.start).toISOString()}), got ${new Date(o.end).toISOString()}`,
+    );
+  if (o.baseline === o.canary)
+    throw new UsageError('--canary', `expected a workload other than the baseline (${o.baseline})`);
   const config = await loadAnalysisConfig(o.configFile);
   const arms = { baseline: o.baseline, canary: o.canary };
   const scalars: Record<string, string> = {};
@@ -77,14 +88,23 @@ export async function analyzeWindow(o: AnalyzeOptions, io: AnalyzeIo): Promise<A
   const measurements = await source.measureWindow(o.start, o.end, o.intervalMs);
   if (measurements.every((m) => m.status === 'error')) {
     // Nothing could be read: that is the infrastructure failing, not a canary without data.
-    throw new InfraError(`Prometheus at ${o.prometheus}: every query for the window failed: ${measurements[0]?.reason ?? 'no measurement'}`);
+    throw new InfraError(
+      `Prometheus at ${o.prometheus}: every query for the window failed: ${measurements[0]?.reason ?? 'no measurement'}`,
+    );
   }
   const data = accumulateMeasurements(measurements, arms, scalarKeys);
   const elapsedMs = o.end - o.start;
   // The window is over: judge it as a stage at its end (no more data will come).
-  const assessment = assessStage({ config, data, elapsedMs, maxDurationMs: Math.min(elapsedMs, config.stage.maxDuration) });
-  const verdict = assessment.decision === 'promote' || assessment.decision === 'rollback' ? assessment.decision : 'inconclusive';
-  const exitCode = verdict === 'promote' ? ExitCode.pass : verdict === 'rollback' ? ExitCode.fail : ExitCode.inconclusive;
+  const assessment = assessStage({
+    config,
+    data,
+    elapsedMs,
+    maxDurationMs: Math.min(elapsedMs, config.stage.maxDuration),
+  });
+  const verdict =
+    assessment.decision === 'promote' || assessment.decision === 'rollback' ? assessment.decision : 'inconclusive';
+  const exitCode =
+    verdict === 'promote' ? ExitCode.pass : verdict === 'rollback' ? ExitCode.fail : ExitCode.inconclusive;
   const result: AnalyzeResult = {
     verdict,
     exitCode,
@@ -116,7 +136,9 @@ function formatText(r: AnalyzeResult): string {
   ];
   for (const m of a.metrics) {
     const ci = m.ci ? `[${fmt(m.ci[0])}, ${fmt(m.ci[1])}]` : '-';
-    lines.push(`  ${m.name.padEnd(16)} ${m.classification.padEnd(12)} estimate ${fmt(m.estimate)} (${m.scale}) ci ${ci}  ${m.reason}`);
+    lines.push(
+      `  ${m.name.padEnd(16)} ${m.classification.padEnd(12)} estimate ${fmt(m.estimate)} (${m.scale}) ci ${ci}  ${m.reason}`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -151,7 +173,10 @@ export function parseTime(flag: string, text: string, now: number = Date.now()):
     const ms = Date.parse(t);
     if (Number.isFinite(ms)) return ms;
   }
-  throw new UsageError(flag, `expected an RFC 3339 time (2026-11-25T20:00:00Z), Unix seconds, now or now-<duration>, got ${JSON.stringify(text)}`);
+  throw new UsageError(
+    flag,
+    `expected an RFC 3339 time (2026-11-25T20:00:00Z), Unix seconds, now or now-<duration>, got ${JSON.stringify(text)}`,
+  );
 }
 
 export const analyzeCommand = defineCommand({
@@ -160,15 +185,42 @@ export const analyzeCommand = defineCommand({
   builder: (y: Argv) =>
     y
       .option('prometheus', { type: 'string', demandOption: true, describe: 'base URL of a Prometheus-compatible API' })
-      .option('service', { type: 'string', demandOption: true, describe: 'destination_service_name of the service under canary' })
-      .option('start', { type: 'string', demandOption: true, describe: 'window start: RFC 3339, Unix seconds, or now-<duration>' })
-      .option('end', { type: 'string', demandOption: true, describe: 'window end: RFC 3339, Unix seconds, now, or now-<duration>' })
+      .option('service', {
+        type: 'string',
+        demandOption: true,
+        describe: 'destination_service_name of the service under canary',
+      })
+      .option('start', {
+        type: 'string',
+        demandOption: true,
+        describe: 'window start: RFC 3339, Unix seconds, or now-<duration>',
+      })
+      .option('end', {
+        type: 'string',
+        demandOption: true,
+        describe: 'window end: RFC 3339, Unix seconds, now, or now-<duration>',
+      })
       .option('config', { type: 'string', default: 'analysis/default.yaml', describe: 'analysis configuration (YAML)' })
-      .option('baseline', { type: 'string', default: 'account-baseline', describe: 'baseline workload (destination_workload)' })
-      .option('canary', { type: 'string', default: 'account-canary', describe: 'canary workload (destination_workload)' })
+      .option('baseline', {
+        type: 'string',
+        default: 'account-baseline',
+        describe: 'baseline workload (destination_workload)',
+      })
+      .option('canary', {
+        type: 'string',
+        default: 'account-canary',
+        describe: 'canary workload (destination_workload)',
+      })
       .option('interval', { type: 'string', default: '1m', describe: 'length of one measured interval' })
-      .option('resolution', { type: 'string', default: '15s', describe: "spacing of Prometheus points; at most its scrape interval" })
-      .option('bearer-token-file', { type: 'string', describe: 'file holding a bearer token for the API (never logged)' })
+      .option('resolution', {
+        type: 'string',
+        default: '15s',
+        describe: 'spacing of Prometheus points; at most its scrape interval',
+      })
+      .option('bearer-token-file', {
+        type: 'string',
+        describe: 'file holding a bearer token for the API (never logged)',
+      })
       .option('json', { type: 'boolean', default: false, describe: 'print the full result as JSON' }),
   run: async (args) => {
     const now = Date.now();

@@ -30,11 +30,17 @@ async function cli(args: string[]): Promise<{ code: number; out: string; err: st
   return { code, out, err };
 }
 
-const lognormal = (n: number, scale: number) => Array.from({ length: n }, (_, i) => scale * Math.exp(Math.sin(i * 12.9898) * 0.5));
+const lognormal = (n: number, scale: number) =>
+  Array.from({ length: n }, (_, i) => scale * Math.exp(Math.sin(i * 12.9898) * 0.5));
 
 describe('canary compare', () => {
   const base = file('base.json', JSON.stringify(lognormal(1500, 50)));
-  const slow = file('slow.ndjson', lognormal(1500, 75).map((x) => JSON.stringify({ value: x })).join('\n'));
+  const slow = file(
+    'slow.ndjson',
+    lognormal(1500, 75)
+      .map((x) => JSON.stringify({ value: x }))
+      .join('\n'),
+  );
   const big = file('big.json', JSON.stringify(lognormal(10000, 50)));
   const same = file('same.csv', `latency_ms\n${lognormal(10000, 50).join('\n')}\n`);
 
@@ -43,7 +49,11 @@ describe('canary compare', () => {
     expect(r.code).toBe(1);
     const json = JSON.parse(r.out);
     expect(json.verdict).toBe('fail');
-    expect(json.metrics[0]).toMatchObject({ name: 'latency-p50', classification: 'fail', n: { baseline: 1500, canary: 1500 } });
+    expect(json.metrics[0]).toMatchObject({
+      name: 'latency-p50',
+      classification: 'fail',
+      n: { baseline: 1500, canary: 1500 },
+    });
     expect(json.metrics[0].ci).toHaveLength(2);
     expect(typeof json.metrics[0].eValue).toBe('number');
     expect(typeof json.metrics[0].reason).toBe('string');
@@ -61,7 +71,16 @@ describe('canary compare', () => {
   });
 
   it('judges error counts with --metric errors', async () => {
-    const r = await cli(['compare', '--metric', 'errors', '--baseline-counts', '5/5000', '--canary-counts', '60/5000', '--json']);
+    const r = await cli([
+      'compare',
+      '--metric',
+      'errors',
+      '--baseline-counts',
+      '5/5000',
+      '--canary-counts',
+      '60/5000',
+      '--json',
+    ]);
     expect(r.code).toBe(1);
     expect(JSON.parse(r.out).metrics[0].name).toBe('errors');
   });
@@ -80,7 +99,15 @@ describe('canary compare', () => {
   });
 
   it('exits 3 on bad counts and on a missing file', async () => {
-    const counts = await cli(['compare', '--metric', 'errors', '--baseline-counts', '5of10', '--canary-counts', '1/10']);
+    const counts = await cli([
+      'compare',
+      '--metric',
+      'errors',
+      '--baseline-counts',
+      '5of10',
+      '--canary-counts',
+      '1/10',
+    ]);
     expect(counts.code).toBe(3);
     expect(counts.err).toMatch(/--baseline-counts: expected ERRORS\/TOTAL/);
     const missing = await cli(['compare', '--baseline', join(dir, 'nope.json'), '--canary', base]);

@@ -1,5 +1,12 @@
 import { ExitCode, UsageError } from '../../core/errors.ts';
-import { type CompareInput, type CompareJudge, type CompareMetric, type CompareResult, type ErrorTally, compare } from '../../judge/compare.ts';
+import {
+  type CompareInput,
+  type CompareJudge,
+  type CompareMetric,
+  type CompareResult,
+  type ErrorTally,
+  compare,
+} from '../../judge/compare.ts';
 import { readSamples } from '../../judge/sample-file.ts';
 import type { Direction } from '../../judge/verdict.ts';
 import { defineCommand } from '../command.ts';
@@ -23,7 +30,11 @@ export function parseCounts(value: string, flag: string): ErrorTally {
   const match = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(value);
   const errors = match ? Number(match[1]) : NaN;
   const total = match ? Number(match[2]) : NaN;
-  if (!match || errors > total) throw new UsageError(flag, `expected ERRORS/TOTAL with whole numbers, ERRORS <= TOTAL; got ${JSON.stringify(value)}`);
+  if (!match || errors > total)
+    throw new UsageError(
+      flag,
+      `expected ERRORS/TOTAL with whole numbers, ERRORS <= TOTAL; got ${JSON.stringify(value)}`,
+    );
   return { errors, total };
 }
 
@@ -31,28 +42,54 @@ export function parseCounts(value: string, flag: string): ErrorTally {
 export async function runCompare(options: CompareCommandOptions): Promise<CompareResult> {
   const hasFiles = options.baseline !== undefined || options.canary !== undefined;
   const hasCounts = options.baselineCounts !== undefined || options.canaryCounts !== undefined;
-  if (hasFiles && hasCounts) throw new UsageError('--baseline-counts', 'give either --baseline/--canary files or --baseline-counts/--canary-counts, not both');
-  if (!(options.alpha > 0 && options.alpha < 0.5)) throw new UsageError('--alpha', `expected a level in (0, 0.5), got ${options.alpha}`);
-  for (const [flag, v] of [['--tolerance', options.tolerance], ['--tolerance-absolute', options.toleranceAbsolute]] as const) {
+  if (hasFiles && hasCounts)
+    throw new UsageError(
+      '--baseline-counts',
+      'give either --baseline/--canary files or --baseline-counts/--canary-counts, not both',
+    );
+  if (!(options.alpha > 0 && options.alpha < 0.5))
+    throw new UsageError('--alpha', `expected a level in (0, 0.5), got ${options.alpha}`);
+  for (const [flag, v] of [
+    ['--tolerance', options.tolerance],
+    ['--tolerance-absolute', options.toleranceAbsolute],
+  ] as const) {
     if (v !== undefined && !(v >= 0)) throw new UsageError(flag, `expected a number >= 0, got ${v}`);
   }
   let input: CompareInput;
   if (hasCounts) {
     if (options.metric !== 'errors') throw new UsageError('--baseline-counts', 'counts are for --metric errors');
-    if (options.baselineCounts === undefined) throw new UsageError('--baseline-counts', 'missing; give both --baseline-counts and --canary-counts');
-    if (options.canaryCounts === undefined) throw new UsageError('--canary-counts', 'missing; give both --baseline-counts and --canary-counts');
-    input = { metric: 'errors', counts: { baseline: parseCounts(options.baselineCounts, '--baseline-counts'), canary: parseCounts(options.canaryCounts, '--canary-counts') } };
+    if (options.baselineCounts === undefined)
+      throw new UsageError('--baseline-counts', 'missing; give both --baseline-counts and --canary-counts');
+    if (options.canaryCounts === undefined)
+      throw new UsageError('--canary-counts', 'missing; give both --baseline-counts and --canary-counts');
+    input = {
+      metric: 'errors',
+      counts: {
+        baseline: parseCounts(options.baselineCounts, '--baseline-counts'),
+        canary: parseCounts(options.canaryCounts, '--canary-counts'),
+      },
+    };
   } else {
-    if (options.baseline === undefined) throw new UsageError('--baseline', 'missing; give --baseline FILE and --canary FILE (or counts for errors)');
-    if (options.canary === undefined) throw new UsageError('--canary', 'missing; give --baseline FILE and --canary FILE (or counts for errors)');
+    if (options.baseline === undefined)
+      throw new UsageError('--baseline', 'missing; give --baseline FILE and --canary FILE (or counts for errors)');
+    if (options.canary === undefined)
+      throw new UsageError('--canary', 'missing; give --baseline FILE and --canary FILE (or counts for errors)');
     const [baseline, canary] = await Promise.all([readSamples(options.baseline), readSamples(options.canary)]);
     input = { metric: options.metric, samples: { baseline, canary } };
   }
   const tolerance =
     options.tolerance !== undefined || options.toleranceAbsolute !== undefined
-      ? { ...(options.tolerance !== undefined ? { relative: options.tolerance } : {}), ...(options.toleranceAbsolute !== undefined ? { absolute: options.toleranceAbsolute } : {}) }
+      ? {
+          ...(options.tolerance !== undefined ? { relative: options.tolerance } : {}),
+          ...(options.toleranceAbsolute !== undefined ? { absolute: options.toleranceAbsolute } : {}),
+        }
       : undefined;
-  return compare(input, { judge: options.judge, direction: options.direction, alpha: options.alpha, ...(tolerance ? { tolerance } : {}) });
+  return compare(input, {
+    judge: options.judge,
+    direction: options.direction,
+    alpha: options.alpha,
+    ...(tolerance ? { tolerance } : {}),
+  });
 }
 
 export function exitCodeFor(result: CompareResult): number {
@@ -63,8 +100,15 @@ export function formatCompareText(result: CompareResult): string {
   const lines = [`verdict: ${result.verdict} (${result.judge} judge): ${result.reason}`];
   for (const m of result.metrics) {
     const n = `n ${m.n.baseline}/${m.n.canary}`;
-    const evidence = m.eValue !== undefined ? `e ${m.eValue.toPrecision(3)}` : m.pValue !== undefined ? `p ${m.pValue.toPrecision(3)}` : '';
-    lines.push(`  ${m.classification.padEnd(12)} ${m.name.padEnd(12)} ${[n, evidence].filter(Boolean).join(', ')}: ${m.reason}`);
+    const evidence =
+      m.eValue !== undefined
+        ? `e ${m.eValue.toPrecision(3)}`
+        : m.pValue !== undefined
+          ? `p ${m.pValue.toPrecision(3)}`
+          : '';
+    lines.push(
+      `  ${m.classification.padEnd(12)} ${m.name.padEnd(12)} ${[n, evidence].filter(Boolean).join(', ')}: ${m.reason}`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -78,11 +122,26 @@ export const compareCommand = defineCommand({
       .option('canary', { type: 'string', describe: 'canary sample file' })
       .option('baseline-counts', { type: 'string', describe: 'baseline errors as ERRORS/TOTAL (with --metric errors)' })
       .option('canary-counts', { type: 'string', describe: 'canary errors as ERRORS/TOTAL (with --metric errors)' })
-      .option('judge', { choices: ['sequential', 'fixed', 'kayenta'] as const, default: 'sequential' as const, describe: 'statistical judge' })
-      .option('metric', { choices: ['latency', 'errors'] as const, default: 'latency' as const, describe: 'what the samples measure' })
-      .option('direction', { choices: ['increase', 'decrease', 'either'] as const, default: 'increase' as const, describe: 'which change is a regression' })
+      .option('judge', {
+        choices: ['sequential', 'fixed', 'kayenta'] as const,
+        default: 'sequential' as const,
+        describe: 'statistical judge',
+      })
+      .option('metric', {
+        choices: ['latency', 'errors'] as const,
+        default: 'latency' as const,
+        describe: 'what the samples measure',
+      })
+      .option('direction', {
+        choices: ['increase', 'decrease', 'either'] as const,
+        default: 'increase' as const,
+        describe: 'which change is a regression',
+      })
       .option('alpha', { type: 'number', default: 0.05, describe: 'significance level' })
-      .option('tolerance', { type: 'number', describe: 'relative change allowed (0.1 = 10 %); default 0.1 latency, 0.5 errors' })
+      .option('tolerance', {
+        type: 'number',
+        describe: 'relative change allowed (0.1 = 10 %); default 0.1 latency, 0.5 errors',
+      })
       .option('tolerance-absolute', { type: 'number', describe: "absolute change allowed in the metric's unit" })
       .option('json', { type: 'boolean', default: false, describe: 'print the full result as JSON' }),
   run: async (args) => {

@@ -30,7 +30,10 @@ interface Ran {
 
 function canary(args: string[], opts: { interruptAfterMs?: number; env?: Record<string, string> } = {}): Promise<Ran> {
   const t = Date.now();
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
+  const child = spawn(process.execPath, [BIN, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...opts.env },
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -71,7 +74,20 @@ describe('canary load', () => {
   });
 
   it('writes load.json and prints the --json summary', async () => {
-    const r = await canary(['load', '--target', gateway.url, '--rate', '100', '--duration', '2s', '--json', '--reports-dir', reports, '--run-id', 'cli-json']);
+    const r = await canary([
+      'load',
+      '--target',
+      gateway.url,
+      '--rate',
+      '100',
+      '--duration',
+      '2s',
+      '--json',
+      '--reports-dir',
+      reports,
+      '--run-id',
+      'cli-json',
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const s = JSON.parse(r.stdout);
@@ -91,7 +107,25 @@ describe('canary load', () => {
     ['thresholds', 1],
   ])('--driver k6 runs K6_BINARY (stand-in mode %s) and exits %i', async (mode, code) => {
     const env = { K6_BINARY: STANDIN, STANDIN_MODE: mode };
-    const r = await canary(['load', '--driver', 'k6', '--target', gateway.url, '--rate', '50', '--duration', '1', '--json', '--reports-dir', reports, '--run-id', `cli-k6-${mode}`], { env });
+    const r = await canary(
+      [
+        'load',
+        '--driver',
+        'k6',
+        '--target',
+        gateway.url,
+        '--rate',
+        '50',
+        '--duration',
+        '1',
+        '--json',
+        '--reports-dir',
+        reports,
+        '--run-id',
+        `cli-k6-${mode}`,
+      ],
+      { env },
+    );
     expect(r.code).toBe(code);
     const s = JSON.parse(r.stdout);
     expect(s).toMatchObject({ driver: 'k6', status: 'completed', requests: 50 });
@@ -101,7 +135,22 @@ describe('canary load', () => {
   });
 
   it('on Ctrl-C writes the partial result marked interrupted and exits 130', async () => {
-    const r = await canary(['load', '--target', gateway.url, '--rate', '50', '--duration', '60', '--reports-dir', reports, '--run-id', 'cli-int'], { interruptAfterMs: 700 });
+    const r = await canary(
+      [
+        'load',
+        '--target',
+        gateway.url,
+        '--rate',
+        '50',
+        '--duration',
+        '60',
+        '--reports-dir',
+        reports,
+        '--run-id',
+        'cli-int',
+      ],
+      { interruptAfterMs: 700 },
+    );
     expect(r.code).toBe(130);
     const file = JSON.parse(readFileSync(join(reports, 'cli-int', 'load.json'), 'utf8'));
     expect(file.result.status).toBe('interrupted');

@@ -14,7 +14,11 @@ export const loadCommand = defineCommand({
       .option('rate', { type: 'string', describe: 'open model: requests per second' })
       .option('connections', { type: 'string', describe: 'closed model: concurrent connections' })
       .option('duration', { type: 'string', demandOption: true, describe: 'how long: seconds or 20s, 1m30s' })
-      .option('cohorts', { type: 'string', default: '', describe: 'name=size:share,… (user, canary-tester, baseline-tester)' })
+      .option('cohorts', {
+        type: 'string',
+        default: '',
+        describe: 'name=size:share,… (user, canary-tester, baseline-tester)',
+      })
       .option('mix', { type: 'string', default: '', describe: 'route=weight,… over the bff API' })
       .option('seed', { type: 'number', default: 1, describe: 'seed of the request sequence' })
       .option('script', { type: 'string', describe: 'k6 driver: script to run (default load/canary.ts)' })
@@ -53,7 +57,8 @@ export const loadCommand = defineCommand({
       const s = report.summary;
       process.stdout.write(args.json ? `${JSON.stringify(s, null, 2)}\n` : `${formatSummary(s)}\n`);
       if (s.status === 'interrupted' || signalName) throw new InterruptedError(signalName ?? 'SIGINT');
-      if (s.status === 'failed') throw new InfraError(`load failed: ${s.reason ?? 'unknown reason'} (partial result in ${s.file})`);
+      if (s.status === 'failed')
+        throw new InfraError(`load failed: ${s.reason ?? 'unknown reason'} (partial result in ${s.file})`);
       // k6 ran to the end but its thresholds failed or the script called test.fail().
       if (report.result.exit && report.result.exit.code !== 0) return ExitCode.fail;
       return ExitCode.pass;

@@ -20,12 +20,25 @@ export const meshCommand = defineCommand({
   describe: 'start the local reference app and data plane (`mesh up`) and run until Ctrl-C',
   builder: (y) =>
     y
-      .positional('action', { choices: ['up'] as const, describe: 'up: start the mesh and print the gateway URL', demandOption: true })
-      .option('manifests', { type: 'string', default: 'manifests', describe: 'directory of Kubernetes/Istio manifests' })
-      .option('port', { type: 'number', default: DEFAULT_GATEWAY_PORT, describe: 'gateway port on 127.0.0.1 (0 picks a free one)' }),
+      .positional('action', {
+        choices: ['up'] as const,
+        describe: 'up: start the mesh and print the gateway URL',
+        demandOption: true,
+      })
+      .option('manifests', {
+        type: 'string',
+        default: 'manifests',
+        describe: 'directory of Kubernetes/Istio manifests',
+      })
+      .option('port', {
+        type: 'number',
+        default: DEFAULT_GATEWAY_PORT,
+        describe: 'gateway port on 127.0.0.1 (0 picks a free one)',
+      }),
   run: async (args) => {
     const port = args.port;
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port', `expected an integer 0..65535, got ${String(port)}`);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new UsageError('--port', `expected an integer 0..65535, got ${String(port)}`);
     return meshUp({
       manifestsDir: args.manifests,
       port,
@@ -58,7 +71,9 @@ export async function meshUp(opts: MeshUpOptions): Promise<number> {
     opts.out(`gateway: ${mesh.gatewayUrl}`);
     opts.out(`metrics: gateway ${mesh.metricsUrls[0]}`);
     for (const w of mesh.workloads) {
-      w.replicas.forEach((r, i) => opts.out(`metrics: ${w.name}${w.replicas.length > 1 ? `#${i}` : ''} ${r.metricsUrl}`));
+      w.replicas.forEach((r, i) =>
+        opts.out(`metrics: ${w.name}${w.replicas.length > 1 ? `#${i}` : ''} ${r.metricsUrl}`),
+      );
     }
     if (!signalled) {
       opts.err('mesh up: press Ctrl-C to stop');

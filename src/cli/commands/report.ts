@@ -26,9 +26,11 @@ export interface ReportOutcome {
 /** Re-renders one run's reports from its result.json, or writes the trend report from the history. */
 export function report(options: ReportOptions): ReportOutcome {
   if (options.trend) {
-    if (!Number.isInteger(options.last) || options.last < 2) throw new UsageError('--last', `expected a whole number of runs, at least 2; got ${options.last}`);
+    if (!Number.isInteger(options.last) || options.last < 2)
+      throw new UsageError('--last', `expected a whole number of runs, at least 2; got ${options.last}`);
     const historyFile = join(options.reportsDir, 'history.sqlite');
-    if (!existsSync(historyFile)) throw new UsageError('--reports-dir', `no run history at ${historyFile}; run 'canary run' first`);
+    if (!existsSync(historyFile))
+      throw new UsageError('--reports-dir', `no run history at ${historyFile}; run 'canary run' first`);
     const store = new HistoryStore(historyFile);
     try {
       // A fixed seed: the same history always gives the same report.
@@ -57,9 +59,17 @@ export const reportCommand = defineCommand({
   builder: (y) =>
     y
       .positional('run', { type: 'string', describe: 'run directory (reports/<run-id>) or its result.json' })
-      .option('trend', { type: 'boolean', default: false, describe: 'compare the latest runs in reports/history.sqlite' })
+      .option('trend', {
+        type: 'boolean',
+        default: false,
+        describe: 'compare the latest runs in reports/history.sqlite',
+      })
       .option('last', { type: 'number', default: 30, describe: 'how many runs the trend covers' })
-      .option('reports-dir', { type: 'string', default: 'reports', describe: 'where result directories and history.sqlite live' })
+      .option('reports-dir', {
+        type: 'string',
+        default: 'reports',
+        describe: 'where result directories and history.sqlite live',
+      })
       .option('json', { type: 'boolean', default: false, describe: 'print the written files as JSON' }),
   run: async (args) => {
     const a = args as unknown as { run?: string; trend: boolean; last: number; reportsDir: string; json: boolean };

@@ -2,12 +2,31 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../main.ts';
 import { toOptions } from './run.ts';
 
-const base = { local: true, config: 'analysis/default.yaml', manifests: 'manifests', scenario: 'healthy', baseline: 'baseline', evidence: 'run', 'on-inconclusive': 'rollback', confirm: false, 'dry-run': false, 'reports-dir': 'reports', json: false };
+const base = {
+  local: true,
+  config: 'analysis/default.yaml',
+  manifests: 'manifests',
+  scenario: 'healthy',
+  baseline: 'baseline',
+  evidence: 'run',
+  'on-inconclusive': 'rollback',
+  confirm: false,
+  'dry-run': false,
+  'reports-dir': 'reports',
+  json: false,
+};
 
 describe('canary run flags', () => {
   it('maps flags to typed options, keeping the given flags for result.json', () => {
     const o = toOptions({ ...base, rate: 200, stages: '5,20', 'min-duration': 3 });
-    expect(o).toMatchObject({ engine: 'local', rate: 200, stages: [5, 20], minDuration: 3, scenario: 'healthy', evidence: 'run' });
+    expect(o).toMatchObject({
+      engine: 'local',
+      rate: 200,
+      stages: [5, 20],
+      minDuration: 3,
+      scenario: 'healthy',
+      evidence: 'run',
+    });
     expect(o.flags).toMatchObject({ rate: 200, stages: '5,20', 'min-duration': 3, scenario: 'healthy' });
   });
 

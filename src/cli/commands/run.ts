@@ -34,26 +34,63 @@ export const runCommand = defineCommand<RunArgs>({
   describe: 'deploy a canary, shift traffic in stages while judging it, then promote or roll back',
   builder: (y) =>
     y
-      .option('local', { type: 'boolean', default: true, describe: 'run on the local engine (processes + local data plane)' })
+      .option('local', {
+        type: 'boolean',
+        default: true,
+        describe: 'run on the local engine (processes + local data plane)',
+      })
       .option('context', { type: 'string', describe: 'Kubernetes context (the Kubernetes engine is not built yet)' })
       .option('namespace', { type: 'string', describe: 'Kubernetes namespace (with --context)' })
-      .option('config', { type: 'string', default: 'analysis/local.yaml', describe: 'analysis configuration (analysis/default.yaml is the nightly gate for a cluster)' })
-      .option('manifests', { type: 'string', default: 'manifests', describe: 'Kubernetes and Istio manifests of the app' })
+      .option('config', {
+        type: 'string',
+        default: 'analysis/local.yaml',
+        describe: 'analysis configuration (analysis/default.yaml is the nightly gate for a cluster)',
+      })
+      .option('manifests', {
+        type: 'string',
+        default: 'manifests',
+        describe: 'Kubernetes and Istio manifests of the app',
+      })
       .option('scenario', { type: 'string', default: 'healthy', describe: `canary behaviour: ${SCENARIOS.join(', ')}` })
       .option('rate', { type: 'number', describe: 'total requests per second through the gateway' })
       .option('interval', { type: 'number', describe: 'seconds between looks of the judge' })
-      .option('evidence', { type: 'string', default: 'run', describe: "what each look judges: run (all since the first stage) or stage (the current stage's only)" })
-      .option('stages', { type: 'string', describe: 'weighted steps in percent, each to the canary and the baseline (default 5,10,25,50)' })
-      .option('baseline', { type: 'string', default: 'baseline', describe: 'compare with a fresh baseline or with the primary (biased)' })
-      .option('canary-version', { type: 'string', describe: "the canary's version (default: the primary's next major; equal to the primary for an A/A run)" })
-      .option('on-inconclusive', { type: 'string', default: 'rollback', describe: 'what an inconclusive end does: rollback or promote (exit 2 either way)' })
+      .option('evidence', {
+        type: 'string',
+        default: 'run',
+        describe: "what each look judges: run (all since the first stage) or stage (the current stage's only)",
+      })
+      .option('stages', {
+        type: 'string',
+        describe: 'weighted steps in percent, each to the canary and the baseline (default 5,10,25,50)',
+      })
+      .option('baseline', {
+        type: 'string',
+        default: 'baseline',
+        describe: 'compare with a fresh baseline or with the primary (biased)',
+      })
+      .option('canary-version', {
+        type: 'string',
+        describe: "the canary's version (default: the primary's next major; equal to the primary for an A/A run)",
+      })
+      .option('on-inconclusive', {
+        type: 'string',
+        default: 'rollback',
+        describe: 'what an inconclusive end does: rollback or promote (exit 2 either way)',
+      })
       .option('min-duration', { type: 'number', describe: 'minimum seconds per stage (overrides the configuration)' })
       .option('max-duration', { type: 'number', describe: 'maximum seconds per stage (overrides the configuration)' })
-      .option('min-samples', { type: 'number', describe: 'requests per arm before a stage may promote (overrides the configuration)' })
+      .option('min-samples', {
+        type: 'number',
+        describe: 'requests per arm before a stage may promote (overrides the configuration)',
+      })
       .option('confirm', { type: 'boolean', default: false, describe: 'ask on the terminal before promotion' })
       .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan and change nothing' })
       .option('reports-dir', { type: 'string', default: 'reports', describe: 'where reports/<run-id>/ goes' })
-      .option('json', { type: 'boolean', default: false, describe: 'print a JSON summary instead of text' }) as unknown as Argv<RunArgs>,
+      .option('json', {
+        type: 'boolean',
+        default: false,
+        describe: 'print a JSON summary instead of text',
+      }) as unknown as Argv<RunArgs>,
   run: async (a) => {
     const code = await runCanaryCommand(toOptions(a), {
       out: (t) => process.stdout.write(t),
@@ -66,7 +103,8 @@ export const runCommand = defineCommand<RunArgs>({
 
 export function toOptions(a: RunArgs): RunCommandOptions {
   const oneOf = <T extends string>(flag: string, value: string, allowed: readonly T[]): T => {
-    if (!(allowed as readonly string[]).includes(value)) throw new UsageError(flag, `expected one of ${allowed.join(', ')}, got '${value}'`);
+    if (!(allowed as readonly string[]).includes(value))
+      throw new UsageError(flag, `expected one of ${allowed.join(', ')}, got '${value}'`);
     return value as T;
   };
   const number = (flag: string, v: number | undefined): number | undefined => {
@@ -78,7 +116,15 @@ export function toOptions(a: RunArgs): RunCommandOptions {
     if (k.includes('-') || k === '_' || k === '$0') continue;
     if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') flags[k] = v;
   }
-  for (const k of ['dry-run', 'reports-dir', 'canary-version', 'on-inconclusive', 'min-duration', 'max-duration', 'min-samples'] as const) {
+  for (const k of [
+    'dry-run',
+    'reports-dir',
+    'canary-version',
+    'on-inconclusive',
+    'min-duration',
+    'max-duration',
+    'min-samples',
+  ] as const) {
     const v = a[k];
     if (v !== undefined) flags[k] = v;
   }

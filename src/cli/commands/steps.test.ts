@@ -5,7 +5,9 @@ import { parseRouteArg } from './steps.ts';
 
 async function capture(argv: string[]): Promise<{ code: number; out: string }> {
   let out = '';
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((out += String(chunk)), true));
+  const spy = vi
+    .spyOn(process.stdout, 'write')
+    .mockImplementation((chunk: string | Uint8Array) => ((out += String(chunk)), true));
   const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
   try {
     return { code: await main(argv), out };
@@ -23,7 +25,7 @@ describe('canary route / promote / rollback / deploy', () => {
     expect(() => parseRouteArg('half')).toThrow(/route/);
   });
 
-  it('route prints the VirtualService YAML of the committed manifests\' service', async () => {
+  it("route prints the VirtualService YAML of the committed manifests' service", async () => {
     const { code, out } = await capture(['route', 'weighted:10']);
     expect(code).toBe(0);
     const vs = parse(out);
@@ -33,7 +35,9 @@ describe('canary route / promote / rollback / deploy', () => {
 
   it('rollback prints the all-primary route, promote the all-canary one', async () => {
     expect(parse((await capture(['rollback'])).out).spec.http[0].route[0].destination.subset).toBe('primary');
-    expect(JSON.parse((await capture(['promote', '--json'])).out).spec.http[0].route[0].destination.subset).toBe('canary');
+    expect(JSON.parse((await capture(['promote', '--json'])).out).spec.http[0].route[0].destination.subset).toBe(
+      'canary',
+    );
   });
 
   it('deploy, and any step with --context, is a usage error (exit 3) until the Kubernetes engine exists', async () => {

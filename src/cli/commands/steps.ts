@@ -8,7 +8,7 @@
  */
 import type { Argv } from 'yargs';
 import { stringify } from 'yaml';
-import { defineCommand, type CliCommand } from '../command.ts';
+import { type AnyCliCommand, type CliCommand, defineCommand } from '../command.ts';
 import { UsageError } from '../../core/errors.ts';
 import type { RoutePlan } from '../../canary/route-plan.ts';
 import { virtualServiceFor } from '../../canary/routes.ts';
@@ -22,15 +22,20 @@ interface StepArgs {
   json: boolean;
 }
 
-const KUBERNETES_LATER = 'the Kubernetes engine is not built yet; without --context this command prints the object instead';
+const KUBERNETES_LATER =
+  'the Kubernetes engine is not built yet; without --context this command prints the object instead';
 
 /** `safe`, `header`, `weighted:10` (canary 10 %, baseline 10 %), `promoted`. */
 export function parseRouteArg(text: string): RoutePlan {
-  const header = { canary: { cohort: 'canary-tester', pattern: 'canary-tester-[0-9]+' }, baseline: { cohort: 'baseline-tester', pattern: 'baseline-tester-[0-9]+' } };
+  const header = {
+    canary: { cohort: 'canary-tester', pattern: 'canary-tester-[0-9]+' },
+    baseline: { cohort: 'baseline-tester', pattern: 'baseline-tester-[0-9]+' },
+  };
   if (text === 'safe' || text === 'promoted') return { kind: text };
   if (text === 'header') return { kind: 'header', ...header };
   const m = /^weighted:(\d+)$/.exec(text);
-  if (m && Number(m[1]) >= 1 && Number(m[1]) <= 50) return { kind: 'weighted', canary: Number(m[1]), baseline: Number(m[1]), header };
+  if (m && Number(m[1]) >= 1 && Number(m[1]) <= 50)
+    return { kind: 'weighted', canary: Number(m[1]), baseline: Number(m[1]), header };
   throw new UsageError('route', `expected safe, header, weighted:N (N in 1..50) or promoted, got '${text}'`);
 }
 
@@ -40,7 +45,11 @@ function routeStep(name: string, describe: string, fixed: RoutePlan | null): Cli
     describe,
     builder: (y) => {
       let b = y
-        .option('manifests', { type: 'string', default: 'manifests', describe: 'manifests of the app (for the VirtualService name, namespace, timeout)' })
+        .option('manifests', {
+          type: 'string',
+          default: 'manifests',
+          describe: 'manifests of the app (for the VirtualService name, namespace, timeout)',
+        })
         .option('service', { type: 'string', default: 'account', describe: 'service under canary' })
         .option('context', { type: 'string', describe: 'Kubernetes context to apply to (not built yet)' })
         .option('json', { type: 'boolean', default: false, describe: 'print JSON instead of YAML' });
@@ -58,10 +67,11 @@ function routeStep(name: string, describe: string, fixed: RoutePlan | null): Cli
   });
 }
 
-export const stepCommands: CliCommand<any>[] = [
+export const stepCommands: AnyCliCommand[] = [
   defineCommand({
     command: 'deploy',
-    describe: 'deploy the primary, baseline and canary tracks (Kubernetes engine; locally use `canary mesh up` or `canary run`)',
+    describe:
+      'deploy the primary, baseline and canary tracks (Kubernetes engine; locally use `canary mesh up` or `canary run`)',
     builder: (y) => y.option('context', { type: 'string', describe: 'Kubernetes context (not built yet)' }),
     run: async () => {
       throw new UsageError(

@@ -33,11 +33,15 @@ for (let i = 1; i < args.length; i++) {
 }
 
 const emit = (line) => jsonOut && appendFileSync(jsonOut, `${JSON.stringify(line)}\n`);
-const metric = (name, type, contains, thresholds = []) => emit({ type: 'Metric', data: { name, type, contains, thresholds, submetrics: null }, metric: name });
-const point = (name, value, tags) => emit({ type: 'Point', data: { time: new Date().toISOString(), value, tags }, metric: name });
+const metric = (name, type, contains, thresholds = []) =>
+  emit({ type: 'Metric', data: { name, type, contains, thresholds, submetrics: null }, metric: name });
+const point = (name, value, tags) =>
+  emit({ type: 'Point', data: { time: new Date().toISOString(), value, tags }, metric: name });
 
 if (!script || !existsSync(script) || mode === 'script-error') {
-  process.stderr.write(`time="${new Date().toISOString()}" level=error msg="The moduleSpecifier \\"${script}\\" couldn't be found on local disk."\n`);
+  process.stderr.write(
+    `time="${new Date().toISOString()}" level=error msg="The moduleSpecifier \\"${script}\\" couldn't be found on local disk."\n`,
+  );
   process.exit(107);
 }
 if (jsonOut) writeFileSync(jsonOut, '');
@@ -46,7 +50,8 @@ const target = (env.TARGET ?? '').replace(/\/+$/, '');
 const rate = Number(env.RATE ?? '10');
 const durationS = Number(String(env.DURATION ?? '1s').replace(/s$/, ''));
 const cohorts = (env.COHORTS || 'user=10:1').split(',').map((c) => c.split('=')[0]);
-const trackOf = (cohort) => (cohort === 'canary-tester' ? 'account-canary' : cohort === 'baseline-tester' ? 'account-baseline' : 'account-primary');
+const trackOf = (cohort) =>
+  cohort === 'canary-tester' ? 'account-canary' : cohort === 'baseline-tester' ? 'account-baseline' : 'account-primary';
 
 function preflight() {
   return new Promise((resolve) => {
@@ -71,7 +76,9 @@ async function main() {
   metric('canary_request_duration', 'trend', 'time', ['p(99)<1000']);
   metric('dropped_iterations', 'counter', 'default');
   if (!(await preflight())) {
-    process.stderr.write(`time="${new Date().toISOString()}" level=error msg="test aborted: gateway ${target} is unreachable" source=console\n`);
+    process.stderr.write(
+      `time="${new Date().toISOString()}" level=error msg="test aborted: gateway ${target} is unreachable" source=console\n`,
+    );
     process.exit(108);
   }
   const t0 = Date.now();
@@ -85,8 +92,21 @@ async function main() {
       const servedBy = account ? `bff, ${track}` : 'bff, friend';
       const value = 5 + (sent % 10);
       stats.push(value);
-      point('http_reqs', 1, { method: 'GET', status: '200', scenario: 'canary', cohort, name: account ? '/api/account/:id' : '/api/friend' });
-      point('canary_request_duration', value, { cohort, route: account ? '/api/account/:id' : '/api/friend', track, served_by: servedBy, status: '200', scenario: 'canary' });
+      point('http_reqs', 1, {
+        method: 'GET',
+        status: '200',
+        scenario: 'canary',
+        cohort,
+        name: account ? '/api/account/:id' : '/api/friend',
+      });
+      point('canary_request_duration', value, {
+        cohort,
+        route: account ? '/api/account/:id' : '/api/friend',
+        track,
+        served_by: servedBy,
+        status: '200',
+        scenario: 'canary',
+      });
     }
     if (mode === 'hang') await new Promise((r) => setTimeout(r, 60_000));
     await new Promise((r) => setTimeout(r, 50));
@@ -103,21 +123,38 @@ async function main() {
       canary_request_duration: {
         type: 'trend',
         contains: 'time',
-        values: { avg: stats.reduce((a, b) => a + b, 0) / Math.max(1, stats.length), min: sorted[0] ?? 0, med: q(50), max: sorted.at(-1) ?? 0, 'p(90)': q(90), 'p(99)': q(99) },
+        values: {
+          avg: stats.reduce((a, b) => a + b, 0) / Math.max(1, stats.length),
+          min: sorted[0] ?? 0,
+          med: q(50),
+          max: sorted.at(-1) ?? 0,
+          'p(90)': q(90),
+          'p(99)': q(99),
+        },
         thresholds: { 'p(99)<1000': { ok: true } },
       },
-      'http_req_failed{cohort:canary-tester}': { type: 'rate', contains: 'default', values: { rate: thresholdsOk ? 0 : 0.5, passes: 0, fails: 0 }, thresholds: { 'rate<0.05': { ok: thresholdsOk } } },
+      'http_req_failed{cohort:canary-tester}': {
+        type: 'rate',
+        contains: 'default',
+        values: { rate: thresholdsOk ? 0 : 0.5, passes: 0, fails: 0 },
+        thresholds: { 'rate<0.05': { ok: thresholdsOk } },
+      },
     },
     root_group: { name: '', path: '', id: 'd41d8cd98f00b204e9800998ecf8427e', groups: [], checks: [] },
   };
   if (env.SUMMARY_FILE) writeFileSync(env.SUMMARY_FILE, JSON.stringify(data, null, 2));
   if (summaryExport) {
-    writeFileSync(summaryExport, JSON.stringify({ root_group: data.root_group, metrics: { http_reqs: { count: sent, rate: sent / elapsed } } }));
+    writeFileSync(
+      summaryExport,
+      JSON.stringify({ root_group: data.root_group, metrics: { http_reqs: { count: sent, rate: sent / elapsed } } }),
+    );
   }
   process.stdout.write(`     http_reqs......................: ${sent}   ${(sent / elapsed).toFixed(6)}/s\n`);
   if (stopping) process.exit(105);
   if (!thresholdsOk) {
-    process.stderr.write(`time="${new Date().toISOString()}" level=error msg="thresholds on metrics 'http_req_failed{cohort:canary-tester}' have been crossed"\n`);
+    process.stderr.write(
+      `time="${new Date().toISOString()}" level=error msg="thresholds on metrics 'http_req_failed{cohort:canary-tester}' have been crossed"\n`,
+    );
     process.exit(99);
   }
   if (mode === 'fail') process.exit(110);

@@ -64,11 +64,13 @@ export function kayentaClassify(
     throw new RangeError(`direction must be increase, decrease or either, got ${String(direction)}`);
   }
   const tolerance = options.tolerance ?? 0.25;
-  if (!(tolerance >= 0 && Number.isFinite(tolerance))) throw new RangeError(`tolerance must be a non-negative number, got ${tolerance}`);
+  if (!(tolerance >= 0 && Number.isFinite(tolerance)))
+    throw new RangeError(`tolerance must be a non-negative number, got ${tolerance}`);
   const confidence = options.confidence ?? 0.98;
   if (!(confidence > 0 && confidence < 1)) throw new RangeError(`confidence must be in (0, 1), got ${confidence}`);
   const strategy = options.nanStrategy ?? 'remove';
-  if (strategy !== 'remove' && strategy !== 'replace') throw new RangeError(`nanStrategy must be remove or replace, got ${String(strategy)}`);
+  if (strategy !== 'remove' && strategy !== 'replace')
+    throw new RangeError(`nanStrategy must be remove or replace, got ${String(strategy)}`);
   const allowedIncrease = options.allowedIncrease ?? 1;
   const allowedDecrease = options.allowedDecrease ?? 1;
   const critical = options.critical ?? false;
@@ -76,7 +78,12 @@ export function kayentaClassify(
   const b = cleaned(baseline, strategy, 'baseline');
   const c = cleaned(canary, strategy, 'canary');
   const n = { baseline: b.length, canary: c.length };
-  const result = (classification: KayentaClassification, reason: string, effectSize: number | null, interval: KayentaMetricResult['interval']) => ({
+  const result = (
+    classification: KayentaClassification,
+    reason: string,
+    effectSize: number | null,
+    interval: KayentaMetricResult['interval'],
+  ) => ({
     classification,
     reason,
     effectSize,
@@ -89,14 +96,23 @@ export function kayentaClassify(
   if (b.length === 0 || c.length === 0) {
     const empty = b.length === 0 ? (c.length === 0 ? 'baseline and canary' : 'baseline') : 'canary';
     const fail = (options.mustHaveData ?? false) && !critical;
-    return result(fail ? 'NodataFailMetric' : 'Nodata', `no data for the ${empty}${fail ? ' (mustHaveData)' : ''}`, null, null);
+    return result(
+      fail ? 'NodataFailMetric' : 'Nodata',
+      `no data for the ${empty}${fail ? ' (mustHaveData)' : ''}`,
+      null,
+      null,
+    );
   }
   const sortedB = Float64Array.from(b).sort();
   const sortedC = Float64Array.from(c).sort();
   if (sortedB.length === sortedC.length && sortedB.every((v, i) => v === sortedC[i])) {
     return result('Pass', 'the canary and baseline data are identical', 1, null);
   }
-  if (sortedB[0] === sortedB[sortedB.length - 1] && sortedC[0] === sortedC[sortedC.length - 1] && sortedB[0] === sortedC[0]) {
+  if (
+    sortedB[0] === sortedB[sortedB.length - 1] &&
+    sortedC[0] === sortedC[sortedC.length - 1] &&
+    sortedB[0] === sortedC[0]
+  ) {
     return result('Pass', 'all observations have the same value', 1, null);
   }
 
@@ -109,10 +125,18 @@ export function kayentaClassify(
   const shown = { lower: interval.lower, upper: interval.upper, estimate: interval.estimate, confidence };
   const describe = `interval [${fmt(interval.lower)}, ${fmt(interval.upper)}] at ${fmt(confidence * 100)} %, estimate ${fmt(interval.estimate)}, bound ±${fmt(bound)}, mean ratio ${fmt(ratio)}`;
 
-  if ((direction === 'increase' || direction === 'either') && interval.lower > bound && ratioForRules >= allowedIncrease) {
+  if (
+    (direction === 'increase' || direction === 'either') &&
+    interval.lower > bound &&
+    ratioForRules >= allowedIncrease
+  ) {
     return result('High', `High: ${describe} (allowed increase ${allowedIncrease})`, effectSize, shown);
   }
-  if ((direction === 'decrease' || direction === 'either') && interval.upper < -bound && ratioForRules <= allowedDecrease) {
+  if (
+    (direction === 'decrease' || direction === 'either') &&
+    interval.upper < -bound &&
+    ratioForRules <= allowedDecrease
+  ) {
     return result('Low', `Low: ${describe} (allowed decrease ${allowedDecrease})`, effectSize, shown);
   }
   return result('Pass', `Pass: ${describe}`, effectSize, shown);

@@ -41,7 +41,11 @@ describe('kayentaMannWhitneyInterval', () => {
 
   it('returns the ends when the root lies outside the data range, and the exact shift when all differences agree', () => {
     // R: wilcox.test(1, 2:60, conf.int = TRUE) returns an end of the search range.
-    const r = kayentaMannWhitneyInterval([1], Array.from({ length: 59 }, (_, i) => i + 2), 0.95);
+    const r = kayentaMannWhitneyInterval(
+      [1],
+      Array.from({ length: 59 }, (_, i) => i + 2),
+      0.95,
+    );
     expect(r.lower).toBe(r.muMin);
     const same = kayentaMannWhitneyInterval([7, 7], [2, 2, 2], 0.9);
     expect([same.lower, same.upper, same.estimate]).toEqual([5, 5, 5]);

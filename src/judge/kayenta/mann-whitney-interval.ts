@@ -34,7 +34,11 @@ export interface KayentaInterval {
 }
 
 /** Interval and estimate of the shift x - y (x = canary / experiment, y = baseline / control). */
-export function kayentaMannWhitneyInterval(x: ArrayLike<number>, y: ArrayLike<number>, confidence: number): KayentaInterval {
+export function kayentaMannWhitneyInterval(
+  x: ArrayLike<number>,
+  y: ArrayLike<number>,
+  confidence: number,
+): KayentaInterval {
   if (!(confidence > 0 && confidence < 1)) throw new RangeError(`confidence must be in (0, 1), got ${confidence}`);
   const xs = toSortedSample(x, 'canary');
   const ys = toSortedSample(y, 'baseline');
@@ -72,7 +76,10 @@ export function kayentaMannWhitneyInterval(x: ArrayLike<number>, y: ArrayLike<nu
 
 /** W(d, z) as Kayenta computes it, exported for the tie-out test against R's intermediate values. */
 export function kayentaWilcoxonDifference(x: ArrayLike<number>, y: ArrayLike<number>, d: number, z: number): number {
-  const shifted = toSortedSample(Array.from(x, (v) => v - d), 'canary');
+  const shifted = toSortedSample(
+    Array.from(x, (v) => v - d),
+    'canary',
+  );
   const { nX, nY, u, tieTerm } = rankSummarySorted(shifted, toSortedSample(y, 'baseline'));
   const dz = u - (nX * nY) / 2;
   return (dz - Math.sign(dz) * 0.5) / uSigma(nX, nY, tieTerm) - z;

@@ -50,14 +50,20 @@ export interface KayentaScoreResult {
   reason: string;
 }
 
-export function kayentaScore(metrics: readonly KayentaScoredMetric[], options: KayentaScoreOptions = {}): KayentaScoreResult {
+export function kayentaScore(
+  metrics: readonly KayentaScoredMetric[],
+  options: KayentaScoreOptions = {},
+): KayentaScoreResult {
   const thresholds = options.thresholds ?? { marginal: 75, pass: 95 };
   if (!(thresholds.marginal >= 0 && thresholds.marginal <= thresholds.pass && thresholds.pass <= 100)) {
-    throw new RangeError(`thresholds must satisfy 0 <= marginal <= pass <= 100, got marginal ${thresholds.marginal}, pass ${thresholds.pass}`);
+    throw new RangeError(
+      `thresholds must satisfy 0 <= marginal <= pass <= 100, got marginal ${thresholds.marginal}, pass ${thresholds.pass}`,
+    );
   }
   const configured = options.groupWeights ?? {};
   for (const [group, w] of Object.entries(configured)) {
-    if (!(Number.isFinite(w) && w >= 0)) throw new RangeError(`groupWeights.${group} must be a non-negative number, got ${w}`);
+    if (!(Number.isFinite(w) && w >= 0))
+      throw new RangeError(`groupWeights.${group} must be a non-negative number, got ${w}`);
   }
 
   const byGroup = new Map<string, KayentaClassification[]>();
@@ -77,12 +83,20 @@ export function kayentaScore(metrics: readonly KayentaScoredMetric[], options: K
     for (const l of labels) counts[l]++;
     const judged = counts.Pass + counts.High + counts.Low + counts.NodataFailMetric;
     const noData = judged === 0;
-    return { name, score: noData ? 0 : (counts.Pass / judged) * 100, noData, weight: configured[name] ?? sharedWeight, counts };
+    return {
+      name,
+      score: noData ? 0 : (counts.Pass / judged) * 100,
+      noData,
+      weight: configured[name] ?? sharedWeight,
+      counts,
+    };
   });
   const weighted = groups.filter((g) => !g.noData).reduce((s, g) => s + (g.score * g.weight) / 100, 0);
 
   const criticalFailures = metrics.filter((m) => m.critical && m.classification !== 'Pass').map((m) => m.name);
-  const withoutData = metrics.filter((m) => m.classification === 'Nodata' || m.classification === 'NodataFailMetric').length;
+  const withoutData = metrics.filter(
+    (m) => m.classification === 'Nodata' || m.classification === 'NodataFailMetric',
+  ).length;
   let score = weighted;
   let reason: string;
   if (metrics.length === 0) {
@@ -97,6 +111,13 @@ export function kayentaScore(metrics: readonly KayentaScoredMetric[], options: K
   } else {
     reason = `weighted score ${Number(score.toPrecision(4))} over ${groups.length} group(s)`;
   }
-  const classification: KayentaSummaryClassification = score >= thresholds.pass ? 'Pass' : score >= thresholds.marginal ? 'Marginal' : 'Fail';
-  return { score, classification, groups, thresholds, reason: `${classification}: ${reason} (pass ${thresholds.pass}, marginal ${thresholds.marginal})` };
+  const classification: KayentaSummaryClassification =
+    score >= thresholds.pass ? 'Pass' : score >= thresholds.marginal ? 'Marginal' : 'Fail';
+  return {
+    score,
+    classification,
+    groups,
+    thresholds,
+    reason: `${classification}: ${reason} (pass ${thresholds.pass}, marginal ${thresholds.marginal})`,
+  };
 }

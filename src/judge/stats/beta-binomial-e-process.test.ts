@@ -3,7 +3,8 @@ import { errorEProcess } from './beta-binomial-e-process.ts';
 
 // Vectors C5-C7 of STATS.md §1 (Lindon & Malek, NeurIPS 2022; recomputed with SciPy 1.17).
 // Tolerance: relative 5e-4 on e-values (the table gives 4 significant digits), 5e-4 absolute on the CS.
-const rel = (actual: number, expected: number, tolerance = 5e-4) => expect(Math.abs(actual / expected - 1)).toBeLessThan(tolerance);
+const rel = (actual: number, expected: number, tolerance = 5e-4) =>
+  expect(Math.abs(actual / expected - 1)).toBeLessThan(tolerance);
 
 describe('errorEProcess (beta-binomial)', () => {
   it('C5: N_A = 30, N_B = 55, w = 0.5, k = 100', () => {
@@ -42,7 +43,11 @@ describe('errorEProcess (beta-binomial)', () => {
     expect(onlyCanary.rateRatioInterval[1]).toBeNull();
   });
   it('rejects bad input naming the field', () => {
-    expect(() => errorEProcess({ baseline: -1, canary: 0 }, { canaryShare: 0.5, concentration: 10 })).toThrow(/errors.baseline/);
-    expect(() => errorEProcess({ baseline: 1, canary: 0 }, { canaryShare: 1, concentration: 10 })).toThrow(/canaryShare/);
+    expect(() => errorEProcess({ baseline: -1, canary: 0 }, { canaryShare: 0.5, concentration: 10 })).toThrow(
+      /errors.baseline/,
+    );
+    expect(() => errorEProcess({ baseline: 1, canary: 0 }, { canaryShare: 1, concentration: 10 })).toThrow(
+      /canaryShare/,
+    );
   });
 });

@@ -53,7 +53,8 @@ export interface ErrorEvidence {
 }
 
 function checkCount(name: string, value: number): void {
-  if (!Number.isInteger(value) || value < 0) throw new RangeError(`${name}: expected a non-negative integer, got ${value}`);
+  if (!Number.isInteger(value) || value < 0)
+    throw new RangeError(`${name}: expected a non-negative integer, got ${value}`);
 }
 
 export function errorEProcess(errors: ErrorCounts, options: ErrorEProcessOptions): ErrorEvidence {

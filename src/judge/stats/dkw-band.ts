@@ -31,6 +31,7 @@ export function dkwEpsilon(t: number, options: DkwOptions): number {
   if (!(m >= 1)) throw new RangeError(`dkw: expected m >= 1, got ${m}`);
   if (!(t >= m)) throw new RangeError(`dkw: the band holds for t >= m (${m}), got t = ${t}`);
   const constant = options.constant ?? CONSTANT_BY_ALPHA.get(alpha);
-  if (constant === undefined) throw new RangeError(`dkw: no constant C known for alpha = ${alpha}; pass options.constant`);
+  if (constant === undefined)
+    throw new RangeError(`dkw: no constant C known for alpha = ${alpha}; pass options.constant`);
   return 0.85 * Math.sqrt((Math.log(Math.log((Math.E * t) / m)) + constant) / t);
 }

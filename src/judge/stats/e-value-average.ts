@@ -23,7 +23,8 @@ export function averageEValues(values: readonly WeightedEValue[]): number {
   let total = 0;
   for (let i = 0; i < values.length; i++) {
     const { eValue, weight } = values[i];
-    if (!(weight >= 0) || !Number.isFinite(weight)) throw new RangeError(`averageEValues: weight[${i}] must be a finite number >= 0, got ${weight}`);
+    if (!(weight >= 0) || !Number.isFinite(weight))
+      throw new RangeError(`averageEValues: weight[${i}] must be a finite number >= 0, got ${weight}`);
     if (!(eValue >= 0)) throw new RangeError(`averageEValues: eValue[${i}] must be >= 0, got ${eValue}`);
     weightSum += weight;
     total += weight * eValue;

@@ -57,8 +57,10 @@ export function histogramTotal(h: LatencyHistogram, label: string): number {
   let total = 0;
   for (let i = 0; i < h.counts.length; i++) {
     const c = h.counts[i];
-    if (!Number.isInteger(c) || c < 0) throw new RangeError(`${label}.counts[${i}]: expected a non-negative integer, got ${c}`);
-    if (i > 0 && !(h.bounds[i] > h.bounds[i - 1])) throw new RangeError(`${label}.bounds must increase (at index ${i})`);
+    if (!Number.isInteger(c) || c < 0)
+      throw new RangeError(`${label}.counts[${i}]: expected a non-negative integer, got ${c}`);
+    if (i > 0 && !(h.bounds[i] > h.bounds[i - 1]))
+      throw new RangeError(`${label}.bounds must increase (at index ${i})`);
     total += c;
   }
   return total;

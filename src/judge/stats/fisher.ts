@@ -28,8 +28,14 @@ export type TwoByTwo = readonly [readonly [number, number], readonly [number, nu
 
 export function fisherExact(table: TwoByTwo, alternative: FisherAlternative = 'two-sided'): FisherResult {
   const [[a, b], [c, d]] = table;
-  for (const [name, v] of [['a (row 1, column 1)', a], ['b (row 1, column 2)', b], ['c (row 2, column 1)', c], ['d (row 2, column 2)', d]] as const) {
-    if (!(Number.isInteger(v) && v >= 0)) throw new RangeError(`fisherExact: cell ${name} must be a non-negative integer, got ${v}`);
+  for (const [name, v] of [
+    ['a (row 1, column 1)', a],
+    ['b (row 1, column 2)', b],
+    ['c (row 2, column 1)', c],
+    ['d (row 2, column 2)', d],
+  ] as const) {
+    if (!(Number.isInteger(v) && v >= 0))
+      throw new RangeError(`fisherExact: cell ${name} must be a non-negative integer, got ${v}`);
   }
   const rowOne = a + b;
   const colOne = a + c;

@@ -41,7 +41,12 @@ describe('hodgesLehmann: STATS.md vectors', () => {
 describe('hodgesLehmann: selection by counting equals the brute-force order statistics', () => {
   it('random continuous samples, odd and even m*n, exact and asymptotic', () => {
     const rand = seededRandom(42);
-    for (const [m, n] of [[7, 9], [30, 31], [120, 77], [333, 250]]) {
+    for (const [m, n] of [
+      [7, 9],
+      [30, 31],
+      [120, 77],
+      [333, 250],
+    ]) {
       const x = Array.from({ length: m }, () => Math.exp(rand() * 3));
       const y = Array.from({ length: n }, () => Math.exp(rand() * 3) * 1.1);
       const d = allDifferences(x, y);

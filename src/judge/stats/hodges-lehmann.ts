@@ -22,7 +22,14 @@
  *   { estimate: 7, ci: [-1, 13], coverage: 0.9682539682539683, method: 'exact', ... }
  */
 import { normalCdf, normalQuantile } from './normal.ts';
-import { EXACT_MAX_PAIRS, exactUDistribution, rankSummaryBinned, rankSummarySorted, toSortedSample, uSigma } from './mann-whitney.ts';
+import {
+  EXACT_MAX_PAIRS,
+  exactUDistribution,
+  rankSummaryBinned,
+  rankSummarySorted,
+  toSortedSample,
+  uSigma,
+} from './mann-whitney.ts';
 import type { PValueMethod } from './mann-whitney.ts';
 
 export interface HodgesLehmannOptions {
@@ -54,14 +61,27 @@ interface WeightedSorted {
   total: number;
 }
 
-export function hodgesLehmann(x: ArrayLike<number>, y: ArrayLike<number>, options: HodgesLehmannOptions = {}): HodgesLehmannResult {
+export function hodgesLehmann(
+  x: ArrayLike<number>,
+  y: ArrayLike<number>,
+  options: HodgesLehmannOptions = {},
+): HodgesLehmannResult {
   return hodgesLehmannSorted(toSortedSample(x, 'x'), toSortedSample(y, 'y'), options);
 }
 
 /** As `hodgesLehmann` on samples already sorted ascending. */
-export function hodgesLehmannSorted(xs: Float64Array, ys: Float64Array, options: HodgesLehmannOptions = {}): HodgesLehmannResult {
+export function hodgesLehmannSorted(
+  xs: Float64Array,
+  ys: Float64Array,
+  options: HodgesLehmannOptions = {},
+): HodgesLehmannResult {
   const { tieTerm } = rankSummarySorted(xs, ys);
-  return estimate({ values: xs, weights: null, total: xs.length }, { values: ys, weights: null, total: ys.length }, tieTerm, options);
+  return estimate(
+    { values: xs, weights: null, total: xs.length },
+    { values: ys, weights: null, total: ys.length },
+    tieTerm,
+    options,
+  );
 }
 
 /**
@@ -75,11 +95,14 @@ export function hodgesLehmannBinned(
   options: HodgesLehmannOptions = {},
 ): HodgesLehmannResult {
   if (values.length !== xCounts.length || values.length !== yCounts.length) {
-    throw new RangeError(`values, x counts and y counts must have the same length, got ${values.length}, ${xCounts.length}, ${yCounts.length}`);
+    throw new RangeError(
+      `values, x counts and y counts must have the same length, got ${values.length}, ${xCounts.length}, ${yCounts.length}`,
+    );
   }
   for (let i = 0; i < values.length; i++) {
     if (!Number.isFinite(values[i])) throw new RangeError(`values[${i}] must be a finite number, got ${values[i]}`);
-    if (i > 0 && !(values[i] > values[i - 1])) throw new RangeError(`values must be strictly ascending (values[${i}] = ${values[i]})`);
+    if (i > 0 && !(values[i] > values[i - 1]))
+      throw new RangeError(`values must be strictly ascending (values[${i}] = ${values[i]})`);
   }
   const { tieTerm } = rankSummaryBinned(xCounts, yCounts);
   return estimate(compact(values, xCounts), compact(values, yCounts), tieTerm, { ...options, method: 'asymptotic' });
@@ -103,7 +126,12 @@ function compact(values: ArrayLike<number>, counts: ArrayLike<number>): Weighted
   return { values: v, weights: w, total };
 }
 
-function estimate(x: WeightedSorted, y: WeightedSorted, tieTerm: number, options: HodgesLehmannOptions): HodgesLehmannResult {
+function estimate(
+  x: WeightedSorted,
+  y: WeightedSorted,
+  tieTerm: number,
+  options: HodgesLehmannOptions,
+): HodgesLehmannResult {
   const confidence = options.confidence ?? 0.95;
   if (!(confidence > 0 && confidence < 1)) throw new RangeError(`confidence must be in (0, 1), got ${confidence}`);
   const nX = x.total;
@@ -350,7 +378,8 @@ export class DifferenceSelector {
     if (this.sample === null) {
       const random = lcg(20_240_611);
       const sample = new Float64Array(size);
-      for (let s = 0; s < size; s++) sample[s] = xs[Math.floor(random() * xs.length)] - ys[Math.floor(random() * ys.length)];
+      for (let s = 0; s < size; s++)
+        sample[s] = xs[Math.floor(random() * xs.length)] - ys[Math.floor(random() * ys.length)];
       this.sample = sample.sort();
     }
     const p = k / pairs;
@@ -419,7 +448,9 @@ export class DifferenceSelector {
       while (pHi < ys.length && xi - ys[pHi] > hi) pHi++;
       while (pLo < ys.length && xi - ys[pLo] > lo) pLo++;
       for (let j = pHi; j < pLo; j++) {
-        if (owners !== null) owners[n] = (this.wx as Float64Array)[i] * ((this.ySuffix as Float64Array)[j] - (this.ySuffix as Float64Array)[j + 1]);
+        if (owners !== null)
+          owners[n] =
+            (this.wx as Float64Array)[i] * ((this.ySuffix as Float64Array)[j] - (this.ySuffix as Float64Array)[j + 1]);
         diffs[n++] = xi - ys[j];
       }
     }

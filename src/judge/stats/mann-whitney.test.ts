@@ -56,7 +56,10 @@ describe('mannWhitney: larger exact and asymptotic cases', () => {
   });
   it('asymptotic p-values match SciPy', () => {
     expect(mannWhitney(x, y, { method: 'asymptotic' }).pValue).toBeCloseTo(0.8063830803583183, 9);
-    expect(mannWhitney(x, y, { method: 'asymptotic', alternative: 'greater' }).pValue).toBeCloseTo(0.6033384381556495, 9);
+    expect(mannWhitney(x, y, { method: 'asymptotic', alternative: 'greater' }).pValue).toBeCloseTo(
+      0.6033384381556495,
+      9,
+    );
     expect(mannWhitney(x, y, { method: 'asymptotic', alternative: 'less' }).pValue).toBeCloseTo(0.40319154017915915, 9);
   });
   it('the exact distribution sums to 1 and is symmetric', () => {

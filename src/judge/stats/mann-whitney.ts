@@ -84,8 +84,14 @@ export function rankSummarySorted(xs: Float64Array, ys: Float64Array): RankSumma
     const yBelow = j;
     let tx = 0;
     let ty = 0;
-    while (i < nX && xs[i] === v) { i++; tx++; }
-    while (j < nY && ys[j] === v) { j++; ty++; }
+    while (i < nX && xs[i] === v) {
+      i++;
+      tx++;
+    }
+    while (j < nY && ys[j] === v) {
+      j++;
+      ty++;
+    }
     u += tx * (yBelow + ty / 2);
     const t = tx + ty;
     if (t > 1) tieTerm += t * t * t - t;
@@ -105,8 +111,10 @@ export function rankSummaryBinned(xCounts: ArrayLike<number>, yCounts: ArrayLike
   for (let k = 0; k < xCounts.length; k++) {
     const cx = xCounts[k];
     const cy = yCounts[k];
-    if (!(cx >= 0 && Number.isInteger(cx))) throw new RangeError(`x bucket ${k} must be a non-negative integer count, got ${cx}`);
-    if (!(cy >= 0 && Number.isInteger(cy))) throw new RangeError(`y bucket ${k} must be a non-negative integer count, got ${cy}`);
+    if (!(cx >= 0 && Number.isInteger(cx)))
+      throw new RangeError(`x bucket ${k} must be a non-negative integer count, got ${cx}`);
+    if (!(cy >= 0 && Number.isInteger(cy)))
+      throw new RangeError(`y bucket ${k} must be a non-negative integer count, got ${cy}`);
     u += cx * (nY + cy / 2);
     const t = cx + cy;
     if (t > 1) tieTerm += t * t * t - t;
@@ -124,17 +132,29 @@ export function uSigma(nX: number, nY: number, tieTerm: number): number {
 }
 
 /** Mann-Whitney test on raw samples. */
-export function mannWhitney(x: ArrayLike<number>, y: ArrayLike<number>, options: MannWhitneyOptions = {}): MannWhitneyResult {
+export function mannWhitney(
+  x: ArrayLike<number>,
+  y: ArrayLike<number>,
+  options: MannWhitneyOptions = {},
+): MannWhitneyResult {
   return mannWhitneySorted(toSortedSample(x, 'x'), toSortedSample(y, 'y'), options);
 }
 
 /** Mann-Whitney test on samples already sorted ascending (lets callers share one sort with Hodges-Lehmann). */
-export function mannWhitneySorted(xs: Float64Array, ys: Float64Array, options: MannWhitneyOptions = {}): MannWhitneyResult {
+export function mannWhitneySorted(
+  xs: Float64Array,
+  ys: Float64Array,
+  options: MannWhitneyOptions = {},
+): MannWhitneyResult {
   return mannWhitneyFromSummary(rankSummarySorted(xs, ys), options);
 }
 
 /** Mann-Whitney test on two histograms over the same buckets (always asymptotic: buckets are ties). */
-export function mannWhitneyBinned(xCounts: ArrayLike<number>, yCounts: ArrayLike<number>, options: MannWhitneyOptions = {}): MannWhitneyResult {
+export function mannWhitneyBinned(
+  xCounts: ArrayLike<number>,
+  yCounts: ArrayLike<number>,
+  options: MannWhitneyOptions = {},
+): MannWhitneyResult {
   return mannWhitneyFromSummary(rankSummaryBinned(xCounts, yCounts), options);
 }
 
@@ -192,7 +212,9 @@ export function exactUDistribution(nX: number, nY: number): Float64Array {
     throw new RangeError(`sample sizes must be non-negative integers, got ${nX} and ${nY}`);
   }
   if (nX * nY > EXACT_MAX_PAIRS) {
-    throw new RangeError(`the exact Mann-Whitney distribution is limited to nX*nY <= ${EXACT_MAX_PAIRS}, got ${nX * nY}`);
+    throw new RangeError(
+      `the exact Mann-Whitney distribution is limited to nX*nY <= ${EXACT_MAX_PAIRS}, got ${nX * nY}`,
+    );
   }
   // row[i] = p_{i, j} for the current j.
   let row: Float64Array[] = [];

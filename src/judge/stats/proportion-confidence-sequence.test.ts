@@ -7,7 +7,8 @@ describe('proportionConfidenceSequence', () => {
   const prior = { a: 0.5, b: 49.5 };
   it('puts the mixture martingale at exactly 1/alpha at both ends', () => {
     const [lo, hi] = proportionConfidenceSequence(12, 1000, prior, 0.05);
-    const lnM = (p: number) => lnBeta(prior.a + 12, prior.b + 988) - lnBeta(prior.a, prior.b) - 12 * Math.log(p) - 988 * Math.log1p(-p);
+    const lnM = (p: number) =>
+      lnBeta(prior.a + 12, prior.b + 988) - lnBeta(prior.a, prior.b) - 12 * Math.log(p) - 988 * Math.log1p(-p);
     expect(lnM(lo)).toBeCloseTo(Math.log(20), 8);
     expect(lnM(hi)).toBeCloseTo(Math.log(20), 8);
     expect(lo).toBeLessThan(0.012);

@@ -13,8 +13,14 @@
  */
 import { lnBeta } from './special.ts';
 
-export function proportionConfidenceSequence(successes: number, trials: number, prior: { a: number; b: number }, alpha: number): [number, number] {
-  if (!Number.isInteger(trials) || trials < 0) throw new RangeError(`trials: expected a non-negative integer, got ${trials}`);
+export function proportionConfidenceSequence(
+  successes: number,
+  trials: number,
+  prior: { a: number; b: number },
+  alpha: number,
+): [number, number] {
+  if (!Number.isInteger(trials) || trials < 0)
+    throw new RangeError(`trials: expected a non-negative integer, got ${trials}`);
   if (!Number.isInteger(successes) || successes < 0 || successes > trials) {
     throw new RangeError(`successes: expected an integer in [0, ${trials}], got ${successes}`);
   }

@@ -16,18 +16,37 @@ const rel = (actual: number, expected: number) => expect(Math.abs(actual / expec
 describe('quantileEProcess on raw samples', () => {
   it('median, t_opt = 1000: p = 0.009132 (one-sided 0.004586)', () => {
     rel(quantileEProcess({ samples: A }, { samples: slower }, { quantile: 0.5, tuningSamples: 1000 }).pValue, 0.009132);
-    rel(quantileEProcess({ samples: A }, { samples: slower }, { quantile: 0.5, tuningSamples: 1000, direction: 'increase' }).pValue, 0.004586);
+    rel(
+      quantileEProcess(
+        { samples: A },
+        { samples: slower },
+        { quantile: 0.5, tuningSamples: 1000, direction: 'increase' },
+      ).pValue,
+      0.004586,
+    );
   });
   it('median, t_opt = 10000: p = 0.0581', () => {
     rel(quantileEProcess({ samples: A }, { samples: slower }, { quantile: 0.5, tuningSamples: 10000 }).pValue, 0.0581);
   });
   it('p90: p = 0.25 (one-sided 0.1212)', () => {
-    expect(quantileEProcess({ samples: A }, { samples: slower }, { quantile: 0.9, tuningSamples: 1000 }).pValue).toBeCloseTo(0.25, 3);
-    rel(quantileEProcess({ samples: A }, { samples: slower }, { quantile: 0.9, tuningSamples: 1000, direction: 'increase' }).pValue, 0.1212);
+    expect(
+      quantileEProcess({ samples: A }, { samples: slower }, { quantile: 0.9, tuningSamples: 1000 }).pValue,
+    ).toBeCloseTo(0.25, 3);
+    rel(
+      quantileEProcess(
+        { samples: A },
+        { samples: slower },
+        { quantile: 0.9, tuningSamples: 1000, direction: 'increase' },
+      ).pValue,
+      0.1212,
+    );
   });
   it('one-sided with a faster canary (B = 0.8 A): p = 1 at p50 and p90', () => {
     for (const quantile of [0.5, 0.9]) {
-      expect(quantileEProcess({ samples: A }, { samples: faster }, { quantile, tuningSamples: 1000, direction: 'increase' }).pValue).toBe(1);
+      expect(
+        quantileEProcess({ samples: A }, { samples: faster }, { quantile, tuningSamples: 1000, direction: 'increase' })
+          .pValue,
+      ).toBe(1);
     }
   });
   it('gives intervals that hold the true quantiles and a ratio interval around 1.25', () => {
@@ -56,24 +75,42 @@ describe('quantileEProcess on histograms', () => {
   const msB = slower.map((x) => 100 * x);
   it('is conservative against the raw-sample result (binning loses evidence, never adds it)', () => {
     const raw = quantileEProcess({ samples: msA }, { samples: msB }, { quantile: 0.5, tuningSamples: 1000 });
-    const binned = quantileEProcess({ histogram: histogram(msA) }, { histogram: histogram(msB) }, { quantile: 0.5, tuningSamples: 1000 });
+    const binned = quantileEProcess(
+      { histogram: histogram(msA) },
+      { histogram: histogram(msB) },
+      { quantile: 0.5, tuningSamples: 1000 },
+    );
     expect(binned.pValue).toBeGreaterThanOrEqual(raw.pValue);
     expect(binned.pValue).toBeLessThan(0.2);
     expect(binned.ratio!).toBeCloseTo(1.25, 1);
   });
   it('detects the 25 % shift from 5 % buckets with 4000 observations per arm', () => {
     const big = Array.from({ length: 4000 }, (_, i) => 100 * Math.exp(normalQuantile((i + 0.5) / 4000)));
-    const binned = quantileEProcess({ histogram: histogram(big) }, { histogram: histogram(big.map((x) => 1.25 * x)) }, { quantile: 0.5, tuningSamples: 4000, direction: 'increase' });
+    const binned = quantileEProcess(
+      { histogram: histogram(big) },
+      { histogram: histogram(big.map((x) => 1.25 * x)) },
+      { quantile: 0.5, tuningSamples: 4000, direction: 'increase' },
+    );
     expect(binned.pValue).toBeLessThan(0.001);
     expect(binned.ratioInterval[0]!).toBeGreaterThan(1);
   });
   it('finds no difference between identical histograms', () => {
     const h = histogram(msA);
-    expect(quantileEProcess({ histogram: h }, { histogram: h }, { quantile: 0.99, tuningSamples: 1000 }).pValue).toBe(1);
+    expect(quantileEProcess({ histogram: h }, { histogram: h }, { quantile: 0.99, tuningSamples: 1000 }).pValue).toBe(
+      1,
+    );
   });
   it('rejects histograms with different bounds and mixed raw / binned arms', () => {
     const h = histogram(msA);
-    expect(() => quantileEProcess({ histogram: h }, { histogram: { bounds: [1, Infinity], counts: [1, 1] } }, { quantile: 0.5, tuningSamples: 10 })).toThrow(/same bucket bounds/);
-    expect(() => quantileEProcess({ histogram: h }, { samples: msA }, { quantile: 0.5, tuningSamples: 10 })).toThrow(/both be raw samples or both be histograms/);
+    expect(() =>
+      quantileEProcess(
+        { histogram: h },
+        { histogram: { bounds: [1, Infinity], counts: [1, 1] } },
+        { quantile: 0.5, tuningSamples: 10 },
+      ),
+    ).toThrow(/same bucket bounds/);
+    expect(() => quantileEProcess({ histogram: h }, { samples: msA }, { quantile: 0.5, tuningSamples: 10 })).toThrow(
+      /both be raw samples or both be histograms/,
+    );
   });
 });

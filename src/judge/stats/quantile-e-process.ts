@@ -28,7 +28,15 @@
  */
 import { lnBeta, lnRegularizedBeta, lnRegularizedBetaUpper } from './special.ts';
 import type { Direction } from '../verdict.ts';
-import { type ArmCdf, type ArmData, type TwoArmCdf, empiricalQuantile, gapRange, orderStatisticBounds, twoArmCdf } from './empirical-cdf.ts';
+import {
+  type ArmCdf,
+  type ArmData,
+  type TwoArmCdf,
+  empiricalQuantile,
+  gapRange,
+  orderStatisticBounds,
+  twoArmCdf,
+} from './empirical-cdf.ts';
 
 export interface QuantileEProcessOptions {
   /** The quantile p, e.g. 0.99. */
@@ -124,7 +132,11 @@ function mixture(n: number, p: number, a: number, b: number, truncate: 'below' |
   };
 }
 
-export function quantileEProcess(baseline: ArmData, canary: ArmData, options: QuantileEProcessOptions): QuantileEvidence {
+export function quantileEProcess(
+  baseline: ArmData,
+  canary: ArmData,
+  options: QuantileEProcessOptions,
+): QuantileEvidence {
   return quantileEProcessOnCdf(twoArmCdf(baseline, canary), options);
 }
 
@@ -135,8 +147,10 @@ export function quantileEProcessOnCdf(cdf: TwoArmCdf, options: QuantileEProcessO
   const tuningAlpha = options.tuningAlpha ?? alpha;
   if (!(p > 0 && p < 1)) throw new RangeError(`quantile: expected a value in (0, 1), got ${p}`);
   if (!(alpha > 0 && alpha < 1)) throw new RangeError(`alpha: expected a value in (0, 1), got ${alpha}`);
-  if (!(tuningAlpha > 0 && tuningAlpha < 1)) throw new RangeError(`tuningAlpha: expected a value in (0, 1), got ${tuningAlpha}`);
-  if (!(options.tuningSamples > 0)) throw new RangeError(`tuningSamples: expected a value > 0, got ${options.tuningSamples}`);
+  if (!(tuningAlpha > 0 && tuningAlpha < 1))
+    throw new RangeError(`tuningAlpha: expected a value in (0, 1), got ${tuningAlpha}`);
+  if (!(options.tuningSamples > 0))
+    throw new RangeError(`tuningSamples: expected a value > 0, got ${options.tuningSamples}`);
   const { a, b } = quantileMixturePrior(p, options.tuningSamples, tuningAlpha);
   const direction = options.direction ?? 'either';
   const nA = cdf.baseline.n;
@@ -146,7 +160,10 @@ export function quantileEProcessOnCdf(cdf: TwoArmCdf, options: QuantileEProcessO
 
   const lnE = infimumOverGrid(cdf, fA, fB);
   const baselineQ = armQuantile(cdf.baseline, p, mixture(nA, p, a, b, 'none'), alpha / 2);
-  const canaryQ = direction === 'either' ? armQuantile(cdf.canary, p, fB, alpha / 2) : armQuantile(cdf.canary, p, mixture(nB, p, a, b, 'none'), alpha / 2);
+  const canaryQ =
+    direction === 'either'
+      ? armQuantile(cdf.canary, p, fB, alpha / 2)
+      : armQuantile(cdf.canary, p, mixture(nB, p, a, b, 'none'), alpha / 2);
   return {
     quantile: p,
     eValue: Math.exp(lnE),
@@ -154,13 +171,24 @@ export function quantileEProcessOnCdf(cdf: TwoArmCdf, options: QuantileEProcessO
     pValue: Math.min(1, Math.exp(-lnE)),
     baseline: baselineQ,
     canary: canaryQ,
-    ratio: baselineQ.estimate !== null && canaryQ.estimate !== null && baselineQ.estimate > 0 ? canaryQ.estimate / baselineQ.estimate : null,
+    ratio:
+      baselineQ.estimate !== null && canaryQ.estimate !== null && baselineQ.estimate > 0
+        ? canaryQ.estimate / baselineQ.estimate
+        : null,
     ratioInterval: ratioInterval(baselineQ.interval, canaryQ.interval),
   };
 }
 
-function ratioInterval(base: [number | null, number | null], can: [number | null, number | null]): [number | null, number | null] {
-  const lower = can[0] !== null && base[1] !== null && base[1] > 0 ? Math.max(0, can[0]) / base[1] : can[0] !== null && can[0] <= 0 ? 0 : null;
+function ratioInterval(
+  base: [number | null, number | null],
+  can: [number | null, number | null],
+): [number | null, number | null] {
+  const lower =
+    can[0] !== null && base[1] !== null && base[1] > 0
+      ? Math.max(0, can[0]) / base[1]
+      : can[0] !== null && can[0] <= 0
+        ? 0
+        : null;
   const upper = can[1] !== null && base[0] !== null && base[0] > 0 ? can[1] / base[0] : null;
   return [lower ?? 0, upper];
 }

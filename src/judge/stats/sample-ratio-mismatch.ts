@@ -22,7 +22,11 @@ export interface SampleRatioEvidence {
   pValue: number;
 }
 
-export function sampleRatioEValue(counts: readonly number[], shares: readonly number[], concentration: number): SampleRatioEvidence {
+export function sampleRatioEValue(
+  counts: readonly number[],
+  shares: readonly number[],
+  concentration: number,
+): SampleRatioEvidence {
   if (counts.length !== shares.length) {
     throw new RangeError(`sample ratio: ${counts.length} counts but ${shares.length} planned shares`);
   }
@@ -38,7 +42,8 @@ export function sampleRatioEValue(counts: readonly number[], shares: readonly nu
     if (!(shares[i] > 0)) throw new RangeError(`sample ratio: shares[${i}] must be > 0, got ${shares[i]}`);
     shareSum += shares[i];
   }
-  if (Math.abs(shareSum - 1) > 1e-9) throw new RangeError(`sample ratio: planned shares must sum to 1, got ${shareSum}`);
+  if (Math.abs(shareSum - 1) > 1e-9)
+    throw new RangeError(`sample ratio: planned shares must sum to 1, got ${shareSum}`);
 
   const priorTotal = concentration;
   let total = 0;

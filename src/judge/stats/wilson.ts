@@ -23,7 +23,8 @@ export interface ProportionInterval {
 }
 
 export function wilsonInterval(successes: number, trials: number, confidence = 0.95): ProportionInterval {
-  if (!(Number.isInteger(trials) && trials > 0)) throw new RangeError(`trials must be a positive integer, got ${trials}`);
+  if (!(Number.isInteger(trials) && trials > 0))
+    throw new RangeError(`trials must be a positive integer, got ${trials}`);
   if (!(Number.isInteger(successes) && successes >= 0 && successes <= trials)) {
     throw new RangeError(`successes must be an integer in [0, ${trials}], got ${successes}`);
   }

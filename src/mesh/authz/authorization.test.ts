@@ -4,19 +4,31 @@ import type { IAuthorizationPolicy } from '../../manifests/types.ts';
 import { compileAuthorizer, type AuthzRequest } from './authorization.ts';
 
 function policy(name: string, spec: Record<string, unknown>, namespace = 'sprincube'): IAuthorizationPolicy {
-  return { apiVersion: 'security.istio.io/v1beta1', kind: 'AuthorizationPolicy', metadata: { name, namespace }, spec } as IAuthorizationPolicy;
+  return {
+    apiVersion: 'security.istio.io/v1beta1',
+    kind: 'AuthorizationPolicy',
+    metadata: { name, namespace },
+    spec,
+  } as IAuthorizationPolicy;
 }
 
 const BFF = 'cluster.local/ns/sprincube/sa/bff';
 const GATEWAY = 'cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account';
 const account = { namespace: 'sprincube', labels: { app: 'account', track: 'canary' } };
-const get = (principal: string | undefined, path = '/api/account', method = 'GET'): AuthzRequest => ({ principal, method, path, namespace: principal?.split('/')[2] });
+const get = (principal: string | undefined, path = '/api/account', method = 'GET'): AuthzRequest => ({
+  principal,
+  method,
+  path,
+  namespace: principal?.split('/')[2],
+});
 
 // The shape of manifests/istio/authorization.yaml: account accepts only the bff, GET/POST under /api/.
 const accountFromBff = policy('account-from-bff', {
   selector: { matchLabels: { app: 'account' } },
   action: 'ALLOW',
-  rules: [{ from: [{ source: { principals: [BFF] } }], to: [{ operation: { methods: ['GET', 'POST'], paths: ['/api/*'] } }] }],
+  rules: [
+    { from: [{ source: { principals: [BFF] } }], to: [{ operation: { methods: ['GET', 'POST'], paths: ['/api/*'] } }] },
+  ],
 });
 
 describe('AuthorizationPolicy', () => {
@@ -53,7 +65,10 @@ describe('AuthorizationPolicy', () => {
         policy('mixed', {
           rules: [
             { to: [{ operation: { paths: ['*/healthz'] } }] },
-            { from: [{ source: { namespaces: ['istio-system'] } }], to: [{ operation: { notPaths: ['/api/private/*'] } }] },
+            {
+              from: [{ source: { namespaces: ['istio-system'] } }],
+              to: [{ operation: { notPaths: ['/api/private/*'] } }],
+            },
             { from: [{ source: { notPrincipals: [GATEWAY], principals: ['cluster.local/ns/sprincube/sa/*'] } }] },
           ],
         }),
@@ -68,9 +83,17 @@ describe('AuthorizationPolicy', () => {
   });
 
   it('applies root-namespace policies to every workload and ignores other namespaces and selectors', () => {
-    const meshWide = policy('mesh-deny-delete', { action: 'DENY', rules: [{ to: [{ operation: { methods: ['DELETE'] } }] }] }, 'istio-system');
+    const meshWide = policy(
+      'mesh-deny-delete',
+      { action: 'DENY', rules: [{ to: [{ operation: { methods: ['DELETE'] } }] }] },
+      'istio-system',
+    );
     const elsewhere = policy('elsewhere', { action: 'DENY', rules: [{}] }, 'other');
-    const otherSelector = policy('friend-only', { selector: { matchLabels: { app: 'friend' } }, action: 'DENY', rules: [{}] });
+    const otherSelector = policy('friend-only', {
+      selector: { matchLabels: { app: 'friend' } },
+      action: 'DENY',
+      rules: [{}],
+    });
     const authz = compileAuthorizer([meshWide, elsewhere, otherSelector], account);
     expect(authz(get(BFF, '/api/account', 'DELETE')).allowed).toBe(false);
     expect(authz(get(BFF)).allowed).toBe(true);
@@ -80,6 +103,8 @@ describe('AuthorizationPolicy', () => {
     const custom = policy('ext', { action: 'CUSTOM', provider: { name: 'x' }, rules: [{}] });
     expect(() => compileAuthorizer([custom], account, () => 'manifests/istio/authorization.yaml')).toThrow(ConfigError);
     const when = policy('jwt', { rules: [{ when: [{ key: 'request.auth.claims[iss]', values: ['x'] }] }] });
-    expect(() => compileAuthorizer([when], account)).toThrow(/AuthorizationPolicy\/sprincube\/jwt spec\.rules\[0\]\.when/);
+    expect(() => compileAuthorizer([when], account)).toThrow(
+      /AuthorizationPolicy\/sprincube\/jwt spec\.rules\[0\]\.when/,
+    );
   });
 });

@@ -46,7 +46,9 @@ interface PolicyView {
     selector?: { matchLabels?: Record<string, string> };
     action?: string;
     rules?: {
-      from?: { source?: { principals?: string[]; notPrincipals?: string[]; namespaces?: string[]; notNamespaces?: string[] } }[];
+      from?: {
+        source?: { principals?: string[]; notPrincipals?: string[]; namespaces?: string[]; notNamespaces?: string[] };
+      }[];
       to?: { operation?: { methods?: string[]; notMethods?: string[]; paths?: string[]; notPaths?: string[] } }[];
       when?: unknown[];
     }[];
@@ -70,7 +72,11 @@ export function compileAuthorizer(
     const ns = raw.metadata?.namespace ?? 'default';
     const name = raw.metadata?.name ?? '(unnamed)';
     const fail = (path: string, problem: string): never => {
-      throw new ConfigError(originOf('AuthorizationPolicy', name) ?? `AuthorizationPolicy ${name}`, `AuthorizationPolicy/${ns}/${name} ${path}`, problem);
+      throw new ConfigError(
+        originOf('AuthorizationPolicy', name) ?? `AuthorizationPolicy ${name}`,
+        `AuthorizationPolicy/${ns}/${name} ${path}`,
+        problem,
+      );
     };
     if (ns !== target.namespace && ns !== ROOT_NAMESPACE) continue;
     const selector = raw.spec?.selector?.matchLabels ?? {};
@@ -81,13 +87,11 @@ export function compileAuthorizer(
       fail('spec.action', `${action} is not supported by the local data plane (ALLOW, DENY, AUDIT)`);
     }
     const rules = (raw.spec?.rules ?? []).map((rule, i): RulePredicate => {
-      if (rule.when && rule.when.length > 0) fail(`spec.rules[${i}].when`, 'conditions are not supported by the local data plane');
+      if (rule.when && rule.when.length > 0)
+        fail(`spec.rules[${i}].when`, 'conditions are not supported by the local data plane');
       const from = (rule.from ?? []).map((f) => {
         const s = f.source ?? {};
-        const checks = [
-          field(s.principals, false),
-          field(s.notPrincipals, true),
-        ].filter(isPredicate);
+        const checks = [field(s.principals, false), field(s.notPrincipals, true)].filter(isPredicate);
         const nsChecks = [field(s.namespaces, false), field(s.notNamespaces, true)].filter(isPredicate);
         return (req: AuthzRequest) => checks.every((c) => c(req.principal)) && nsChecks.every((c) => c(req.namespace));
       });

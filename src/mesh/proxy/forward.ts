@@ -104,12 +104,21 @@ export async function forward(
     let timer: NodeJS.Timeout | undefined;
     try {
       const res = Number.isFinite(tryTimeout)
-        ? await Promise.race([pending, new Promise<typeof TIMED_OUT>((resolve) => (timer = setTimeout(resolve, Math.max(1, tryTimeout), TIMED_OUT)))])
+        ? await Promise.race([
+            pending,
+            new Promise<typeof TIMED_OUT>(
+              (resolve) => (timer = setTimeout(resolve, Math.max(1, tryTimeout), TIMED_OUT)),
+            ),
+          ])
         : await pending;
       if (timer) clearTimeout(timer);
       if (res === TIMED_OUT) {
         pending.then(
-          (late) => late.body.dump().catch(() => {}).finally(() => cluster.finished(index)),
+          (late) =>
+            late.body
+              .dump()
+              .catch(() => {})
+              .finally(() => cluster.finished(index)),
           () => cluster.finished(index),
         );
         if (performance.now() >= deadline - 1) return local(504, joinFlags(flags, 'UT'), 'upstream request timeout');
@@ -146,10 +155,18 @@ export async function forward(
         failure = { status: 504, flag: 'UT', body: 'upstream request timeout' };
         if (!(retryOn.status5xx || retryOn.gatewayError || retryOn.reset)) break;
       } else if (code === 'ECONNREFUSED' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ENOTFOUND') {
-        failure = { status: 503, flag: 'UF', body: 'upstream connect error or disconnect/reset before headers. reset reason: connection failure' };
+        failure = {
+          status: 503,
+          flag: 'UF',
+          body: 'upstream connect error or disconnect/reset before headers. reset reason: connection failure',
+        };
         if (!(retryOn.connectFailure || retryOn.status5xx || retryOn.gatewayError)) break;
       } else {
-        failure = { status: 503, flag: 'UC', body: 'upstream connect error or disconnect/reset before headers. reset reason: connection termination' };
+        failure = {
+          status: 503,
+          flag: 'UC',
+          body: 'upstream connect error or disconnect/reset before headers. reset reason: connection termination',
+        };
         if (!(retryOn.reset || retryOn.status5xx || retryOn.gatewayError)) break;
       }
     }
@@ -177,10 +194,23 @@ function joinFlags(a: string, b: string): string {
 }
 
 // Hop-by-hop headers (RFC 9110 §7.6.1) and ones undici refuses to forward.
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host', 'expect', 'content-length']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'host',
+  'expect',
+  'content-length',
+]);
 
 /** Request headers to send upstream: hop-by-hop ones removed. */
-export function upstreamRequestHeaders(headers: Readonly<Record<string, string | string[] | undefined>>): Record<string, string | string[]> {
+export function upstreamRequestHeaders(
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   for (const key in headers) {
     const v = headers[key];
@@ -190,7 +220,9 @@ export function upstreamRequestHeaders(headers: Readonly<Record<string, string |
 }
 
 /** Response headers to send downstream: hop-by-hop ones removed (Node frames the body itself). */
-export function downstreamResponseHeaders(headers: Readonly<Record<string, string | string[] | undefined>>): Record<string, string | string[]> {
+export function downstreamResponseHeaders(
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   for (const key in headers) {
     const v = headers[key];

@@ -24,7 +24,14 @@ export interface GatewayOptions {
 export function ingressGateway(opts: GatewayOptions): RequestListener {
   const { self, pools, telemetry } = opts;
   const peer = peerHeaderValue(self);
-  const record = (service: string, workload: string, version: string, status: number, flags: string, start: number): void =>
+  const record = (
+    service: string,
+    workload: string,
+    version: string,
+    status: number,
+    flags: string,
+    start: number,
+  ): void =>
     telemetry.record(
       {
         reporter: 'source',
@@ -40,56 +47,58 @@ export function ingressGateway(opts: GatewayOptions): RequestListener {
 
   return (req, res) => {
     const start = performance.now();
-    void readBody(req).then(async (body) => {
-      const method = req.method ?? 'GET';
-      const uri = req.url ?? '/';
-      const decision = opts.routes().resolve({
-        context: 'gateway',
-        host: req.headers.host ?? '',
-        method,
-        uri,
-        headers: req.headers,
-        sourceLabels: self.labels,
-        sourceNamespace: self.namespace,
-      });
-      if (!decision) {
-        localReply(res, 404, '');
-        record('unknown', 'unknown', 'unknown', 404, 'NR', start);
-        return;
-      }
-      const headers = upstreamRequestHeaders(req.headers);
-      headers[PEER_HEADER] = peer;
-      if (headers['x-request-id'] === undefined) headers['x-request-id'] = randomUUID();
-      const out = await forward(decision, { method, path: uri, headers, body }, pools);
-      const workload = out.endpoint?.workload ?? 'unknown';
-      const version = out.endpoint?.version ?? 'unknown';
-      if (!out.body) {
-        localReply(res, out.status, out.localBody ?? '');
-        record(decision.service, workload, version, out.status, out.flags, start);
-        return;
-      }
-      const answerHeaders = downstreamResponseHeaders(out.headers ?? {});
-      const length = Number(out.headers?.['content-length']);
-      if (length <= SMALL_BODY_BYTES) {
-        // The app's answers are small JSON: reading them whole and writing them in one call costs
-        // far less than a stream pipeline per request.
-        const body = Buffer.from(await out.body.arrayBuffer());
-        out.release();
+    void readBody(req)
+      .then(async (body) => {
+        const method = req.method ?? 'GET';
+        const uri = req.url ?? '/';
+        const decision = opts.routes().resolve({
+          context: 'gateway',
+          host: req.headers.host ?? '',
+          method,
+          uri,
+          headers: req.headers,
+          sourceLabels: self.labels,
+          sourceNamespace: self.namespace,
+        });
+        if (!decision) {
+          localReply(res, 404, '');
+          record('unknown', 'unknown', 'unknown', 404, 'NR', start);
+          return;
+        }
+        const headers = upstreamRequestHeaders(req.headers);
+        headers[PEER_HEADER] = peer;
+        if (headers['x-request-id'] === undefined) headers['x-request-id'] = randomUUID();
+        const out = await forward(decision, { method, path: uri, headers, body }, pools);
+        const workload = out.endpoint?.workload ?? 'unknown';
+        const version = out.endpoint?.version ?? 'unknown';
+        if (!out.body) {
+          localReply(res, out.status, out.localBody ?? '');
+          record(decision.service, workload, version, out.status, out.flags, start);
+          return;
+        }
+        const answerHeaders = downstreamResponseHeaders(out.headers ?? {});
+        const length = Number(out.headers?.['content-length']);
+        if (length <= SMALL_BODY_BYTES) {
+          // The app's answers are small JSON: reading them whole and writing them in one call costs
+          // far less than a stream pipeline per request.
+          const body = Buffer.from(await out.body.arrayBuffer());
+          out.release();
+          res.writeHead(out.status, answerHeaders);
+          res.end(body);
+          record(decision.service, workload, version, out.status, out.flags, start);
+          return;
+        }
         res.writeHead(out.status, answerHeaders);
-        res.end(body);
-        record(decision.service, workload, version, out.status, out.flags, start);
-        return;
-      }
-      res.writeHead(out.status, answerHeaders);
-      pipeline(out.body, res, (err) => {
-        out.release();
-        record(decision.service, workload, version, err ? 0 : out.status, err ? 'DC' : out.flags, start);
+        pipeline(out.body, res, (err) => {
+          out.release();
+          record(decision.service, workload, version, err ? 0 : out.status, err ? 'DC' : out.flags, start);
+        });
+      })
+      .catch((err: unknown) => {
+        if (!res.headersSent) localReply(res, 500, `gateway error: ${(err as Error).message}`);
+        else res.destroy();
+        record('unknown', 'unknown', 'unknown', 500, '-', start);
       });
-    }).catch((err: unknown) => {
-      if (!res.headersSent) localReply(res, 500, `gateway error: ${(err as Error).message}`);
-      else res.destroy();
-      record('unknown', 'unknown', 'unknown', 500, '-', start);
-    });
   };
 }
 

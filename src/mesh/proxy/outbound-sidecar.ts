@@ -66,11 +66,25 @@ export class OutboundSidecar {
         if (v !== undefined) flat[k] = Array.isArray(v) ? v.join(', ') : v;
       }
     }
-    this.record(decision.service, out.endpoint?.workload ?? 'unknown', out.endpoint?.version ?? 'unknown', out.status, out.flags, start);
+    this.record(
+      decision.service,
+      out.endpoint?.workload ?? 'unknown',
+      out.endpoint?.version ?? 'unknown',
+      out.status,
+      out.flags,
+      start,
+    );
     return { status: out.status, headers: flat, body };
   }
 
-  private record(service: string, workload: string, version: string, status: number, flags: string, start: number): void {
+  private record(
+    service: string,
+    workload: string,
+    version: string,
+    status: number,
+    flags: string,
+    start: number,
+  ): void {
     this.telemetry.record(
       {
         reporter: 'source',

@@ -20,7 +20,12 @@ import { OutboundSidecar } from './outbound-sidecar.ts';
 import { PEER_HEADER } from './peer-identity.ts';
 
 const NS = 'sprincube';
-const BFF: WorkloadIdentity = { workload: 'bff', namespace: NS, serviceAccount: 'bff', labels: { app: 'bff', version: 'v1' } };
+const BFF: WorkloadIdentity = {
+  workload: 'bff',
+  namespace: NS,
+  serviceAccount: 'bff',
+  labels: { app: 'bff', version: 'v1' },
+};
 
 const accountFromBff = {
   apiVersion: 'security.istio.io/v1beta1',
@@ -29,7 +34,12 @@ const accountFromBff = {
   spec: {
     selector: { matchLabels: { app: 'account' } },
     action: 'ALLOW',
-    rules: [{ from: [{ source: { principals: [`cluster.local/ns/${NS}/sa/bff`] } }], to: [{ operation: { methods: ['GET'], paths: ['/api/*'] } }] }],
+    rules: [
+      {
+        from: [{ source: { principals: [`cluster.local/ns/${NS}/sa/bff`] } }],
+        to: [{ operation: { methods: ['GET'], paths: ['/api/*'] } }],
+      },
+    ],
   },
 } as IAuthorizationPolicy;
 
@@ -37,11 +47,23 @@ const accountRule = {
   apiVersion: 'networking.istio.io/v1beta1',
   kind: 'DestinationRule',
   metadata: { name: 'account', namespace: NS },
-  spec: { host: 'account', subsets: [{ name: 'primary', labels: { track: 'primary' } }, { name: 'flaky', labels: { track: 'flaky' } }, { name: 'gone', labels: { track: 'gone' } }] },
+  spec: {
+    host: 'account',
+    subsets: [
+      { name: 'primary', labels: { track: 'primary' } },
+      { name: 'flaky', labels: { track: 'flaky' } },
+      { name: 'gone', labels: { track: 'gone' } },
+    ],
+  },
 } as IDestinationRule;
 
 function vs(name: string, spec: Record<string, unknown>): IVirtualService {
-  return { apiVersion: 'networking.istio.io/v1beta1', kind: 'VirtualService', metadata: { name, namespace: NS }, spec } as IVirtualService;
+  return {
+    apiVersion: 'networking.istio.io/v1beta1',
+    kind: 'VirtualService',
+    metadata: { name, namespace: NS },
+    spec,
+  } as IVirtualService;
 }
 
 /** Gateway routes: straight to account (what the policy must refuse), plus faults, a slow path and retries. */
@@ -49,14 +71,34 @@ const gatewayRoutes = vs('edge', {
   hosts: ['*'],
   gateways: ['edge-gateway'],
   http: [
-    { match: [{ headers: { 'end-user': { exact: 'abort-me' } } }], fault: { abort: { httpStatus: 503, percentage: { value: 100 } } }, route: [{ destination: { host: 'account', subset: 'primary' } }] },
-    { match: [{ headers: { 'end-user': { exact: 'delay-me' } } }], fault: { delay: { fixedDelay: '150ms' } }, route: [{ destination: { host: 'bff' } }] },
-    { match: [{ uri: { prefix: '/slow-retry' } }], timeout: '1s', retries: { attempts: 1, perTryTimeout: '100ms', retryOn: 'gateway-error' }, route: [{ destination: { host: 'bff' } }] },
+    {
+      match: [{ headers: { 'end-user': { exact: 'abort-me' } } }],
+      fault: { abort: { httpStatus: 503, percentage: { value: 100 } } },
+      route: [{ destination: { host: 'account', subset: 'primary' } }],
+    },
+    {
+      match: [{ headers: { 'end-user': { exact: 'delay-me' } } }],
+      fault: { delay: { fixedDelay: '150ms' } },
+      route: [{ destination: { host: 'bff' } }],
+    },
+    {
+      match: [{ uri: { prefix: '/slow-retry' } }],
+      timeout: '1s',
+      retries: { attempts: 1, perTryTimeout: '100ms', retryOn: 'gateway-error' },
+      route: [{ destination: { host: 'bff' } }],
+    },
     { match: [{ uri: { prefix: '/slow' } }], timeout: '100ms', route: [{ destination: { host: 'bff' } }] },
     { match: [{ uri: { prefix: '/big' } }], route: [{ destination: { host: 'bff' } }] },
-    { match: [{ uri: { prefix: '/flaky' } }], retries: { attempts: 2, retryOn: '5xx' }, route: [{ destination: { host: 'account', subset: 'flaky' } }] },
+    {
+      match: [{ uri: { prefix: '/flaky' } }],
+      retries: { attempts: 2, retryOn: '5xx' },
+      route: [{ destination: { host: 'account', subset: 'flaky' } }],
+    },
     { match: [{ uri: { prefix: '/gone' } }], route: [{ destination: { host: 'account', subset: 'gone' } }] },
-    { match: [{ uri: { prefix: '/direct/account' } }], route: [{ destination: { host: 'account', subset: 'primary' } }] },
+    {
+      match: [{ uri: { prefix: '/direct/account' } }],
+      route: [{ destination: { host: 'account', subset: 'primary' } }],
+    },
     { match: [{ uri: { prefix: '/api' } }], route: [{ destination: { host: 'bff' } }] },
   ],
 });
@@ -86,7 +128,16 @@ async function replica(identity: MeshEndpoint, handler: RequestListener): Promis
 }
 
 function account(track: string): MeshEndpoint {
-  return { workload: `account-${track}`, service: 'account', version: 'v1', track, namespace: NS, serviceAccount: 'account', labels: { app: 'account', track }, url: '' };
+  return {
+    workload: `account-${track}`,
+    service: 'account',
+    version: 'v1',
+    track,
+    namespace: NS,
+    serviceAccount: 'account',
+    labels: { app: 'account', track },
+    url: '',
+  };
 }
 
 beforeAll(async () => {
@@ -115,14 +166,22 @@ beforeAll(async () => {
       }, 400);
       return;
     }
-    void outbound.request('account', '/api/account?id=1', { headers: { 'end-user': String(req.headers['end-user'] ?? '') } }).then((up) => {
-      res.writeHead(up.status, { 'x-served-by': `bff, ${up.headers['x-served-by'] ?? ''}` });
-      res.end(up.body);
-    });
+    void outbound
+      .request('account', '/api/account?id=1', { headers: { 'end-user': String(req.headers['end-user'] ?? '') } })
+      .then((up) => {
+        res.writeHead(up.status, { 'x-served-by': `bff, ${up.headers['x-served-by'] ?? ''}` });
+        res.end(up.body);
+      });
   });
   const gone: MeshEndpoint = { ...account('gone'), url: 'http://127.0.0.1:1' };
   const config: ProxyConfig = {
-    virtualServices: [gatewayRoutes, vs('account', { hosts: ['account'], http: [{ route: [{ destination: { host: 'account', subset: 'primary' } }] }] })],
+    virtualServices: [
+      gatewayRoutes,
+      vs('account', {
+        hosts: ['account'],
+        http: [{ route: [{ destination: { host: 'account', subset: 'primary' } }] }],
+      }),
+    ],
     destinationRules: [accountRule],
     authorizationPolicies: [accountFromBff],
     gatewayNames: ['edge-gateway'],
@@ -130,8 +189,11 @@ beforeAll(async () => {
     endpoints: [...Object.values(replicas).map((r) => r.endpoint), gone],
   };
   routes = compileRouteTable(config);
-  for (const r of Object.values(replicas)) authorizers.set(r.endpoint.workload, compileAuthorizer(config.authorizationPolicies, r.endpoint));
-  const gateway = await serveOnLoopback(ingressGateway({ self: GATEWAY_IDENTITY, routes: () => routes, pools, telemetry: gatewayTelemetry }));
+  for (const r of Object.values(replicas))
+    authorizers.set(r.endpoint.workload, compileAuthorizer(config.authorizationPolicies, r.endpoint));
+  const gateway = await serveOnLoopback(
+    ingressGateway({ self: GATEWAY_IDENTITY, routes: () => routes, pools, telemetry: gatewayTelemetry }),
+  );
   closers.push(gateway.close);
   gatewayUrl = gateway.url;
 });
@@ -148,13 +210,45 @@ describe('gateway → bff → account through the sidecars', () => {
     const res = await call(`${gatewayUrl}/api/profile/1`, { headers: { 'end-user': 'user-7' } });
     expect(res.status).toBe(200);
     expect(res.headers['x-served-by']).toBe('bff, account-primary');
-    expect(JSON.parse(res.body)).toMatchObject({ workload: 'account-primary', path: '/api/account?id=1', endUser: 'user-7' });
+    expect(JSON.parse(res.body)).toMatchObject({
+      workload: 'account-primary',
+      path: '/api/account?id=1',
+      endUser: 'user-7',
+    });
     const gw = await text(gatewayTelemetry);
-    expect(sampleSum(gw, 'istio_requests_total', { reporter: 'source', source_workload: 'gateway', destination_workload: 'bff', destination_service_name: 'bff', response_code: '200', response_flags: '-' })).toBe(1);
-    expect(sampleSum(await text(bffTelemetry), 'istio_requests_total', { reporter: 'source', source_workload: 'bff', destination_workload: 'account-primary', destination_version: 'v1' })).toBe(1);
+    expect(
+      sampleSum(gw, 'istio_requests_total', {
+        reporter: 'source',
+        source_workload: 'gateway',
+        destination_workload: 'bff',
+        destination_service_name: 'bff',
+        response_code: '200',
+        response_flags: '-',
+      }),
+    ).toBe(1);
+    expect(
+      sampleSum(await text(bffTelemetry), 'istio_requests_total', {
+        reporter: 'source',
+        source_workload: 'bff',
+        destination_workload: 'account-primary',
+        destination_version: 'v1',
+      }),
+    ).toBe(1);
     const acct = await text(replicas.primary.telemetry);
-    expect(sampleSum(acct, 'istio_requests_total', { reporter: 'destination', source_workload: 'bff', destination_workload: 'account-primary', response_code: '200' })).toBe(1);
-    expect(sampleSum(acct, 'istio_request_duration_milliseconds_count', { reporter: 'destination', destination_workload: 'account-primary' })).toBe(1);
+    expect(
+      sampleSum(acct, 'istio_requests_total', {
+        reporter: 'destination',
+        source_workload: 'bff',
+        destination_workload: 'account-primary',
+        response_code: '200',
+      }),
+    ).toBe(1);
+    expect(
+      sampleSum(acct, 'istio_request_duration_milliseconds_count', {
+        reporter: 'destination',
+        destination_workload: 'account-primary',
+      }),
+    ).toBe(1);
     expect(acct).toContain('le="0.5"');
   });
 
@@ -163,8 +257,22 @@ describe('gateway → bff → account through the sidecars', () => {
     expect(res.status).toBe(403);
     expect(res.body).toBe('RBAC: access denied');
     const acct = await text(replicas.primary.telemetry);
-    expect(sampleSum(acct, 'istio_requests_total', { reporter: 'destination', source_workload: 'gateway', destination_workload: 'account-primary', response_code: '403', response_flags: '-' })).toBe(1);
-    expect(sampleSum(await text(gatewayTelemetry), 'istio_requests_total', { reporter: 'source', destination_workload: 'account-primary', response_code: '403' })).toBe(1);
+    expect(
+      sampleSum(acct, 'istio_requests_total', {
+        reporter: 'destination',
+        source_workload: 'gateway',
+        destination_workload: 'account-primary',
+        response_code: '403',
+        response_flags: '-',
+      }),
+    ).toBe(1);
+    expect(
+      sampleSum(await text(gatewayTelemetry), 'istio_requests_total', {
+        reporter: 'source',
+        destination_workload: 'account-primary',
+        response_code: '403',
+      }),
+    ).toBe(1);
   });
 
   it('ignores a peer identity a client claims: the gateway replaces it with its own', async () => {
@@ -180,7 +288,14 @@ describe('gateway → bff → account through the sidecars', () => {
     expect(delayed.status).toBe(200);
     expect(performance.now() - t0).toBeGreaterThanOrEqual(140);
     const gw = await text(gatewayTelemetry);
-    expect(sampleSum(gw, 'istio_requests_total', { response_code: '503', response_flags: 'FI', destination_service_name: 'account', destination_workload: 'unknown' })).toBe(1);
+    expect(
+      sampleSum(gw, 'istio_requests_total', {
+        response_code: '503',
+        response_flags: 'FI',
+        destination_service_name: 'account',
+        destination_workload: 'unknown',
+      }),
+    ).toBe(1);
     expect(sampleSum(gw, 'istio_requests_total', { response_code: '200', response_flags: 'DI' })).toBe(1);
   });
 
@@ -189,11 +304,19 @@ describe('gateway → bff → account through the sidecars', () => {
     const res = await call(`${gatewayUrl}/slow`);
     expect(res).toMatchObject({ status: 504, body: 'upstream request timeout' });
     expect(performance.now() - t0).toBeLessThan(350);
-    expect(sampleSum(await text(gatewayTelemetry), 'istio_requests_total', { response_code: '504', response_flags: 'UT' })).toBe(1);
+    expect(
+      sampleSum(await text(gatewayTelemetry), 'istio_requests_total', { response_code: '504', response_flags: 'UT' }),
+    ).toBe(1);
   });
 
   it('retries a try that exceeds its perTryTimeout, then answers 504 with UT,URX well before the route timeout', async () => {
-    const bffServed = async () => sampleSum(await text(replicas.bff.telemetry), 'istio_request_duration_milliseconds_count', { reporter: 'destination', source_workload: 'gateway', destination_workload: 'bff', response_code: '200' });
+    const bffServed = async () =>
+      sampleSum(await text(replicas.bff.telemetry), 'istio_request_duration_milliseconds_count', {
+        reporter: 'destination',
+        source_workload: 'gateway',
+        destination_workload: 'bff',
+        response_code: '200',
+      });
     await new Promise((r) => setTimeout(r, 450)); // let earlier slow answers finish
     const before = await bffServed();
     const t0 = performance.now();
@@ -202,7 +325,12 @@ describe('gateway → bff → account through the sidecars', () => {
     expect(res.status).toBe(504);
     expect(elapsed).toBeGreaterThanOrEqual(190);
     expect(elapsed).toBeLessThan(390);
-    expect(sampleSum(await text(gatewayTelemetry), 'istio_requests_total', { response_code: '504', response_flags: 'UT,URX' })).toBe(1);
+    expect(
+      sampleSum(await text(gatewayTelemetry), 'istio_requests_total', {
+        response_code: '504',
+        response_flags: 'UT,URX',
+      }),
+    ).toBe(1);
     // Both tries reached the bff, which finished them after the proxy had given up.
     await new Promise((r) => setTimeout(r, 450));
     expect(await bffServed()).toBe(before + 2);

@@ -2,7 +2,7 @@
  * Istio durations (`timeout: 10s`, `fixedDelay: 0.5s`, `perTryTimeout: 250ms`) in milliseconds.
  * Istio accepts Go-style duration strings: a sequence of decimal numbers with units h, m, s, ms, us, ns.
  */
-const UNIT_MS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 0.001, 'µs': 0.001, ns: 0.000001 };
+const UNIT_MS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 0.001, µs: 0.001, ns: 0.000001 };
 const PART = /(\d+(?:\.\d+)?|\.\d+)(h|ms|m|s|us|µs|ns)/gy;
 
 export class InvalidDurationError extends Error {}

@@ -72,6 +72,8 @@ export function loadBalancerPolicy(simple: string | undefined): LoadBalancerPoli
     case 'UNSPECIFIED':
       return 'LEAST_REQUEST';
     default:
-      throw new Error(`loadBalancer.simple ${JSON.stringify(simple)} is not supported (ROUND_ROBIN, RANDOM, LEAST_REQUEST)`);
+      throw new Error(
+        `loadBalancer.simple ${JSON.stringify(simple)} is not supported (ROUND_ROBIN, RANDOM, LEAST_REQUEST)`,
+      );
   }
 }

@@ -27,7 +27,11 @@ const ENDPOINTS = [
   endpoint('ratings', 'v1'),
 ];
 
-function destinationRule(host: string, versions: string[], simple?: 'ROUND_ROBIN' | 'RANDOM' | 'LEAST_REQUEST'): IDestinationRule {
+function destinationRule(
+  host: string,
+  versions: string[],
+  simple?: 'ROUND_ROBIN' | 'RANDOM' | 'LEAST_REQUEST',
+): IDestinationRule {
   return {
     apiVersion: 'networking.istio.io/v1beta1',
     kind: 'DestinationRule',
@@ -43,7 +47,12 @@ function destinationRule(host: string, versions: string[], simple?: 'ROUND_ROBIN
 const RULES = [destinationRule('reviews', ['v1', 'v2', 'v3']), destinationRule('ratings', ['v1'])];
 
 function virtualService(name: string, spec: Record<string, unknown>): IVirtualService {
-  return { apiVersion: 'networking.istio.io/v1beta1', kind: 'VirtualService', metadata: { name }, spec } as IVirtualService;
+  return {
+    apiVersion: 'networking.istio.io/v1beta1',
+    kind: 'VirtualService',
+    metadata: { name },
+    spec,
+  } as IVirtualService;
 }
 
 function config(virtualServices: IVirtualService[], extra: Partial<ProxyConfig> = {}): ProxyConfig {
@@ -66,7 +75,10 @@ function request(host: string, headers: Record<string, string> = {}, uri = '/', 
 const reviewsJasonToV2 = virtualService('reviews', {
   hosts: ['reviews'],
   http: [
-    { match: [{ headers: { 'end-user': { exact: 'jason' } } }], route: [{ destination: { host: 'reviews', subset: 'v2' } }] },
+    {
+      match: [{ headers: { 'end-user': { exact: 'jason' } } }],
+      route: [{ destination: { host: 'reviews', subset: 'v2' } }],
+    },
     { route: [{ destination: { host: 'reviews', subset: 'v1' } }] },
   ],
 });
@@ -87,7 +99,14 @@ describe('route table: Bookinfo routing', () => {
       config([
         virtualService('reviews', {
           hosts: ['reviews'],
-          http: [{ route: [{ destination: { host: 'reviews', subset: 'v1' }, weight: 50 }, { destination: { host: 'reviews', subset: 'v3' }, weight: 50 }] }],
+          http: [
+            {
+              route: [
+                { destination: { host: 'reviews', subset: 'v1' }, weight: 50 },
+                { destination: { host: 'reviews', subset: 'v3' }, weight: 50 },
+              ],
+            },
+          ],
         }),
       ]),
       { random: seededRandom(1) },
@@ -107,7 +126,14 @@ describe('route table: Bookinfo routing', () => {
       config([
         virtualService('reviews', {
           hosts: ['reviews'],
-          http: [{ route: [{ destination: { host: 'reviews', subset: 'v1' }, weight: 90 }, { destination: { host: 'reviews', subset: 'v2' }, weight: 10 }] }],
+          http: [
+            {
+              route: [
+                { destination: { host: 'reviews', subset: 'v1' }, weight: 90 },
+                { destination: { host: 'reviews', subset: 'v2' }, weight: 10 },
+              ],
+            },
+          ],
         }),
       ]),
       { random: seededRandom(20_261_125) },
@@ -125,7 +151,15 @@ describe('route table: Bookinfo routing', () => {
       config([
         virtualService('reviews', {
           hosts: ['reviews'],
-          http: [{ route: [{ destination: { host: 'reviews', subset: 'v1' }, weight: 3 }, { destination: { host: 'reviews', subset: 'v2' }, weight: 0 }, { destination: { host: 'reviews', subset: 'v3' }, weight: 1 }] }],
+          http: [
+            {
+              route: [
+                { destination: { host: 'reviews', subset: 'v1' }, weight: 3 },
+                { destination: { host: 'reviews', subset: 'v2' }, weight: 0 },
+                { destination: { host: 'reviews', subset: 'v3' }, weight: 1 },
+              ],
+            },
+          ],
         }),
       ]),
       { random: seededRandom(7) },
@@ -141,7 +175,7 @@ describe('route table: Bookinfo routing', () => {
     expect(Math.abs(v3 - 1000)).toBeLessThanOrEqual(3.2905 * Math.sqrt(4000 * 0.25 * 0.75));
   });
 
-  it('aborts one user\'s requests with the configured status (virtual-service-ratings-test-abort.yaml)', () => {
+  it("aborts one user's requests with the configured status (virtual-service-ratings-test-abort.yaml)", () => {
     const table = compileRouteTable(
       config([
         virtualService('ratings', {
@@ -161,7 +195,7 @@ describe('route table: Bookinfo routing', () => {
     expect(table.resolve(request('ratings', { 'end-user': 'alice' }))).toMatchObject({ abortStatus: 0, delayMs: 0 });
   });
 
-  it('delays one user\'s requests by the fixed delay (virtual-service-ratings-test-delay.yaml)', () => {
+  it("delays one user's requests by the fixed delay (virtual-service-ratings-test-delay.yaml)", () => {
     const table = compileRouteTable(
       config([
         virtualService('ratings', {
@@ -186,7 +220,12 @@ describe('route table: Bookinfo routing', () => {
       config([
         virtualService('ratings', {
           hosts: ['ratings'],
-          http: [{ fault: { abort: { percentage: { value: 25 }, httpStatus: 503 } }, route: [{ destination: { host: 'ratings' } }] }],
+          http: [
+            {
+              fault: { abort: { percentage: { value: 25 }, httpStatus: 503 } },
+              route: [{ destination: { host: 'ratings' } }],
+            },
+          ],
         }),
       ]),
       { random: seededRandom(3) },
@@ -202,13 +241,17 @@ describe('route table: Bookinfo routing', () => {
         virtualService('reviews', {
           hosts: ['reviews'],
           http: [
-            { match: [{ headers: { 'end-user': { regex: 'canary-tester-[0-9]+' } } }], route: [{ destination: { host: 'reviews', subset: 'v3' } }] },
+            {
+              match: [{ headers: { 'end-user': { regex: 'canary-tester-[0-9]+' } } }],
+              route: [{ destination: { host: 'reviews', subset: 'v3' } }],
+            },
             { route: [{ destination: { host: 'reviews', subset: 'v1' } }] },
           ],
         }),
       ]),
     );
-    const subset = (user?: string) => table.resolve(request('reviews', user === undefined ? {} : { 'end-user': user }))?.subset;
+    const subset = (user?: string) =>
+      table.resolve(request('reviews', user === undefined ? {} : { 'end-user': user }))?.subset;
     expect(subset('canary-tester-7')).toBe('v3');
     expect(subset('canary-tester-123')).toBe('v3');
     expect(subset('canary-tester-7x')).toBe('v1');
@@ -235,7 +278,8 @@ describe('route table: Bookinfo routing', () => {
         }),
       ]),
     );
-    const subset = (uri: string, headers: Record<string, string> = {}, method = 'GET') => table.resolve(request('reviews', headers, uri, method))?.subset;
+    const subset = (uri: string, headers: Record<string, string> = {}, method = 'GET') =>
+      table.resolve(request('reviews', headers, uri, method))?.subset;
     expect(subset('/reviews/1?x=y', { 'end-user': 'jason' })).toBe('v2');
     expect(subset('/reviews/1', {})).toBe('v1'); // the header condition is ANDed
     expect(subset('/ratings/1', { 'end-user': 'jason' })).toBe('v1');
@@ -262,7 +306,12 @@ describe('route table: Bookinfo routing', () => {
   it('answers no route when no http route matches, and uses the plain service when no VirtualService exists', () => {
     const table = compileRouteTable(
       config([
-        virtualService('reviews', { hosts: ['reviews'], http: [{ match: [{ uri: { prefix: '/only' } }], route: [{ destination: { host: 'reviews', subset: 'v1' } }] }] }),
+        virtualService('reviews', {
+          hosts: ['reviews'],
+          http: [
+            { match: [{ uri: { prefix: '/only' } }], route: [{ destination: { host: 'reviews', subset: 'v1' } }] },
+          ],
+        }),
       ]),
     );
     expect(table.resolve(request('reviews', {}, '/other'))).toBeUndefined();
@@ -278,7 +327,12 @@ describe('route table: Bookinfo routing', () => {
         virtualService('bookinfo', {
           hosts: ['*'],
           gateways: ['bookinfo-gateway'],
-          http: [{ match: [{ uri: { exact: '/productpage' } }], route: [{ destination: { host: 'productpage', port: { number: 9080 } } }] }],
+          http: [
+            {
+              match: [{ uri: { exact: '/productpage' } }],
+              route: [{ destination: { host: 'productpage', port: { number: 9080 } } }],
+            },
+          ],
         }),
         virtualService('reviews-external', {
           hosts: ['reviews.example.com'],
@@ -287,7 +341,8 @@ describe('route table: Bookinfo routing', () => {
         }),
       ]),
     );
-    const atGateway = (host: string, uri: string) => table.resolve({ context: 'gateway', host, method: 'GET', uri, headers: {} });
+    const atGateway = (host: string, uri: string) =>
+      table.resolve({ context: 'gateway', host, method: 'GET', uri, headers: {} });
     expect(atGateway('127.0.0.1:8080', '/productpage')?.service).toBe('productpage');
     expect(atGateway('127.0.0.1:8080', '/other')).toBeUndefined();
     // The wildcard binding comes first; Istio merges same-gateway hosts, the first match is what counts here.
@@ -303,13 +358,18 @@ describe('route table: Bookinfo routing', () => {
         virtualService('ratings', {
           hosts: ['ratings'],
           http: [
-            { match: [{ sourceLabels: { app: 'reviews', version: 'v2' } }], fault: { abort: { httpStatus: 418 } }, route: [{ destination: { host: 'ratings' } }] },
+            {
+              match: [{ sourceLabels: { app: 'reviews', version: 'v2' } }],
+              fault: { abort: { httpStatus: 418 } },
+              route: [{ destination: { host: 'ratings' } }],
+            },
             { route: [{ destination: { host: 'ratings' } }] },
           ],
         }),
       ]),
     );
-    const from = (labels: Record<string, string>) => table.resolve({ ...request('ratings'), sourceLabels: labels })?.abortStatus;
+    const from = (labels: Record<string, string>) =>
+      table.resolve({ ...request('ratings'), sourceLabels: labels })?.abortStatus;
     expect(from({ app: 'reviews', version: 'v2' })).toBe(418);
     expect(from({ app: 'reviews', version: 'v1' })).toBe(0);
   });
@@ -320,7 +380,12 @@ describe('route table: Bookinfo routing', () => {
         virtualService('reviews', {
           hosts: ['reviews'],
           http: [
-            { match: [{ uri: { prefix: '/slow' } }], timeout: '1.5s', retries: { attempts: 3, perTryTimeout: '250ms', retryOn: 'gateway-error,connect-failure,409' }, route: [{ destination: { host: 'reviews', subset: 'v1' } }] },
+            {
+              match: [{ uri: { prefix: '/slow' } }],
+              timeout: '1.5s',
+              retries: { attempts: 3, perTryTimeout: '250ms', retryOn: 'gateway-error,connect-failure,409' },
+              route: [{ destination: { host: 'reviews', subset: 'v1' } }],
+            },
             { route: [{ destination: { host: 'reviews', subset: 'v1' } }] },
           ],
         }),
@@ -342,7 +407,10 @@ describe('route table: configuration errors name the file and the object', () =>
   const originOf = (kind: string, name: string) => `manifests/istio/${name}-${kind.toLowerCase()}.yaml`;
 
   it('rejects a route to a subset no DestinationRule defines', () => {
-    const vs = virtualService('reviews', { hosts: ['reviews'], http: [{ route: [{ destination: { host: 'reviews', subset: 'v9' } }] }] });
+    const vs = virtualService('reviews', {
+      hosts: ['reviews'],
+      http: [{ route: [{ destination: { host: 'reviews', subset: 'v9' } }] }],
+    });
     const err = captureError(() => compileRouteTable(config([vs]), { originOf }));
     expect(err).toBeInstanceOf(ConfigError);
     expect(err.message).toContain('manifests/istio/reviews-virtualservice.yaml');
@@ -351,23 +419,64 @@ describe('route table: configuration errors name the file and the object', () =>
   });
 
   it('rejects a destination host that is not a service of the mesh, and a missing host', () => {
-    const unknown = virtualService('reviews', { hosts: ['reviews'], http: [{ route: [{ destination: { host: 'details' } }] }] });
-    expect(captureError(() => compileRouteTable(config([unknown]), { originOf })).message).toMatch(/route\[0\]\.destination\.host: "details" is not a service of the mesh/);
-    const missing = virtualService('reviews', { hosts: ['reviews'], http: [{ route: [{ destination: { subset: 'v1' } }] }] });
-    expect(captureError(() => compileRouteTable(config([missing]), { originOf })).message).toMatch(/destination\.host: is required/);
+    const unknown = virtualService('reviews', {
+      hosts: ['reviews'],
+      http: [{ route: [{ destination: { host: 'details' } }] }],
+    });
+    expect(captureError(() => compileRouteTable(config([unknown]), { originOf })).message).toMatch(
+      /route\[0\]\.destination\.host: "details" is not a service of the mesh/,
+    );
+    const missing = virtualService('reviews', {
+      hosts: ['reviews'],
+      http: [{ route: [{ destination: { subset: 'v1' } }] }],
+    });
+    expect(captureError(() => compileRouteTable(config([missing]), { originOf })).message).toMatch(
+      /destination\.host: is required/,
+    );
     const noHosts = virtualService('reviews', { http: [{ route: [{ destination: { host: 'reviews' } }] }] });
-    expect(captureError(() => compileRouteTable(config([noHosts]), { originOf })).message).toMatch(/spec\.hosts: is required/);
+    expect(captureError(() => compileRouteTable(config([noHosts]), { originOf })).message).toMatch(
+      /spec\.hosts: is required/,
+    );
   });
 
   it('rejects a negative weight, a bad regex, a bad duration and an unknown gateway', () => {
     const cases: [Record<string, unknown>, RegExp][] = [
-      [{ hosts: ['reviews'], http: [{ route: [{ destination: { host: 'reviews', subset: 'v1' }, weight: -10 }, { destination: { host: 'reviews', subset: 'v2' }, weight: 110 }] }] }, /route\[0\]\.weight: must be a non-negative number/],
-      [{ hosts: ['reviews'], http: [{ match: [{ headers: { 'end-user': { regex: '(' } } }], route: [{ destination: { host: 'reviews' } }] }] }, /match\[0\]: regex "\(" does not compile/],
-      [{ hosts: ['reviews'], http: [{ timeout: 'soon', route: [{ destination: { host: 'reviews' } }] }] }, /spec\.http\[0\]\.timeout: "soon" is not a duration/],
-      [{ hosts: ['reviews'], gateways: ['nope'], http: [{ route: [{ destination: { host: 'reviews' } }] }] }, /spec\.gateways: names gateway "nope"/],
+      [
+        {
+          hosts: ['reviews'],
+          http: [
+            {
+              route: [
+                { destination: { host: 'reviews', subset: 'v1' }, weight: -10 },
+                { destination: { host: 'reviews', subset: 'v2' }, weight: 110 },
+              ],
+            },
+          ],
+        },
+        /route\[0\]\.weight: must be a non-negative number/,
+      ],
+      [
+        {
+          hosts: ['reviews'],
+          http: [
+            { match: [{ headers: { 'end-user': { regex: '(' } } }], route: [{ destination: { host: 'reviews' } }] },
+          ],
+        },
+        /match\[0\]: regex "\(" does not compile/,
+      ],
+      [
+        { hosts: ['reviews'], http: [{ timeout: 'soon', route: [{ destination: { host: 'reviews' } }] }] },
+        /spec\.http\[0\]\.timeout: "soon" is not a duration/,
+      ],
+      [
+        { hosts: ['reviews'], gateways: ['nope'], http: [{ route: [{ destination: { host: 'reviews' } }] }] },
+        /spec\.gateways: names gateway "nope"/,
+      ],
     ];
     for (const [spec, message] of cases) {
-      expect(captureError(() => compileRouteTable(config([virtualService('reviews', spec)]), { originOf })).message).toMatch(message);
+      expect(
+        captureError(() => compileRouteTable(config([virtualService('reviews', spec)]), { originOf })).message,
+      ).toMatch(message);
     }
   });
 });
@@ -376,21 +485,30 @@ describe('load balancing over the replicas of a subset', () => {
   const replicas = [endpoint('reviews', 'v1', 0), endpoint('reviews', 'v1', 1), endpoint('reviews', 'v1', 2)];
 
   it('cycles through replicas with ROUND_ROBIN', () => {
-    const table = compileRouteTable(config([], { endpoints: replicas, destinationRules: [destinationRule('reviews', ['v1'], 'ROUND_ROBIN')] }));
+    const table = compileRouteTable(
+      config([], { endpoints: replicas, destinationRules: [destinationRule('reviews', ['v1'], 'ROUND_ROBIN')] }),
+    );
     const cluster = table.resolve(request('reviews'))!.cluster;
     expect(Array.from({ length: 6 }, () => cluster.pick())).toEqual([0, 1, 2, 0, 1, 2]);
   });
 
   it('spreads RANDOM picks over every replica', () => {
-    const table = compileRouteTable(config([], { endpoints: replicas, destinationRules: [destinationRule('reviews', ['v1'], 'RANDOM')] }), { random: seededRandom(11) });
+    const table = compileRouteTable(
+      config([], { endpoints: replicas, destinationRules: [destinationRule('reviews', ['v1'], 'RANDOM')] }),
+      { random: seededRandom(11) },
+    );
     const cluster = table.resolve(request('reviews'))!.cluster;
     const counts = [0, 0, 0];
     for (let i = 0; i < 3000; i++) counts[cluster.pick()] += 1;
-    for (const c of counts) expect(Math.abs(c - 1000)).toBeLessThanOrEqual(3.2905 * Math.sqrt(3000 * (1 / 3) * (2 / 3)));
+    for (const c of counts)
+      expect(Math.abs(c - 1000)).toBeLessThanOrEqual(3.2905 * Math.sqrt(3000 * (1 / 3) * (2 / 3)));
   });
 
   it('prefers the replica with fewer requests in flight with LEAST_REQUEST', () => {
-    const table = compileRouteTable(config([], { endpoints: replicas, destinationRules: [destinationRule('reviews', ['v1'], 'LEAST_REQUEST')] }), { random: seededRandom(5) });
+    const table = compileRouteTable(
+      config([], { endpoints: replicas, destinationRules: [destinationRule('reviews', ['v1'], 'LEAST_REQUEST')] }),
+      { random: seededRandom(5) },
+    );
     const cluster = table.resolve(request('reviews'))!.cluster;
     // Replica 0 is busy: power-of-two-choices never picks it while both others are idle.
     for (let i = 0; i < 10; i++) cluster.started(0);

@@ -81,7 +81,14 @@ export interface RouteTableOptions {
 const DEFAULT_RETRIES: RetryPolicy = {
   attempts: 2,
   perTryTimeoutMs: 0,
-  retryOn: { status5xx: false, gatewayError: false, connectFailure: true, reset: false, retriable4xx: false, statusCodes: new Set() },
+  retryOn: {
+    status5xx: false,
+    gatewayError: false,
+    connectFailure: true,
+    reset: false,
+    retriable4xx: false,
+    statusCodes: new Set(),
+  },
 };
 
 const DEFAULT_POLICY: LoadBalancerPolicy = 'ROUND_ROBIN';
@@ -143,7 +150,15 @@ export class RouteTable {
       if (!routes) {
         const cluster = this.serviceClusters.get(service);
         if (!cluster) return undefined;
-        return { routeName: 'default', service, cluster, delayMs: 0, abortStatus: 0, timeoutMs: 0, retries: DEFAULT_RETRIES };
+        return {
+          routeName: 'default',
+          service,
+          cluster,
+          delayMs: 0,
+          abortStatus: 0,
+          timeoutMs: 0,
+          retries: DEFAULT_RETRIES,
+        };
       }
     }
     for (const route of routes) {
@@ -225,14 +240,23 @@ interface DestinationRuleView {
   spec?: {
     host?: string;
     trafficPolicy?: { loadBalancer?: { simple?: string } };
-    subsets?: { name?: string; labels?: Record<string, string>; trafficPolicy?: { loadBalancer?: { simple?: string } } }[];
+    subsets?: {
+      name?: string;
+      labels?: Record<string, string>;
+      trafficPolicy?: { loadBalancer?: { simple?: string } };
+    }[];
   };
 }
 
 export function compileRouteTable(config: ProxyConfig, options: RouteTableOptions = {}): RouteTable {
   const random = options.random ?? Math.random;
   const originOf = options.originOf ?? (() => undefined);
-  const fail = (kind: string, meta: { name?: string; namespace?: string } | undefined, path: string, problem: string): never => {
+  const fail = (
+    kind: string,
+    meta: { name?: string; namespace?: string } | undefined,
+    path: string,
+    problem: string,
+  ): never => {
     const name = meta?.name ?? '(unnamed)';
     const file = originOf(kind, name) ?? `${kind} ${name}`;
     throw new ConfigError(file, `${kind}/${meta?.namespace ?? 'default'}/${name} ${path}`, problem);
@@ -247,7 +271,10 @@ export function compileRouteTable(config: ProxyConfig, options: RouteTableOption
   }
 
   // DestinationRules: the load balancer of each service and the label selector of each subset.
-  const rules = new Map<string, { policy: LoadBalancerPolicy; subsets: Map<string, { labels: Record<string, string>; policy: LoadBalancerPolicy }> }>();
+  const rules = new Map<
+    string,
+    { policy: LoadBalancerPolicy; subsets: Map<string, { labels: Record<string, string>; policy: LoadBalancerPolicy }> }
+  >();
   for (const raw of config.destinationRules as DestinationRuleView[]) {
     const spec = raw.spec ?? {};
     if (!spec.host) fail('DestinationRule', raw.metadata, 'spec.host', 'is required');
@@ -259,13 +286,16 @@ export function compileRouteTable(config: ProxyConfig, options: RouteTableOption
         return fail('DestinationRule', raw.metadata, path, (err as Error).message);
       }
     };
-    const policy = policyOf(spec.trafficPolicy?.loadBalancer?.simple, 'spec.trafficPolicy.loadBalancer.simple') ?? DEFAULT_POLICY;
+    const policy =
+      policyOf(spec.trafficPolicy?.loadBalancer?.simple, 'spec.trafficPolicy.loadBalancer.simple') ?? DEFAULT_POLICY;
     const subsets = new Map<string, { labels: Record<string, string>; policy: LoadBalancerPolicy }>();
     (spec.subsets ?? []).forEach((s, i) => {
       if (!s.name) fail('DestinationRule', raw.metadata, `spec.subsets[${i}].name`, 'is required');
       subsets.set(s.name!, {
         labels: s.labels ?? {},
-        policy: policyOf(s.trafficPolicy?.loadBalancer?.simple, `spec.subsets[${i}].trafficPolicy.loadBalancer.simple`) ?? policy,
+        policy:
+          policyOf(s.trafficPolicy?.loadBalancer?.simple, `spec.subsets[${i}].trafficPolicy.loadBalancer.simple`) ??
+          policy,
       });
     });
     rules.set(service, { policy, subsets });
@@ -305,7 +335,13 @@ export function compileRouteTable(config: ProxyConfig, options: RouteTableOption
     const atMesh = bound.length === 0 || bound.includes('mesh');
     const atGateway = bound.some((g) => gatewayNames.has(g));
     const unknownGateway = bound.find((g) => g !== 'mesh' && !gatewayNames.has(g));
-    if (unknownGateway) fail('VirtualService', meta, 'spec.gateways', `names gateway ${JSON.stringify(unknownGateway)}, which no Gateway object defines`);
+    if (unknownGateway)
+      fail(
+        'VirtualService',
+        meta,
+        'spec.gateways',
+        `names gateway ${JSON.stringify(unknownGateway)}, which no Gateway object defines`,
+      );
 
     const compileRoutes = (context: RouteContext): CompiledRoute[] =>
       (spec.http ?? []).map((r, i) => compileRoute(r, i, context));
@@ -319,22 +355,38 @@ export function compileRouteTable(config: ProxyConfig, options: RouteTableOption
         }
       });
       const dests = r.route ?? [];
-      if (dests.length === 0) fail('VirtualService', meta, `${at}.route`, 'needs at least one destination (redirects and direct responses are not supported locally)');
+      if (dests.length === 0)
+        fail(
+          'VirtualService',
+          meta,
+          `${at}.route`,
+          'needs at least one destination (redirects and direct responses are not supported locally)',
+        );
       const destinations = dests.map((d, j): WeightedCluster => {
         const host = d.destination?.host;
         if (!host) return fail('VirtualService', meta, `${at}.route[${j}].destination.host`, 'is required');
         const service = serviceOfHost(host);
         if (!endpointsByService.has(service)) {
-          return fail('VirtualService', meta, `${at}.route[${j}].destination.host`, `${JSON.stringify(host)} is not a service of the mesh`);
+          return fail(
+            'VirtualService',
+            meta,
+            `${at}.route[${j}].destination.host`,
+            `${JSON.stringify(host)} is not a service of the mesh`,
+          );
         }
         const subset = d.destination?.subset;
         const cluster = clusterFor(service, subset);
         if (!cluster) {
-          return fail('VirtualService', meta, `${at}.route[${j}].destination.subset`,
-            `subset ${JSON.stringify(subset)} is not defined by any DestinationRule for host ${JSON.stringify(host)}`);
+          return fail(
+            'VirtualService',
+            meta,
+            `${at}.route[${j}].destination.subset`,
+            `subset ${JSON.stringify(subset)} is not defined by any DestinationRule for host ${JSON.stringify(host)}`,
+          );
         }
         const weight = d.weight ?? (dests.length === 1 ? 100 : 0);
-        if (!Number.isFinite(weight) || weight < 0) fail('VirtualService', meta, `${at}.route[${j}].weight`, `must be a non-negative number, got ${weight}`);
+        if (!Number.isFinite(weight) || weight < 0)
+          fail('VirtualService', meta, `${at}.route[${j}].weight`, `must be a non-negative number, got ${weight}`);
         return { cluster, service, subset, weight };
       });
       const totalWeight = destinations.reduce((s, d) => s + d.weight, 0);
@@ -355,15 +407,27 @@ export function compileRouteTable(config: ProxyConfig, options: RouteTableOption
       const delay = r.fault?.delay;
       const abort = r.fault?.abort;
       if (abort && !(Number.isInteger(abort.httpStatus) && abort.httpStatus! >= 200 && abort.httpStatus! <= 599)) {
-        fail('VirtualService', meta, `${at}.fault.abort.httpStatus`, `must be an HTTP status 200..599, got ${abort.httpStatus}`);
+        fail(
+          'VirtualService',
+          meta,
+          `${at}.fault.abort.httpStatus`,
+          `must be an HTTP status 200..599, got ${abort.httpStatus}`,
+        );
       }
       return {
         name: `${vsName}/${r.name ?? i}`,
         matches,
         destinations,
         totalWeight,
-        delay: delay ? { ms: duration(delay.fixedDelay ?? '0s', `${at}.fault.delay.fixedDelay`), percent: percentOf(delay, `${at}.fault.delay.percentage`) } : undefined,
-        abort: abort ? { status: abort.httpStatus!, percent: percentOf(abort, `${at}.fault.abort.percentage`) } : undefined,
+        delay: delay
+          ? {
+              ms: duration(delay.fixedDelay ?? '0s', `${at}.fault.delay.fixedDelay`),
+              percent: percentOf(delay, `${at}.fault.delay.percentage`),
+            }
+          : undefined,
+        abort: abort
+          ? { status: abort.httpStatus!, percent: percentOf(abort, `${at}.fault.abort.percentage`) }
+          : undefined,
         timeoutMs: duration(r.timeout, `${at}.timeout`),
         retries: r.retries
           ? {
@@ -387,7 +451,11 @@ export function compileRouteTable(config: ProxyConfig, options: RouteTableOption
   return new RouteTable(meshRoutes, gatewayBindings, serviceClusters, random);
 }
 
-function compileMatch(m: HttpMatchView, context: RouteContext, gatewayNames: ReadonlySet<string>): (req: PreparedRequest) => boolean {
+function compileMatch(
+  m: HttpMatchView,
+  context: RouteContext,
+  gatewayNames: ReadonlySet<string>,
+): (req: PreparedRequest) => boolean {
   const checks: ((req: PreparedRequest) => boolean)[] = [];
   if (m.gateways && m.gateways.length > 0) {
     const names = m.gateways.map(shortGatewayName);
@@ -435,9 +503,18 @@ function compileMatch(m: HttpMatchView, context: RouteContext, gatewayNames: Rea
 }
 
 function parseRetryOn(text: string | undefined): RetryConditions {
-  const c = { status5xx: false, gatewayError: false, connectFailure: false, reset: false, retriable4xx: false, statusCodes: new Set<number>() };
+  const c = {
+    status5xx: false,
+    gatewayError: false,
+    connectFailure: false,
+    reset: false,
+    retriable4xx: false,
+    statusCodes: new Set<number>(),
+  };
   // Istio's default retryOn when `retries` is given without it.
-  for (const raw of (text ?? 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes').split(',')) {
+  for (const raw of (text ?? 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes').split(
+    ',',
+  )) {
     const t = raw.trim();
     if (t === '5xx') c.status5xx = true;
     else if (t === 'gateway-error') c.gatewayError = true;
@@ -478,7 +555,8 @@ function hostPredicate(pattern: string): (host: string) => boolean {
 export function serviceOfHost(host: string): string {
   const h = host.toLowerCase();
   const labels = h.split('.');
-  if (labels.length <= 2 || (labels.length === 3 && labels[2] === 'svc') || h.endsWith('.svc.cluster.local')) return labels[0];
+  if (labels.length <= 2 || (labels.length === 3 && labels[2] === 'svc') || h.endsWith('.svc.cluster.local'))
+    return labels[0];
   return h;
 }
 

@@ -21,13 +21,24 @@ describe('Istio request metrics', () => {
     t.record({ ...canary, response_code: 503, response_flags: 'UF' }, 0.4);
     const { body, contentType } = await t.exposition();
     expect(contentType).toMatch(/^text\/plain/);
-    expect(sampleSum(body, 'istio_requests_total', { reporter: 'destination', destination_workload: 'account-canary', response_code: '200', response_flags: '-' })).toBe(2);
+    expect(
+      sampleSum(body, 'istio_requests_total', {
+        reporter: 'destination',
+        destination_workload: 'account-canary',
+        response_code: '200',
+        response_flags: '-',
+      }),
+    ).toBe(2);
     expect(sampleSum(body, 'istio_requests_total', { response_code: '503', response_flags: 'UF' })).toBe(1);
     expect(sampleSum(body, 'istio_request_duration_milliseconds_sum', { response_code: '200' })).toBeCloseTo(11.1, 6);
     // Cumulative buckets: 3.2 ms falls in le="3.35" (the first bound ≥ 3.2), 7.9 ms does not.
     expect(sampleSum(body, 'istio_request_duration_milliseconds_bucket', { response_code: '200', le: '3.35' })).toBe(1);
     expect(sampleSum(body, 'istio_request_duration_milliseconds_bucket', { response_code: '200', le: '8.07' })).toBe(2);
-    const bounds = [...body.matchAll(/istio_request_duration_milliseconds_bucket\{le="([^"]+)",reporter="destination",source_workload="bff",destination_workload="account-canary",destination_service_name="account",destination_version="v2",response_code="200"/g)].map((m) => m[1]);
+    const bounds = [
+      ...body.matchAll(
+        /istio_request_duration_milliseconds_bucket\{le="([^"]+)",reporter="destination",source_workload="bff",destination_workload="account-canary",destination_service_name="account",destination_version="v2",response_code="200"/g,
+      ),
+    ].map((m) => m[1]);
     expect(bounds).toEqual([...LATENCY_BUCKETS_MS.map(String), '+Inf']);
   });
 
@@ -37,7 +48,11 @@ describe('Istio request metrics', () => {
     t.record(canary, 120_000);
     const { body } = await t.exposition();
     expect(sampleSum(body, 'istio_request_duration_milliseconds_bucket', { le: '0.5' })).toBe(1);
-    expect(sampleSum(body, 'istio_request_duration_milliseconds_bucket', { le: String(LATENCY_BUCKETS_MS[LATENCY_BUCKETS_MS.length - 1]) })).toBe(1);
+    expect(
+      sampleSum(body, 'istio_request_duration_milliseconds_bucket', {
+        le: String(LATENCY_BUCKETS_MS[LATENCY_BUCKETS_MS.length - 1]),
+      }),
+    ).toBe(1);
     expect(sampleSum(body, 'istio_request_duration_milliseconds_bucket', { le: '+Inf' })).toBe(2);
     expect(sampleSum(body, 'istio_request_duration_milliseconds_count', {})).toBe(2);
     // A second scrape reports the same totals: the counter is not incremented twice.

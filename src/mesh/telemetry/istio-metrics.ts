@@ -96,7 +96,13 @@ export class IstioTelemetry {
       help: DURATION_HELP,
       type: 'histogram',
       aggregator: 'sum',
-      get: async () => ({ name: DURATION_NAME, help: DURATION_HELP, type: 'histogram', aggregator: 'sum', values: this.durationValues() }),
+      get: async () => ({
+        name: DURATION_NAME,
+        help: DURATION_HELP,
+        type: 'histogram',
+        aggregator: 'sum',
+        values: this.durationValues(),
+      }),
       reset: () => series.clear(),
     };
     this.registry.registerMetric(histogram as unknown as Metric);

@@ -82,8 +82,21 @@ export class IstioMetricsEndpoint {
   /** A restarted process: every counter starts again at zero. */
   restart(): void {
     this.registry = new Registry();
-    const labelNames = ['reporter', 'source_workload', 'destination_workload', 'destination_service_name', 'destination_version', 'response_code', 'response_flags'];
-    this.requests = new Counter({ name: 'istio_requests_total', help: 'requests', labelNames, registers: [this.registry] });
+    const labelNames = [
+      'reporter',
+      'source_workload',
+      'destination_workload',
+      'destination_service_name',
+      'destination_version',
+      'response_code',
+      'response_flags',
+    ];
+    this.requests = new Counter({
+      name: 'istio_requests_total',
+      help: 'requests',
+      labelNames,
+      registers: [this.registry],
+    });
     this.duration = new Histogram({
       name: 'istio_request_duration_milliseconds',
       help: 'duration',
