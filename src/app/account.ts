@@ -12,7 +12,7 @@ import {
   sendMethodNotAllowed,
   sendNotFound,
 } from './exchange.ts';
-import type { AppRoutes } from './service.ts';
+import type { AppRoutes } from './app-routes.ts';
 
 export interface Account {
   id: number;

@@ -23,7 +23,8 @@ import {
   sendMethodNotAllowed,
   sendNotFound,
 } from './exchange.ts';
-import type { AppRoutes, Upstream, UpstreamResponse } from './service.ts';
+import type { AppRoutes } from './app-routes.ts';
+import type { Upstream, UpstreamResponse } from './upstream.ts';
 
 export const PROPAGATED_HEADERS = ['end-user', 'x-request-id', 'traceparent', 'tracestate'] as const;
 

@@ -126,17 +126,3 @@ export function redactDatabaseUrl(url: string): string {
     return scheme ? `${scheme}://<unparsable, redacted>` : '<unparsable, redacted>';
   }
 }
-
-/** Opens the store `databaseUrl` names, creating and seeding the schema. */
-export async function openFriendStore(
-  databaseUrl: string | undefined,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<FriendStore> {
-  const location = storeLocation(databaseUrl);
-  if (location.kind === 'sqlite') {
-    const { openSqliteFriendStore } = await import('./friend-store-sqlite.ts');
-    return openSqliteFriendStore(location.path);
-  }
-  const { openMysqlFriendStore } = await import('./friend-store-mysql.ts');
-  return openMysqlFriendStore(location.url, env);
-}

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MariaDbServer, startMariaDb } from '../../test/support/mariadb.ts';
 import { InfraError } from '../core/errors.ts';
 import { describeFriendService } from './friend.shared-cases.ts';
-import { openFriendStore, seededFriends } from './friend-store.ts';
+import { seededFriends } from './friend-store.ts';
+import { openFriendStore } from './open-friend-store.ts';
 
 let mariadb: MariaDbServer;
 beforeAll(async () => {

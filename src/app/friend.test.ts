@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../core/errors.ts';
 import { describeFriendService } from './friend.shared-cases.ts';
-import { generateFriends, openFriendStore, redactDatabaseUrl, seededFriends, storeLocation } from './friend-store.ts';
+import { generateFriends, redactDatabaseUrl, seededFriends, storeLocation } from './friend-store.ts';
+import { openFriendStore } from './open-friend-store.ts';
 import { mysqlTarget } from './friend-store-mysql.ts';
 import { seededRandom } from '../core/random.ts';
 

@@ -14,9 +14,10 @@ import {
   sendMethodNotAllowed,
   sendNotFound,
 } from './exchange.ts';
-import { type FriendStore, generateFriends, openFriendStore } from './friend-store.ts';
+import { type FriendStore, generateFriends } from './friend-store.ts';
+import { openFriendStore } from './open-friend-store.ts';
 import type { RandomSource } from '../core/random.ts';
-import type { AppRoutes } from './service.ts';
+import type { AppRoutes } from './app-routes.ts';
 
 export const MAX_GENERATE = 1000;
 

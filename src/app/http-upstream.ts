@@ -4,7 +4,7 @@
  */
 import { Agent, request } from 'undici';
 import { ConfigError } from '../core/errors.ts';
-import type { Upstream, UpstreamResponse } from './service.ts';
+import type { Upstream, UpstreamResponse } from './upstream.ts';
 
 export interface HttpUpstream extends Upstream {
   close(): Promise<void>;

@@ -17,26 +17,14 @@ import { type Exchange, headerValue, sendError, sendJsonText } from './exchange.
 import { createFriendApp } from './friend.ts';
 import { type Knobs, requestFates } from './knobs.ts';
 import type { RandomSource } from '../core/random.ts';
+import type { AppRoutes } from './app-routes.ts';
+import type { Upstream } from './upstream.ts';
+
+export type { Upstream, UpstreamResponse } from './upstream.ts';
 
 export type ServiceName = 'bff' | 'account' | 'friend';
 
 export const SERVICE_NAMES: readonly ServiceName[] = ['bff', 'account', 'friend'];
-
-/** What an upstream answered. Header names are lower case. */
-export interface UpstreamResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
-
-/** How the bff calls account and friend; the data plane's outbound sidecar implements it. */
-export interface Upstream {
-  request(
-    service: 'account' | 'friend',
-    path: string,
-    init: { method?: string; headers: Record<string, string> },
-  ): Promise<UpstreamResponse>;
-}
 
 export interface ServiceOptions {
   service: ServiceName;
@@ -61,12 +49,6 @@ export interface ServiceOptions {
 export interface RunningService {
   /** Plain Node request handler; the data plane wraps it with its inbound sidecar. */
   handler: (req: IncomingMessage, res: ServerResponse) => void;
-  close(): Promise<void>;
-}
-
-/** One app's routes, behind the knobs (internal to src/app). */
-export interface AppRoutes {
-  handle(exchange: Exchange): void | Promise<void>;
   close(): Promise<void>;
 }
 
