@@ -9,7 +9,7 @@ import { UsageError } from '../core/errors.ts';
 import { createDriver } from '../driver/factory.ts';
 import { LocalPlatform } from '../platform/local.ts';
 import { readTargetFacts } from '../platform/target-facts.ts';
-import { createSource } from '../telemetry/source.ts';
+import { createSource } from '../telemetry/factory.ts';
 import { createStageJudge } from './judge-adapter.ts';
 import { planDefaultsFrom } from './plan-defaults.ts';
 import { formatPlan } from './plan-text.ts';

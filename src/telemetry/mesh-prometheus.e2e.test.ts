@@ -12,7 +12,8 @@ import { startMesh, type Mesh } from '../mesh/mesh.ts';
 import { startPrometheus, type PrometheusServer } from '../../test/support/prometheus.ts';
 import type { Measurement } from './measurement.ts';
 import { PrometheusClient } from './prometheus-api.ts';
-import { createSource, type Source } from './source.ts';
+import { createSource } from './factory.ts';
+import type { Source } from './source.ts';
 
 /**
  * A real Prometheus (Debian package) scrapes the whole local mesh started from manifests/

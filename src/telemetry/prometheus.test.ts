@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../core/errors.ts';
 import { PrometheusSource, pointGrid } from './prometheus.ts';
-import { createSource } from './source.ts';
+import { createSource } from './factory.ts';
 
 describe('pointGrid', () => {
   it('puts interval edges on points and ends exactly at the window end', () => {

@@ -1,7 +1,4 @@
-import { UsageError } from '../core/errors.ts';
 import type { Measurement } from './measurement.ts';
-import { PrometheusSource, type PrometheusSourceOptions } from './prometheus.ts';
-import { ScrapeSource, type ScrapeSourceOptions } from './scrape.ts';
 
 /**
  * Where measurements come from (DESIGN.md, "One pipeline, two engines"). A source reports, per
@@ -49,22 +46,3 @@ export type SourceKind = 'scrape' | 'prometheus';
 export const SOURCE_KINDS: readonly SourceKind[] = ['scrape', 'prometheus'];
 
 export type { CommonSourceOptions } from './options.ts';
-export type { PrometheusSourceOptions, ScrapeSourceOptions };
-
-/** Picks the implementation by kind; an unknown kind is a `UsageError`, never a silent default. */
-export function createSource(kind: 'scrape', opts: ScrapeSourceOptions): Source;
-export function createSource(kind: 'prometheus', opts: PrometheusSourceOptions): Source;
-export function createSource(kind: string, opts: ScrapeSourceOptions | PrometheusSourceOptions): Source;
-export function createSource(kind: string, opts: ScrapeSourceOptions | PrometheusSourceOptions): Source {
-  switch (kind) {
-    case 'scrape':
-      return new ScrapeSource(opts as ScrapeSourceOptions);
-    case 'prometheus':
-      return new PrometheusSource(opts as PrometheusSourceOptions);
-    default:
-      throw new UsageError(
-        'source',
-        `unknown telemetry source kind ${JSON.stringify(kind)}; expected one of ${SOURCE_KINDS.join(', ')}`,
-      );
-  }
-}

@@ -3,7 +3,7 @@ import { InfraError } from '../core/errors.ts';
 import { startPrometheus, type PrometheusServer } from '../../test/support/prometheus.ts';
 import type { Measurement, WorkloadMeasurement } from './measurement.ts';
 import { PrometheusClient } from './prometheus-api.ts';
-import { createSource } from './source.ts';
+import { createSource } from './factory.ts';
 import { IstioMetricsEndpoint } from './testing/istio-metrics-endpoint.ts';
 
 /**

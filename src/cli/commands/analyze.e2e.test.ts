@@ -9,7 +9,7 @@ import { assessStage } from '../../judge/assess.ts';
 import { accumulateMeasurements } from '../../judge/comparison-data.ts';
 import { seededRandom } from '../../judge/stats/random.ts';
 import type { Measurement } from '../../telemetry/measurement.ts';
-import { createSource } from '../../telemetry/source.ts';
+import { createSource } from '../../telemetry/factory.ts';
 import { IstioMetricsEndpoint } from '../../telemetry/testing/istio-metrics-endpoint.ts';
 import { startPrometheus, type PrometheusServer } from '../../../test/support/prometheus.ts';
 

@@ -5,7 +5,8 @@ import { assessStage } from '../../judge/assess.ts';
 import { accumulateMeasurements } from '../../judge/comparison-data.ts';
 import type { StageAssessment } from '../../judge/verdict.ts';
 import type { Measurement } from '../../telemetry/measurement.ts';
-import { createSource, type Source } from '../../telemetry/source.ts';
+import { createSource } from '../../telemetry/factory.ts';
+import type { Source } from '../../telemetry/source.ts';
 import { defineCommand } from '../command.ts';
 
 /**
