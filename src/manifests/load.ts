@@ -6,8 +6,8 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { LineCounter, parseAllDocuments } from 'yaml';
 import { ConfigError } from '../core/errors.ts';
+import { parseYamlDocuments } from '../core/yaml.ts';
 import { kindDefinition } from './kinds.ts';
 import { rememberSource } from './source-lines.ts';
 import type { Located, ManifestSet, Origin } from './types.ts';
@@ -57,17 +57,9 @@ export async function loadValidManifests(dir: string): Promise<ManifestSet> {
 
 /** The objects of one file. Exported for tests and for callers that hold YAML in memory. */
 export function parseManifestFile(file: string, text: string): Located<KubernetesObject>[] {
-  const lines = new LineCounter();
-  const documents = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false });
-  // A stream that fails to split into documents comes back as one object with the errors.
-  const list = Array.isArray(documents) ? documents : [documents];
+  const { documents, lines } = parseYamlDocuments(file, text);
   const out: Located<KubernetesObject>[] = [];
-  list.forEach((document, index) => {
-    const error = document.errors[0];
-    if (error) {
-      const at = error.linePos?.[0] ?? lines.linePos(error.pos[0]);
-      throw new ConfigError(file, `line ${at.line}, column ${at.col}`, `malformed YAML: ${firstLine(error.message)}`);
-    }
+  documents.forEach((document, index) => {
     const value: unknown = document.toJS({ maxAliasCount: 100 });
     if (value === null || value === undefined) return; // an empty document, e.g. after a trailing `---`
     const startLine = document.contents?.range ? lines.linePos(document.contents.range[0]).line : 1;
@@ -120,8 +112,4 @@ function addToSet(set: ManifestSet, located: Located<KubernetesObject>): void {
       set.authorizationPolicies.push(typed);
       break;
   }
-}
-
-function firstLine(message: string): string {
-  return message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
 }

@@ -5,8 +5,8 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { parseAllDocuments } from 'yaml';
 import { ConfigError } from '../core/errors.ts';
+import { parseYamlDocuments } from '../core/yaml.ts';
 import type { TargetFacts } from '../canary/plan.ts';
 
 interface ManifestObject {
@@ -91,9 +91,7 @@ function readObjects(dir: string): Found[] {
   }
   const out: Found[] = [];
   for (const file of files) {
-    for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) {
-      if ('errors' in doc && doc.errors.length > 0)
-        throw new ConfigError(relative('.', file), '', `invalid YAML: ${doc.errors[0].message.split('\n')[0]}`);
+    for (const doc of parseYamlDocuments(relative('.', file), readFileSync(file, 'utf8')).documents) {
       const object = doc.toJS() as ManifestObject | null;
       if (object && typeof object === 'object') out.push({ file, object });
     }

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, UsageError } from '../core/errors.ts';
+import { parseYaml } from '../core/yaml.ts';
 
 /**
  * PromQL templates are data (`analysis/promql/*.yaml`), so teams can adapt them to their own
@@ -108,12 +108,7 @@ export function loadTemplates(file: string = DEFAULT_TEMPLATES_FILE): TelemetryT
   } catch (err) {
     throw new ConfigError(file, '', `cannot read PromQL templates (${(err as Error).message})`);
   }
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (err) {
-    throw new ConfigError(file, '', `not valid YAML: ${(err as Error).message}`);
-  }
+  const doc = parseYaml(file, text);
   const parsed = TelemetryTemplatesSchema.safeParse(doc);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
