@@ -10,7 +10,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { seededRandom } from '../src/core/random.ts';
-import { loadAnalysisConfig } from '../src/config/analysis.ts';
+import { loadAnalysisConfig } from '../src/config/load.ts';
 import { assessStage } from '../src/judge/assess.ts';
 import { accumulateMeasurements } from '../src/judge/comparison-data.ts';
 import { fixedCompare } from '../src/judge/fixed.ts';

@@ -4,7 +4,8 @@
  * checked before anything starts (exit 3).
  */
 import { createInterface } from 'node:readline/promises';
-import { loadAnalysisConfig, type AnalysisConfig } from '../config/analysis.ts';
+import type { AnalysisConfig } from '../config/analysis.ts';
+import { loadAnalysisConfig } from '../config/load.ts';
 import { UsageError } from '../core/errors.ts';
 import { createDriver } from '../driver/factory.ts';
 import { LocalPlatform } from '../platform/local.ts';

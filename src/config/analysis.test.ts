@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../core/errors.ts';
-import { analysisJsonSchemaText, loadAnalysisConfig, parseAnalysisConfig } from './analysis.ts';
+import { analysisJsonSchemaText, parseAnalysisConfig } from './analysis.ts';
+import { loadAnalysisConfig } from './load.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'analysis-config-'));
@@ -80,7 +81,7 @@ describe('loadAnalysisConfig', () => {
 
   it('reports a YAML syntax error with its line and a missing file', async () => {
     const err = await configError(writeConfig('syntax.yaml', 'alpha: 0.05\nmetrics: [\n  - oops: [\n'));
-    expect(err.message).toMatch(/syntax\.yaml line \d+: invalid YAML/);
+    expect(err.message).toMatch(/syntax\.yaml line \d+, column \d+: malformed YAML/);
     expect((await configError(join(dir, 'missing.yaml'))).problem).toMatch(/cannot read the file: ENOENT/);
   });
 

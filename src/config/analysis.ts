@@ -3,10 +3,9 @@
  * the edge, by the zod schema below; the same schema generates `analysis/schema.json` for editors.
  * A bad file is a `ConfigError` naming the file, the path (`metrics[2].kind`) and what was expected.
  */
-import { readFile } from 'node:fs/promises';
-import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.ts';
+import { parseYaml } from '../core/yaml.ts';
 
 const DURATION_PATTERN = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -257,19 +256,7 @@ export function parseAnalysisConfig(input: unknown, file: string): AnalysisConfi
   throw new ConfigError(file, path, problem + more);
 }
 
-/** Reads, parses and validates an analysis YAML (or JSON) file. */
-export async function loadAnalysisConfig(file: string): Promise<AnalysisConfig> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(file, '', `cannot read the file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-  }
-  const document = parseDocument(text, { prettyErrors: false });
-  if (document.errors.length > 0) {
-    const first = document.errors[0];
-    const line = first.linePos?.[0]?.line ?? text.slice(0, first.pos[0]).split('\n').length;
-    throw new ConfigError(file, line ? `line ${line}` : '', `invalid YAML: ${first.message.split('\n')[0]}`);
-  }
-  return parseAnalysisConfig(document.toJS(), file);
+/** Parses and validates the text of an analysis file; pure, so the judge and the plan can use it without I/O. */
+export function parseAnalysisConfigText(text: string, file: string): AnalysisConfig {
+  return parseAnalysisConfig(parseYaml(file, text), file);
 }

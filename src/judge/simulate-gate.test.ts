@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type AnalysisConfig, loadAnalysisConfig } from '../config/analysis.ts';
+import type { AnalysisConfig } from '../config/analysis.ts';
+import { loadAnalysisConfig } from '../config/load.ts';
 import { simulateGate } from './simulate-gate.ts';
 import type { ArmTraffic } from './simulation.ts';
 

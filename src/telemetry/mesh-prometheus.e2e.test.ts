@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { loadAnalysisConfig } from '../config/analysis.ts';
+import { loadAnalysisConfig } from '../config/load.ts';
 import { assessStage } from '../judge/assess.ts';
 import { accumulateMeasurements } from '../judge/comparison-data.ts';
 import { startMesh, type Mesh } from '../mesh/mesh.ts';

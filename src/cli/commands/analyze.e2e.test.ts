@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadAnalysisConfig } from '../../config/analysis.ts';
+import { loadAnalysisConfig } from '../../config/load.ts';
 import { assessStage } from '../../judge/assess.ts';
 import { accumulateMeasurements } from '../../judge/comparison-data.ts';
 import { seededRandom } from '../../judge/stats/random.ts';

@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
-import { type AnalysisConfig, loadAnalysisConfig, promqlScalarKey } from '../../config/analysis.ts';
+import { type AnalysisConfig, promqlScalarKey } from '../../config/analysis.ts';
+import { loadAnalysisConfig } from '../../config/load.ts';
 import { ExitCode, InfraError, UsageError } from '../../core/errors.ts';
 import { assessStage } from '../../judge/assess.ts';
 import { accumulateMeasurements } from '../../judge/comparison-data.ts';
