@@ -3,7 +3,6 @@
  * object with a numeric `value`, per line), or a one-column CSV (a header line is allowed).
  * A bad entry is a `ConfigError` naming the file and the line (exit 3).
  */
-import { readFile } from 'node:fs/promises';
 import { ConfigError } from '../core/errors.ts';
 
 const VALUE_FIELDS = ['value', 'latency', 'latencyMs', 'durationMs', 'ms'];
@@ -106,14 +105,4 @@ function ndjsonValue(line: string, file: string, where: string): number {
     throw new ConfigError(file, where, `expected a number or an object with a numeric ${VALUE_FIELDS.join('/')} field`);
   }
   throw new ConfigError(file, where, `expected a number, got ${line}`);
-}
-
-export async function readSamples(file: string): Promise<number[]> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(file, '', `cannot read the file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-  }
-  return parseSamples(text, file);
 }

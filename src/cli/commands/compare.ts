@@ -7,7 +7,8 @@ import {
   type ErrorTally,
   compare,
 } from '../../judge/compare.ts';
-import { readSamples } from '../../judge/sample-file.ts';
+import { readTextFile } from '../../core/text-file.ts';
+import { parseSamples } from '../../judge/sample-file.ts';
 import type { Direction } from '../../judge/verdict.ts';
 import { defineCommand } from '../command.ts';
 
@@ -74,7 +75,7 @@ export async function runCompare(options: CompareCommandOptions): Promise<Compar
       throw new UsageError('--baseline', 'missing; give --baseline FILE and --canary FILE (or counts for errors)');
     if (options.canary === undefined)
       throw new UsageError('--canary', 'missing; give --baseline FILE and --canary FILE (or counts for errors)');
-    const [baseline, canary] = await Promise.all([readSamples(options.baseline), readSamples(options.canary)]);
+    const [baseline, canary] = await Promise.all([readSamplesFile(options.baseline), readSamplesFile(options.canary)]);
     input = { metric: options.metric, samples: { baseline, canary } };
   }
   const tolerance =
@@ -162,3 +163,7 @@ export const compareCommand = defineCommand({
     return exitCodeFor(result);
   },
 });
+
+async function readSamplesFile(file: string): Promise<number[]> {
+  return parseSamples(await readTextFile(file), file);
+}
