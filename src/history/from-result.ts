@@ -1,6 +1,6 @@
 /** The history rows of one run: the run itself, and per stage the metrics of its deciding look. */
 import type { RunResult } from '../canary/result.ts';
-import { decidingAssessment } from '../report/format.ts';
+import { decidingAssessment } from '../canary/deciding-assessment.ts';
 import type { MetricRow, RunRow } from './store.ts';
 
 export function historyRows(result: RunResult): { run: RunRow; metrics: MetricRow[] } {

@@ -66,11 +66,4 @@ export function headline(result: RunResult): string {
   return `Canary ${result.plan.target.service}: ${STATUS_WORDS[result.status].title}`;
 }
 
-/** The assessment that decided a stage, or the last one it made. */
-export function decidingAssessment(stage: RunResult['stages'][number]) {
-  for (let i = stage.intervals.length - 1; i >= 0; i--) {
-    const a = stage.intervals[i].assessment;
-    if (a) return a;
-  }
-  return null;
-}
+export { decidingAssessment } from '../canary/deciding-assessment.ts';
