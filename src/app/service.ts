@@ -44,6 +44,8 @@ export interface ServiceOptions {
   random?: RandomSource;
   /** Monotonic milliseconds for slow start (default `performance.now`). */
   now?: () => number;
+  /** Runs an answer after the knobs' delay (default `setTimeout`); tests record the delays instead of timing them. */
+  schedule?: (answer: () => void, delayMs: number) => void;
 }
 
 export interface RunningService {
@@ -70,6 +72,7 @@ export async function createService(opts: ServiceOptions): Promise<RunningServic
   }
   const random = opts.random ?? Math.random;
   const now = opts.now ?? (() => performance.now());
+  const schedule = opts.schedule ?? ((run: () => void, delayMs: number) => void setTimeout(run, delayMs));
   const workload = opts.workload;
   const routes = await createRoutes(opts, random);
   const fateOf = requestFates(opts.knobs, { random, now, startedAt: now() });
@@ -114,7 +117,7 @@ export async function createService(opts: ServiceOptions): Promise<RunningServic
       return;
     }
     const fate = fateOf();
-    if (fate.delayMs > 0) setTimeout(answer, fate.delayMs, exchange, fate.fail);
+    if (fate.delayMs > 0) schedule(() => answer(exchange, fate.fail), fate.delayMs);
     else answer(exchange, fate.fail);
   };
 
