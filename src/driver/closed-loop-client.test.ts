@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { plannedRequest, trafficFromEnv } from '../../load/lib/traffic.ts';
 import { BuiltinDriver } from './builtin.ts';
 import { ClosedLoopClient } from './closed-loop-client.ts';
@@ -192,13 +192,11 @@ describe('ClosedLoopClient', () => {
     const s = await rawServer((sock, _head, n) => {
       if (n !== 1) sock.write(ok('bff'));
     });
-    const t = Date.now();
+    // The first request is never answered: only the client's timeout can end it, as status 0.
     expect(await sequence(s.port, 2, 200)).toEqual([
       [0, ''],
       [200, 'bff'],
     ]);
-    expect(Date.now() - t).toBeGreaterThanOrEqual(180);
-    expect(Date.now() - t).toBeLessThan(1500);
   });
 
   it('fails a refused connection with status 0', async () => {
@@ -211,7 +209,9 @@ describe('ClosedLoopClient', () => {
   });
 
   it('fails the request in flight when closed', async () => {
-    const s = await rawServer(() => {});
+    let arrived!: () => void;
+    const requestArrived = new Promise<void>((r) => (arrived = r));
+    const s = await rawServer(() => arrived());
     const got: number[] = [];
     const client = new ClosedLoopClient({
       host: '127.0.0.1',
@@ -220,7 +220,7 @@ describe('ClosedLoopClient', () => {
       onResponse: (status) => got.push(status),
     });
     client.send('GET / HTTP/1.1\r\nhost: x\r\n\r\n');
-    await new Promise((r) => setTimeout(r, 50));
+    await requestArrived;
     expect(client.inFlight).toBe(1);
     client.close();
     expect(got).toEqual([0]);
@@ -248,7 +248,8 @@ describe('builtin driver, closed model on the lean client', () => {
     ).result();
     expect(result.status).toBe('completed');
     expect(result.requests).toBe(result.sent);
-    expect(result.requests).toBeGreaterThan(300);
+    // How many fit in the second depends on the machine (bench:load measures it); the breakdown must hold for any count.
+    expect(result.requests).toBeGreaterThanOrEqual(8);
     // Every request reached the server once (plus the pre-flight probe): no retries, no losses.
     expect(target.received - before).toBe(result.sent + 1);
     expect(target.maxConcurrent).toBe(8);
@@ -296,16 +297,13 @@ describe('builtin driver, closed model on the lean client', () => {
       model: { kind: 'closed', connections: 4, durationS: 30 },
       traffic,
     });
-    await new Promise((r) => setTimeout(r, 300));
     const connections = () => new Promise<number>((r) => target.server.getConnections((_e, n) => r(n)));
-    expect(await connections()).toBeGreaterThanOrEqual(4);
+    await vi.waitFor(async () => expect(await connections()).toBeGreaterThanOrEqual(4), { timeout: 10_000 });
     const result = await run.stop('stopped');
     expect(result.status).toBe('stopped');
     expect(result.requests).toBe(result.sent);
     expect(result.errors).toBe(0);
-    expect(result.elapsedS).toBeLessThan(2);
-    await new Promise((r) => setTimeout(r, 50));
     // What may stay open is the pre-flight probe's pooled undici connection.
-    expect(await connections()).toBeLessThanOrEqual(1);
+    await vi.waitFor(async () => expect(await connections()).toBeLessThanOrEqual(1), { timeout: 10_000 });
   });
 });
