@@ -6,7 +6,9 @@
  *    thread) and hey, with each one's ratio to autocannon.
  * 2. Open model at 5,000 requests/s for 30 s: achieved share of the target and the driver's CPU in
  *    cores (process.cpuUsage over wall time).
- * 3. Memory: `canary load` as a child process at 2,000 requests/s for 10 minutes; peak RSS (VmHWM).
+ * 3. Timers against polling at 200 requests/s (the canary runner's spinMs 0 against the default):
+ *    driver CPU with the ratio between the two, achieved share and scheduler lag p99.
+ * 4. Memory: `canary load` as a child process at 2,000 requests/s for 10 minutes; peak RSS (VmHWM).
  * `--quick`: 5 s closed loops, a 10 s open model, a 60 s memory run.
  * The closed loops run in 3 alternating rounds (the machine is shared); the table shows medians.
  */
@@ -23,12 +25,14 @@ import { constantProfile } from '../src/driver/driver.ts';
 
 const run = promisify(execFile);
 const quick = process.argv.includes('--quick');
-/** `--only closed|open|memory` runs one part. */
+/** `--only closed|open|timers|memory` runs one part. */
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 const part = (name: string) => only === undefined || only === name;
 const CLOSED_S = quick ? 5 : 10;
 const OPEN_S = quick ? 10 : 30;
 const OPEN_RATE = 5000;
+/** The canary runner's default rate, for the timers-against-polling comparison. */
+const TIMERS_RATE = 200;
 const MEMORY_S = quick ? 60 : 600;
 const MEMORY_RATE = 2000;
 const CONNECTIONS = 32;
@@ -117,13 +121,16 @@ async function heyClosed(url: string): Promise<number> {
 
 async function openModel(
   url: string,
+  rate = OPEN_RATE,
+  seconds = OPEN_S,
+  spinMs?: number,
 ): Promise<{ achieved: number; share: number; cores: number; p99: number | null; lagP99: number | undefined }> {
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const r = await (
     await new BuiltinDriver().start({
       target: url,
-      model: { kind: 'open', profile: constantProfile(OPEN_RATE, OPEN_S) },
+      model: { kind: 'open', profile: constantProfile(rate, seconds), ...(spinMs === undefined ? {} : { spinMs }) },
       traffic: defaultTrafficModel(),
     })
   ).result();
@@ -131,7 +138,7 @@ async function openModel(
   const wallUs = (performance.now() - t0) * 1000;
   return {
     achieved: r.achievedRate,
-    share: r.requests / (OPEN_RATE * OPEN_S),
+    share: r.requests / (rate * seconds),
     cores: (cpu.user + cpu.system) / wallUs,
     p99: r.latencyMs.p99,
     lagP99: r.schedulerLagMs?.p99,
@@ -244,6 +251,7 @@ async function main(): Promise<void> {
           `driver CPU ${open.cores.toFixed(2)} cores, p99 ${open.p99} ms, scheduler lag p99 ${open.lagP99} ms\n`,
       );
     }
+    if (part('timers')) await timersAgainstPolling(nginx.url);
     if (part('memory')) {
       for (const what of Object.keys(MEMORY_MODES) as MemoryMode[]) {
         const mem = await memoryRun(nginx.url, what);
@@ -260,6 +268,36 @@ async function main(): Promise<void> {
   } finally {
     await nginx.stop();
   }
+}
+
+/**
+ * The canary runner's setting (spinMs 0: dispatch on timers alone) against the default (poll the
+ * last millisecond before each request), at the runner's 200 requests/s, in alternating rounds:
+ * CPU of the driver process (cores) with the ratio timers / polling, and the scheduler lag p99.
+ */
+async function timersAgainstPolling(url: string): Promise<void> {
+  const seconds = quick ? 3 : 10;
+  const modes: [string, number | undefined][] = [
+    ['timers (spinMs 0)', 0],
+    ['polling (default)', undefined],
+  ];
+  const runs = new Map<string, Awaited<ReturnType<typeof openModel>>[]>(modes.map(([n]) => [n, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, spinMs] of modes) runs.get(name)!.push(await openModel(url, TIMERS_RATE, seconds, spinMs));
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const cores = (name: string) => median(runs.get(name)!.map((r) => r.cores));
+  const lines = [
+    `| open model ${TIMERS_RATE} req/s × ${seconds} s | driver CPU, cores (median of ${ROUNDS}) | ratio to polling | achieved share | scheduler lag p99 |`,
+    '|---|---:|---:|---:|---:|',
+  ];
+  for (const [name] of modes) {
+    const rs = runs.get(name)!;
+    lines.push(
+      `| ${name} | ${cores(name).toFixed(3)} | ${(cores(name) / cores('polling (default)')).toFixed(2)}x | ${(median(rs.map((r) => r.share)) * 100).toFixed(2)} % | ${median(rs.map((r) => r.lagP99 ?? Number.NaN)).toFixed(2)} ms |`,
+    );
+  }
+  process.stdout.write(`\n${lines.join('\n')}\n`);
 }
 
 async function closedLoops(url: string): Promise<void> {
