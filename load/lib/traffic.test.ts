@@ -112,8 +112,14 @@ describe('plannedRequest', () => {
       },
     ]) {
       const model = trafficFromEnv(env);
-      for (let seq = 0; seq < 50_000; seq++)
-        expect(plannedRequest(model, seq)).toEqual(plannedRequestReference(model, seq));
+      // One expect for the first disagreement (an expect per request costs more than the check).
+      let firstMismatch: number | undefined;
+      for (let seq = 0; seq < 50_000 && firstMismatch === undefined; seq++) {
+        if (JSON.stringify(plannedRequest(model, seq)) !== JSON.stringify(plannedRequestReference(model, seq)))
+          firstMismatch = seq;
+      }
+      if (firstMismatch !== undefined)
+        expect(plannedRequest(model, firstMismatch)).toEqual(plannedRequestReference(model, firstMismatch));
     }
   });
 
