@@ -321,10 +321,7 @@ class Execution {
         if (this.interrupt.signal.aborted) this.interrupt = new AbortController();
         const interrupted = this.interrupt.signal;
         // A person may take their time; a signal or a crash meanwhile must not wait for the answer.
-        const approved = await Promise.race([
-          this.deps.confirm(action.question, interrupted),
-          untilAborted(interrupted),
-        ]);
+        const approved = await orAborted(this.deps.confirm(action.question, interrupted), interrupted);
         if (approved === null) return;
         this.push({ kind: 'confirmed', at: this.now(), approved });
         return;
@@ -369,7 +366,7 @@ class Execution {
     const waited = await sleep(this.plan.intervalMs, interrupted);
     if (!waited) return;
     const read = this.source.measure();
-    const measurement = await Promise.race([read, untilAborted(interrupted)]);
+    const measurement = await orAborted(read, interrupted);
     if (measurement === null) {
       read.catch(() => undefined);
       return;
@@ -401,10 +398,27 @@ class Execution {
   }
 }
 
-/** Resolves null as soon as `signal` aborts (never otherwise). */
-function untilAborted(signal: AbortSignal): Promise<null> {
+/**
+ * `work`'s value, or null as soon as `signal` aborts. The abort listener is removed once `work`
+ * settles: the run's signal lives across every interval, and a listener left per interval would pile
+ * up (Node warns past ten, MaxListenersExceededWarning).
+ */
+function orAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T | null> {
   if (signal.aborted) return Promise.resolve(null);
-  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(null), { once: true }));
+  return new Promise<T | null>((resolve, reject) => {
+    const onAbort = () => resolve(null);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
 }
 
 /** Resolves true after `ms`, or false as soon as `signal` aborts. */
