@@ -4,9 +4,11 @@
  * checked before anything starts (exit 3).
  */
 import { createInterface } from 'node:readline/promises';
+import { join } from 'node:path';
 import type { AnalysisConfig } from '../config/analysis.ts';
 import { loadAnalysisConfig } from '../config/load.ts';
-import { UsageError } from '../core/errors.ts';
+import { ExitCode, UsageError } from '../core/errors.ts';
+import { writableProblem } from '../report/write-file.ts';
 import { createDriver } from '../driver/factory.ts';
 import { LocalPlatform } from '../platform/local.ts';
 import { readTargetFacts } from '../platform/target-facts.ts';
@@ -88,10 +90,22 @@ export async function prepareRun(o: RunCommandOptions): Promise<PreparedRun> {
 
 export async function runCommand(o: RunCommandOptions, io: RunCommandIo): Promise<number> {
   const { plan, analysis } = await prepareRun(o);
+  const platform = new LocalPlatform({
+    manifestsDir: o.manifests,
+    target: plan.target,
+    workloads: workloadsOf(plan),
+    log: (l) => io.err(`mesh: ${l}`),
+  });
+  // Manifests and every route of the plan, before a process starts or the run directory exists.
+  await platform.check(plan.tracks, [{ kind: 'safe' }, ...plan.stages.map((s) => s.route), { kind: 'promoted' }]);
   if (o.dryRun) {
     io.out(o.json ? `${JSON.stringify(plan, null, 2)}\n` : `${formatPlan(plan)}\n(dry run: nothing was started)\n`);
     return 0;
   }
+  // Where the run's record goes must take it, before anything starts: a verdict with nowhere to go is lost.
+  const unwritable = writableProblem(o.reportsDir, [join(o.reportsDir, 'history.sqlite')]);
+  if (unwritable)
+    throw new UsageError('--reports-dir', `${unwritable}; choose a writable directory (nothing was started)`);
   if (o.confirm && !io.isTty && !io.ask) {
     throw new UsageError(
       '--confirm',
@@ -108,12 +122,7 @@ export async function runCommand(o: RunCommandOptions, io: RunCommandIo): Promis
   const output = await runCanary(
     plan,
     {
-      platform: new LocalPlatform({
-        manifestsDir: o.manifests,
-        target: plan.target,
-        workloads: workloadsOf(plan),
-        log: (l) => io.err(`mesh: ${l}`),
-      }),
+      platform,
       driver: createDriver('builtin'),
       createSource: (deployment, p) =>
         createSource('scrape', {
@@ -130,7 +139,8 @@ export async function runCommand(o: RunCommandOptions, io: RunCommandIo): Promis
     { reportsDir: o.reportsDir, config: { file: o.config, analysis, flags: o.flags } },
   );
   io.out(o.json ? `${JSON.stringify(summary(output), null, 2)}\n` : verdictText(output));
-  return output.result.exitCode;
+  // The exit code is the one result.json records; without a result.json the run's record is lost (exit 4).
+  return output.resultError === null ? output.result.exitCode : ExitCode.infrastructure;
 }
 
 function workloadsOf(plan: CanaryPlan): { primary: string; baseline: string; canary: string } {
@@ -165,8 +175,13 @@ export function summary(output: RunOutput): Record<string, unknown> {
     responsible: r.responsible,
     durationMs: r.durationMs,
     reportDir: output.runDir,
-    report: output.rendered ? `${output.runDir}/report.html` : `${output.runDir}/result.json`,
+    report: output.resultError
+      ? null
+      : output.rendered
+        ? `${output.runDir}/report.html`
+        : `${output.runDir}/result.json`,
     reportError: output.reportError,
+    resultError: output.resultError,
     stages: r.stages.map((s) => ({
       name: s.name,
       outcome: s.outcome,
@@ -192,5 +207,11 @@ function verdictText(output: RunOutput): string {
         `  ${s.name.padEnd(12)} ${s.outcome.padEnd(12)} ${s.timeToDecisionMs === null ? '' : `${(s.timeToDecisionMs / 1000).toFixed(1)} s`}`,
     );
   const report = output.rendered ? `${output.runDir}/report.html` : `${output.runDir}/result.json`;
-  return [`${head} (exit ${r.exitCode}): ${r.reason}`, ...stages, `report: ${report}`, ''].join('\n');
+  const where =
+    output.resultError !== null
+      ? `report: none, result.json could not be written (${output.resultError}); exit 4`
+      : output.reportError !== null
+        ? `report: ${report} (other reports failed: ${output.reportError})`
+        : `report: ${report}`;
+  return [`${head} (exit ${r.exitCode}): ${r.reason}`, ...stages, where, ''].join('\n');
 }

@@ -16,6 +16,7 @@ import {
   type TrafficSplit,
 } from './result.ts';
 import { untaggedShares, type RoutePlan } from './route-plan.ts';
+import { describeRoute } from './routes.ts';
 import type { RunOutcome } from './step.ts';
 
 export class RunRecord {
@@ -25,6 +26,12 @@ export class RunRecord {
   /** When the latest safe route took effect. */
   private safeRouteAt: number | null = null;
   private readonly notes: string[] = [];
+  /**
+   * Whether the data plane may hold a route that sends untagged or tester traffic off the primary:
+   * set as soon as such a route is asked for (a push can apply to some proxies and fail on others),
+   * cleared only when the safe route has been applied everywhere. Deploy starts on the safe route.
+   */
+  private offPrimary: RoutePlan | null = null;
 
   constructor(
     private readonly runId: string,
@@ -48,9 +55,17 @@ export class RunRecord {
     }));
   }
 
+  /** Called before a route is pushed: from then on, until the safe route is back, traffic may be off the primary. */
+  routeRequested(route: RoutePlan): void {
+    if (route.kind !== 'safe') this.offPrimary = route;
+  }
+
   routeApplied(at: number, route: RoutePlan, stage: string | null): void {
     this.routes.push({ at: iso(at), stage, route, shares: untaggedShares(route) });
-    if (route.kind === 'safe') this.safeRouteAt = at;
+    if (route.kind === 'safe') {
+      this.safeRouteAt = at;
+      this.offPrimary = null;
+    }
   }
 
   /** A route change that failed: kept in the log of notes, so a report can say the route may be stale. */
@@ -89,16 +104,29 @@ export class RunRecord {
     this.load = load;
   }
 
+  /**
+   * The exit code follows what the record shows, never the other way round: any end but a promotion
+   * whose data plane may still route off the primary is exit 4, naming the route that could not be
+   * undone (so 130 means "interrupted, and all traffic is back on the primary").
+   */
   finish(outcome: RunOutcome, at: number): RunResult {
+    const unsafe = outcome.status !== 'promoted' && this.offPrimary !== null;
+    const notes = unsafe
+      ? [
+          ...this.notes,
+          `the safe route could not be applied: the data plane may still hold route ${describeRoute(this.offPrimary!)}`,
+        ]
+      : this.notes;
+    const exitCode = unsafe ? 4 : outcome.exitCode;
     return {
       schemaVersion: RESULT_SCHEMA_VERSION,
       runId: this.runId,
       startedAt: iso(this.startedAtMs),
       endedAt: iso(at),
       status: outcome.status,
-      exitCode: outcome.exitCode,
+      exitCode,
       // A step of the shutdown that failed (a route not applied, a teardown that threw) is part of the story.
-      reason: this.notes.length > 0 ? `${outcome.reason}; ${this.notes.join('; ')}` : outcome.reason,
+      reason: notes.length > 0 ? `${outcome.reason}; ${notes.join('; ')}` : outcome.reason,
       responsible: outcome.responsible,
       abort: outcome.abort
         ? {

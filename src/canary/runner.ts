@@ -6,11 +6,13 @@
  * through `step`, whose abort actions put the safe route first; the runner then always tears down.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Driver, LoadResult, LoadRun } from '../driver/driver.ts';
 import { constantProfile } from '../driver/driver.ts';
 import { ConfigError, InfraError, UsageError } from '../core/errors.ts';
+import { type AbortSubscription, processAborts } from '../core/process-abort.ts';
+import { redactDeep, redactSecrets } from '../core/redact.ts';
+import { writeFileAtomic } from '../report/write-file.ts';
 import type { StageAssessment } from '../judge/verdict.ts';
 import type { Deployment, Platform } from '../platform/platform.ts';
 import type { Measurement } from '../telemetry/measurement.ts';
@@ -40,8 +42,8 @@ export interface StageJudgeInput {
   expectedCanaryShare: number;
 }
 
-/** Where signals come from; the process by default, a fake in tests. Returns an unsubscribe function. */
-export type SignalSubscription = (listener: (signal: string) => void) => () => void;
+/** Where aborts come from (signals, parent exit, stdin closed): `core/process-abort.ts` by default, a fake in tests. */
+export type SignalSubscription = AbortSubscription;
 
 export interface RunnerDeps {
   platform: Platform;
@@ -71,18 +73,9 @@ export interface RunOutput {
   rendered: boolean;
   /** The error that kept the report hook from rendering, if any. */
   reportError: string | null;
+  /** Why result.json could not be written (a full disk, …); null once it is on disk. */
+  resultError: string | null;
 }
-
-/** Signals that abort a run (exit 130). */
-export const ABORT_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
-
-export const processSignals: SignalSubscription = (listener) => {
-  const handlers = ABORT_SIGNALS.map((s) => [s, () => listener(s)] as const);
-  for (const [s, h] of handlers) process.on(s, h);
-  return () => {
-    for (const [s, h] of handlers) process.off(s, h);
-  };
-};
 
 /** `20261125-193142-a1b2`: sortable, unique enough for one machine, safe as a directory name. */
 export function newRunId(now: number): string {
@@ -97,37 +90,49 @@ export async function runCanary(plan: CanaryPlan, deps: RunnerDeps, options: Run
   const startedAt = now();
   const runId = options.runId ?? newRunId(startedAt);
   const record = new RunRecord(runId, startedAt, plan, options.config);
-  const exec = new Execution(plan, deps, record, now, log);
-  const unsubscribe = (deps.signals ?? processSignals)((signal) => exec.urgent({ kind: 'signal', at: now(), signal }));
+  const exec = new Execution(plan, deps, record, now, (line) => log(redactSecrets(line)));
+  // Subscribed until the reports are written: a signal meanwhile is acknowledged, never fatal.
+  const unsubscribe = (deps.signals ?? processAborts)((t) =>
+    exec.urgent({
+      kind: 'signal',
+      at: now(),
+      signal: t.name,
+      ...(t.name.startsWith('SIG') ? {} : { detail: t.detail }),
+    }),
+  );
+  const runDir = join(options.reportsDir, runId);
+  let reportError: string | null = null;
+  let resultError: string | null = null;
+  let rendered = false;
   let result: RunResult;
   try {
-    result = await exec.run();
+    // Nothing that leaves the run (result.json, every report rendered from it) carries a credential.
+    result = redactDeep(await exec.run());
+    try {
+      writeResult(runDir, result);
+    } catch (err) {
+      resultError = redactSecrets(message(err));
+      log(`result.json: could not be written (${resultError}); the verdict is only on stdout`);
+    }
+    if (deps.renderReports && resultError === null) {
+      try {
+        deps.renderReports(result, runDir);
+        rendered = true;
+      } catch (err) {
+        reportError = redactSecrets(message(err));
+        log(`reports: could not render (${reportError}); result.json is complete`);
+      }
+    }
   } finally {
     unsubscribe();
   }
-  const runDir = join(options.reportsDir, runId);
-  writeResult(runDir, result);
-  let reportError: string | null = null;
-  let rendered = false;
-  if (deps.renderReports) {
-    try {
-      deps.renderReports(result, runDir);
-      rendered = true;
-    } catch (err) {
-      reportError = err instanceof Error ? err.message : String(err);
-      log(`reports: could not render (${reportError}); result.json is complete`);
-    }
-  }
-  return { result, runDir, rendered, reportError };
+  return { result, runDir, rendered, reportError, resultError };
 }
 
 /** Temp file + rename: a reader never sees half a result, even if the process dies mid-write. */
 export function writeResult(runDir: string, result: RunResult): string {
-  mkdirSync(runDir, { recursive: true });
   const file = join(runDir, 'result.json');
-  const temp = `${file}.${process.pid}.tmp`;
-  writeFileSync(temp, `${JSON.stringify(result, null, 2)}\n`);
-  renameSync(temp, file);
+  writeFileAtomic(file, `${JSON.stringify(result, null, 2)}\n`, { createDir: true });
   return file;
 }
 
@@ -158,7 +163,8 @@ class Execution {
   /** Signals, crashes and failures: jump the queue and cut short whatever is being waited for. */
   urgent(obs: Observation): void {
     if (this.state.phase === 'done') {
-      if (obs.kind === 'signal') this.log(`${obs.signal}: already stopping, please wait for cleanup`);
+      if (obs.kind === 'signal')
+        this.log(`${obs.signal}: already stopping (the route is made safe first, then the reports are written)`);
       return;
     }
     this.queue.unshift(obs);
@@ -274,6 +280,7 @@ class Execution {
         return;
       }
       case 'setRoute': {
+        this.record.routeRequested(action.route);
         await this.deps.platform.setRoute(action.route);
         this.record.routeApplied(this.now(), action.route, action.stage);
         this.log(`route: ${describeRoute(action.route)}${action.stage ? ` (${action.stage})` : ''}`);

@@ -19,7 +19,8 @@ export type Observation =
   /** One interval measured; `assessment` is null when the measurement was not usable (status `error`). */
   | { kind: 'tick'; at: number; measurement: Measurement; assessment: StageAssessment | null }
   | { kind: 'confirmed'; at: number; approved: boolean }
-  | { kind: 'signal'; at: number; signal: string }
+  /** A signal, or another stop request from outside (`parent-exit`, `stdin-closed`, with a `detail`). */
+  | { kind: 'signal'; at: number; signal: string; detail?: string }
   | { kind: 'crashed'; at: number; workload: string; detail: string }
   /** An action failed: `configuration` (bad manifests, exit 3), `infrastructure` / `telemetry` (exit 4), `exception` (a harness bug, exit 4). */
   | {
@@ -96,10 +97,10 @@ export function step(state: CanaryState, obs: Observation, plan: CanaryPlan): St
       return abort(
         state,
         obs.at,
-        { cause: 'signal', detail: obs.signal },
+        { cause: 'signal', detail: obs.detail ? `${obs.signal}: ${obs.detail}` : obs.signal },
         'aborted',
         130,
-        `interrupted by ${obs.signal}`,
+        obs.detail ? `interrupted: ${obs.detail}` : `interrupted by ${obs.signal}`,
       );
     case 'crashed':
       return abort(

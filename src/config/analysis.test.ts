@@ -28,6 +28,33 @@ async function configError(file: string): Promise<ConfigError> {
 }
 
 describe('loadAnalysisConfig', () => {
+  it('refuses an errors tolerance that is not a proportion, naming the field', async () => {
+    const file = writeConfig(
+      'errors-absolute-2.yaml',
+      'metrics:\n  - name: errors\n    kind: errors\n    tolerance: { absolute: 2 }\n',
+    );
+    const err = await configError(file);
+    expect(err.message).toMatch(/metrics\[0\]\.tolerance\.absolute|metrics\.0\.tolerance\.absolute/);
+    expect(err.message).toMatch(/proportion in \[0, 1\]/);
+  });
+
+  it('keeps the missing-interval share at 20 % unless configured, within [0, 1]', async () => {
+    const ok = await loadAnalysisConfig(
+      writeConfig(
+        'missing-default.yaml',
+        'metrics:\n  - { name: errors, kind: errors, tolerance: { absolute: 0.01 } }\n',
+      ),
+    );
+    expect(ok.maxMissingShare).toBe(0.2);
+    const err = await configError(
+      writeConfig(
+        'missing-bad.yaml',
+        'maxMissingShare: 1.5\nmetrics:\n  - { name: errors, kind: errors, tolerance: { absolute: 0.01 } }\n',
+      ),
+    );
+    expect(err.message).toMatch(/maxMissingShare/);
+  });
+
   it('loads analysis/default.yaml with durations in ms and defaults filled in', async () => {
     const config = await loadAnalysisConfig(join(root, 'analysis/default.yaml'));
     expect(config.judge).toBe('sequential');

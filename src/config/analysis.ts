@@ -76,9 +76,25 @@ const LatencyMetric = z
   })
   .strict();
 
+/** An error ratio is a proportion: a margin above 1 would make every canary non-inferior. */
+const ErrorsTolerance = z
+  .object({
+    relative: z.number().min(0).optional().describe('relative change allowed, e.g. 0.1 = 10 % more errors'),
+    absolute: z
+      .number()
+      .min(0)
+      .max(1, 'expected a proportion in [0, 1] (0.01 = 1 point of errors)')
+      .optional()
+      .describe('absolute change allowed, a proportion in [0, 1] (0.01 = 1 point of errors)'),
+  })
+  .strict()
+  .refine((t) => t.relative !== undefined || t.absolute !== undefined, { message: 'expected relative and/or absolute' })
+  .describe('a change within the larger of these margins is not a regression (non-inferiority margin)');
+
 const ErrorsMetric = z
   .object({
     ...metricBase,
+    tolerance: ErrorsTolerance,
     kind: z.literal('errors'),
     expectedErrorRate: z
       .number()
@@ -159,6 +175,12 @@ export const AnalysisConfigSchema = z
       .default(20_000)
       .describe('requests per arm expected by the end of a stage; tunes the sequential tests to be sharpest there'),
     stage: Stage.default({ minDuration: 60, maxDuration: 600 }),
+    maxMissingShare: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.2)
+      .describe('share of intervals without data (a failed read) above which a verdict is inconclusive'),
     metrics: z.array(Metric).min(1),
     kayenta: Kayenta.default({
       tolerance: 0.25,

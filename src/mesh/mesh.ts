@@ -68,27 +68,56 @@ interface WorkloadPlan {
 const CONFIG_ACK_TIMEOUT_MS = 10_000;
 const STOP_GRACE_MS = 3_000;
 
-export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
+/** What `checkMesh` found usable: the manifests, the workloads to start and the routing inputs. */
+interface CheckedMesh {
+  set: ManifestSet;
+  plans: WorkloadPlan[];
+  virtualServices: IVirtualService[];
+  base: Omit<ProxyConfig, 'virtualServices' | 'endpoints'>;
+  originOf: (kind: string, name: string) => string | undefined;
+}
+
+/**
+ * Everything the mesh checks before it starts a single process: manifests valid, overrides naming
+ * known Deployments, every route and policy compiling, and every VirtualService in `routes` (those a
+ * run will apply) compiling against them. Throws ConfigError naming the file and object. Callers
+ * (canary run) use it to refuse bad manifests before anything is started or written.
+ */
+export async function checkMesh(
+  opts: Pick<MeshOptions, 'manifestsDir' | 'overrides'> & { routes?: IVirtualService[] } = {},
+): Promise<CheckedMesh> {
   const dir = opts.manifestsDir ?? 'manifests';
-  const log = opts.log ?? (() => {});
-  const port = opts.port ?? 0;
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new ConfigError('mesh options', 'port', `expected an integer port 0..65535, got ${port}`);
   const set = await loadValidManifests(dir);
   const plans = planWorkloads(set, opts.overrides ?? {});
   const originOf = (kind: string, name: string): string | undefined =>
     set.all.find((o) => o.value.kind === kind && o.value.metadata?.name === name)?.origin.file;
-
-  let virtualServices = set.virtualServices.map((v) => structuredClone(v.value));
+  const virtualServices = set.virtualServices.map((v) => structuredClone(v.value));
   const base = {
     destinationRules: set.destinationRules.map((d) => d.value),
     authorizationPolicies: set.authorizationPolicies.map((a) => a.value),
     gatewayNames: set.gateways.map((g) => g.value.metadata?.name ?? ''),
     services: [...new Set(plans.map((p) => p.identity.service))],
   };
-  // Check every route and policy before a single process starts: a bad manifest leaves nothing running.
   compileRouteTable({ ...base, virtualServices, endpoints: [] }, { originOf });
   for (const p of plans) compileAuthorizer(base.authorizationPolicies, p.identity, originOf);
+  for (const vs of opts.routes ?? []) {
+    const name = vs.metadata?.name;
+    const next = [...virtualServices.filter((v) => v.metadata?.name !== name), vs];
+    compileRouteTable({ ...base, virtualServices: next, endpoints: [] }, { originOf: () => `route ${name}` });
+  }
+  return { set, plans, virtualServices, base, originOf };
+}
+
+export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
+  const dir = opts.manifestsDir ?? 'manifests';
+  const log = opts.log ?? (() => {});
+  const port = opts.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new ConfigError('mesh options', 'port', `expected an integer port 0..65535, got ${port}`);
+  // Check every route and policy before a single process starts: a bad manifest leaves nothing running.
+  const checked = await checkMesh(opts);
+  const { plans, base } = checked;
+  let virtualServices = checked.virtualServices;
 
   const children: ProxyChild[] = [];
   const listeners: ((e: UnexpectedExit) => void)[] = [];
@@ -163,9 +192,20 @@ export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
     for (const c of list) endpoints.push({ ...plan.identity, url: c.url });
   }
   let configId = 0;
+  // Every proxy that runs applies the configuration; one that has died routes nothing, so it does not
+  // keep the others (the safe route after a crash) from taking effect.
   const push = async (config: ProxyConfig): Promise<void> => {
     const id = ++configId;
-    await Promise.all(children.map((c) => c.configure(id, config, CONFIG_ACK_TIMEOUT_MS)));
+    await Promise.all(
+      children
+        .filter((c) => c.alive)
+        .map((c) =>
+          c.configure(id, config, CONFIG_ACK_TIMEOUT_MS).catch((err: unknown) => {
+            if (c.alive) throw err;
+            log(`${c.name} exited before applying configuration ${id}; it routes nothing`);
+          }),
+        ),
+    );
   };
   try {
     await push({ ...base, virtualServices, endpoints });

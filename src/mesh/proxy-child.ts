@@ -47,6 +47,10 @@ export class ProxyChild {
     this.process = fork(WORKLOAD_MAIN, [], {
       execArgv: ['--import', TSX_LOADER],
       env,
+      // A process group of its own: a signal to the harness's group (docker stop, systemd, Ctrl-C) reaches
+      // the harness only, which makes the route safe before it stops the children. The child still
+      // follows the harness when the harness dies (the IPC channel closes, workload-main.ts).
+      detached: true,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     const onOutput = (chunk: Buffer): void => {

@@ -50,7 +50,8 @@ let stopping = false;
 
 // The supervisor is gone (exit, crash, kill -9): leave with it.
 process.on('disconnect', () => void stop(0));
-// Ctrl-C in a terminal signals the whole process group; the supervisor then stops every child in
+// Each child runs in a process group of its own (proxy-child.ts), so a terminal's Ctrl-C reaches only
+// the supervisor; a SIGINT sent here anyway is left to the supervisor too, which stops every child in
 // order, so a child does not die on its own and look like a crash.
 process.on('SIGINT', () => {});
 

@@ -9,7 +9,7 @@ import type { CanaryPlan, TrackPlan } from '../canary/plan-types.ts';
 import type { RoutePlan } from '../canary/route-plan.ts';
 import { virtualServiceFor } from '../canary/routes.ts';
 import { InfraError } from '../core/errors.ts';
-import { startMesh, type Mesh, type MeshOptions } from '../mesh/mesh.ts';
+import { checkMesh, startMesh, type Mesh, type MeshOptions } from '../mesh/mesh.ts';
 import type { DeployOptions, Deployment, Platform } from './platform.ts';
 
 export interface LocalPlatformOptions {
@@ -32,12 +32,29 @@ export class LocalPlatform implements Platform {
 
   constructor(private readonly opts: LocalPlatformOptions) {}
 
-  async deploy(tracks: TrackPlan[], options: DeployOptions = {}): Promise<Deployment> {
+  /**
+   * Checks, before anything starts, what deploy and every route of the run would refuse: the
+   * manifests, the tracks' overrides, and each route's VirtualService. Throws ConfigError (exit 3).
+   */
+  async check(tracks: TrackPlan[], routes: RoutePlan[]): Promise<void> {
+    await checkMesh({
+      manifestsDir: this.opts.manifestsDir,
+      overrides: this.overridesFor(tracks),
+      routes: routes.map((r) => virtualServiceFor(this.opts.target, r)),
+    });
+  }
+
+  private overridesFor(tracks: TrackPlan[]): NonNullable<MeshOptions['overrides']> {
     const overrides: NonNullable<MeshOptions['overrides']> = {};
     for (const [track, workload] of Object.entries(this.opts.workloads)) {
       const planned = tracks.find((t) => t.track === track);
       overrides[workload] = planned ? { env: { VERSION: planned.version, ...planned.env } } : { replicas: 0 };
     }
+    return overrides;
+  }
+
+  async deploy(tracks: TrackPlan[], options: DeployOptions = {}): Promise<Deployment> {
+    const overrides = this.overridesFor(tracks);
     this.starting = (this.opts.start ?? startMesh)({
       manifestsDir: this.opts.manifestsDir,
       port: this.opts.port ?? 0,

@@ -2,6 +2,7 @@
  * In-memory stand-ins for the runner's collaborators: a platform that records what it was asked, a
  * driver that sends nothing, a source and a judge that follow a script. Test support only.
  */
+import type { AbortSubscription, AbortTrigger } from '../../core/process-abort.ts';
 import type { Driver, LoadPlan, LoadResult, LoadRun } from '../../driver/driver.ts';
 import type { StageAssessment, StageDecision } from '../../judge/verdict.ts';
 import type { DeployOptions, Deployment, Platform } from '../../platform/platform.ts';
@@ -139,17 +140,18 @@ export class ScriptedJudge implements StageJudge {
 
 /** A signal source the test fires by hand. */
 export function manualSignals(): {
-  subscribe: (l: (s: string) => void) => () => void;
-  fire: (s: string) => void;
+  subscribe: AbortSubscription;
+  /** A signal name (`SIGINT`), or `parent-exit` / `stdin-closed` with a detail. */
+  fire: (s: string, detail?: string) => void;
   listeners: number;
 } {
-  const listeners = new Set<(s: string) => void>();
+  const listeners = new Set<(t: AbortTrigger) => void>();
   return {
     subscribe: (l) => {
       listeners.add(l);
-      return () => listeners.delete(l);
+      return () => void listeners.delete(l);
     },
-    fire: (s) => listeners.forEach((l) => l(s)),
+    fire: (s, detail) => listeners.forEach((l) => l({ name: s, detail: detail ?? `received ${s}` })),
     get listeners() {
       return listeners.size;
     },

@@ -136,6 +136,61 @@ describe('analyzeWindow', () => {
     expect(lines.some((l) => /^ {2}errors\s+fail\s+estimate \S+ \(ratio\) ci \[/.test(l))).toBe(true);
   });
 
+  it('8 of 10 intervals missing: inconclusive (exit 2) whatever the rest says, and the gap is in every output', async () => {
+    const errorsOnly = join(dir, 'errors-only.yaml');
+    writeFileSync(
+      errorsOnly,
+      [
+        'stage: { minDuration: 1s, maxDuration: 10m }',
+        'minSamples: 100',
+        'metrics:',
+        '  - { name: errors, kind: errors, direction: increase, tolerance: { absolute: 0.01 }, critical: true }',
+      ].join('\n'),
+    );
+    const ms: Measurement[] = Array.from({ length: 10 }, (_, i) =>
+      i < 2
+        ? interval(1_000_000 + i * 60_000, { b: [20_000, 0], c: [20_000, 0] })
+        : {
+            start: 1_000_000 + i * 60_000,
+            end: 1_060_000 + i * 60_000,
+            status: 'error' as const,
+            reason: 'query timed out after 10000 ms',
+            workloads: {},
+            scalars: {},
+          },
+    );
+    const o = options({ configFile: errorsOnly, end: 1_600_000 });
+    const full = await analyzeWindow(
+      { ...o, end: 1_120_000 },
+      { out: () => {}, createSource: fakeSource(ms.slice(0, 2)).create },
+    );
+    expect(full.verdict).toBe('promote');
+    expect(full.missing).toEqual({ intervals: 0, of: 2, share: 0, maxShare: 0.2 });
+
+    let json = '';
+    const r = await analyzeWindow(o, { out: (t) => (json += t), createSource: fakeSource(ms).create });
+    expect(r.verdict).toBe('inconclusive');
+    expect(r.exitCode).toBe(2);
+    expect(r.assessment.reason).toMatch(/^8 of 10 intervals have no data \(80 %, above the configured 20 %\)/);
+    expect(JSON.parse(json).missing).toEqual({ intervals: 8, of: 10, share: 0.8, maxShare: 0.2 });
+    let text = '';
+    await analyzeWindow({ ...o, json: false }, { out: (t) => (text += t), createSource: fakeSource(ms).create });
+    expect(text).toContain('verdict: inconclusive');
+    expect(text).toContain('missing: 8 of 10 interval(s) without data (80 %; inconclusive above 20 %)');
+  });
+
+  it('refuses bucket values that are not counts with a clear InfraError naming the series, the workload and the interval', async () => {
+    const m = interval(1_000_000, { b: [2000, 2], c: [2000, 2] });
+    m.workloads['account-canary']!.latency.counts[3] = 2.5;
+    const err = await analyzeWindow(options(), { out: () => {}, createSource: fakeSource([m]).create }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(InfraError);
+    expect((err as Error).message).toMatch(
+      /istio_request_duration_milliseconds_bucket\{le="[^"]+"\} of account-canary in the interval from 1970-01-01T00:16:40.000Z is 2.5, not a count/,
+    );
+  });
+
   it('makes a metric without data inconclusive, never a pass (NaN or empty scalar)', async () => {
     const ms = [0, 1].map((i) =>
       interval(

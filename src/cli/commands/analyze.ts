@@ -42,6 +42,8 @@ export interface AnalyzeResult {
   window: { start: string; end: string; intervalMs: number };
   judge: AnalysisConfig['judge'];
   assessment: StageAssessment;
+  /** Intervals without data (a failed read or no series); above `maxShare` the verdict is inconclusive. */
+  missing: { intervals: number; of: number; share: number; maxShare: number };
   /** Per interval: its state and requests per arm (the full histograms stay out of the output). */
   intervals: {
     start: string;
@@ -94,6 +96,7 @@ export async function analyzeWindow(o: AnalyzeOptions, io: AnalyzeIo): Promise<A
       `Prometheus at ${o.prometheus}: every query for the window failed: ${measurements[0]?.reason ?? 'no measurement'}`,
     );
   }
+  assertCounts(measurements, arms, o.prometheus);
   const data = accumulateMeasurements(measurements, arms, scalarKeys);
   const elapsedMs = o.end - o.start;
   // The window is over: judge it as a stage at its end (no more data will come).
@@ -103,8 +106,23 @@ export async function analyzeWindow(o: AnalyzeOptions, io: AnalyzeIo): Promise<A
     elapsedMs,
     maxDurationMs: Math.min(elapsedMs, config.stage.maxDuration),
   });
-  const verdict =
-    assessment.decision === 'promote' || assessment.decision === 'rollback' ? assessment.decision : 'inconclusive';
+  const missingCount = measurements.filter((m) => m.status !== 'ok').length;
+  const missing = {
+    intervals: missingCount,
+    of: measurements.length,
+    share: measurements.length === 0 ? 1 : missingCount / measurements.length,
+    maxShare: config.maxMissingShare,
+  };
+  // A verdict on a window mostly without data would speak for intervals nobody saw.
+  const tooSparse = missing.share > missing.maxShare;
+  if (tooSparse) {
+    assessment.reason = `${missing.intervals} of ${missing.of} intervals have no data (${pct(missing.share)} %, above the configured ${pct(missing.maxShare)} %): inconclusive whatever the rest says (the judge alone: ${assessment.decision}, ${assessment.reason})`;
+  }
+  const verdict = tooSparse
+    ? 'inconclusive'
+    : assessment.decision === 'promote' || assessment.decision === 'rollback'
+      ? assessment.decision
+      : 'inconclusive';
   const exitCode =
     verdict === 'promote' ? ExitCode.pass : verdict === 'rollback' ? ExitCode.fail : ExitCode.inconclusive;
   const result: AnalyzeResult = {
@@ -116,6 +134,7 @@ export async function analyzeWindow(o: AnalyzeOptions, io: AnalyzeIo): Promise<A
     window: { start: new Date(o.start).toISOString(), end: new Date(o.end).toISOString(), intervalMs: o.intervalMs },
     judge: config.judge,
     assessment,
+    missing,
     intervals: measurements.map((m) => ({
       start: new Date(m.start).toISOString(),
       end: new Date(m.end).toISOString(),
@@ -135,6 +154,7 @@ function formatText(r: AnalyzeResult): string {
     `reason: ${a.reason}`,
     `window: ${r.window.start} .. ${r.window.end} (${r.intervals.length} interval(s)); service ${r.service}: ${r.arms.baseline} vs ${r.arms.canary}; ${r.prometheus}`,
     `requests: baseline ${a.samples.baseline}, canary ${a.samples.canary}`,
+    `missing: ${r.missing.intervals} of ${r.missing.of} interval(s) without data (${pct(r.missing.share)} %; inconclusive above ${pct(r.missing.maxShare)} %)`,
   ];
   for (const m of a.metrics) {
     const ci = m.ci ? `[${fmt(m.ci[0])}, ${fmt(m.ci[1])}]` : '-';
@@ -143,6 +163,44 @@ function formatText(r: AnalyzeResult): string {
     );
   }
   return `${lines.join('\n')}\n`;
+}
+
+function pct(share: number): string {
+  return Number((100 * share).toFixed(1)).toString();
+}
+
+/**
+ * Request and bucket values must be counts (finite, non-negative integers): a window whose series are
+ * not (a gauge named like a counter, a recording rule that averages) cannot be judged as counts.
+ * InfraError (exit 4) naming the workload, the field and the interval.
+ */
+function assertCounts(
+  measurements: Measurement[],
+  arms: { baseline: string; canary: string },
+  prometheus: string,
+): void {
+  const isCount = (x: number): boolean => Number.isInteger(x) && x >= 0;
+  for (const m of measurements) {
+    if (m.status !== 'ok') continue;
+    for (const name of [arms.baseline, arms.canary]) {
+      const w = m.workloads[name];
+      if (!w) continue;
+      const bad: [string, number][] = [
+        ['istio_requests_total', w.requests],
+        ['errors', w.errors],
+        ...w.latency.counts.map((c, i): [string, number] => [
+          `istio_request_duration_milliseconds_bucket{le="${w.latency.bounds[i] ?? '+Inf'}"}`,
+          c,
+        ]),
+      ];
+      const found = bad.find(([, v]) => !isCount(v));
+      if (found) {
+        throw new InfraError(
+          `Prometheus at ${prometheus}: ${found[0]} of ${name} in the interval from ${new Date(m.start).toISOString()} is ${found[1]}, not a count (expected a whole number of requests); check that the series are counters`,
+        );
+      }
+    }
+  }
 }
 
 function fmt(x: number | null): string {

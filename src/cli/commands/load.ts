@@ -1,5 +1,6 @@
 import { defineCommand } from '../command.ts';
 import { ExitCode, InfraError, InterruptedError } from '../../core/errors.ts';
+import { processAborts } from '../../core/process-abort.ts';
 import { DRIVER_NAMES } from '../../driver/factory.ts';
 import { formatSummary, runLoad } from '../../driver/load-session.ts';
 
@@ -29,12 +30,10 @@ export const loadCommand = defineCommand({
   run: async (args) => {
     const controller = new AbortController();
     let signalName: string | undefined;
-    const onSignal = (name: NodeJS.Signals) => {
-      signalName = name;
+    const unsubscribe = processAborts((t) => {
+      signalName ??= t.name;
       controller.abort();
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    });
     try {
       const report = await runLoad(
         {
@@ -63,8 +62,7 @@ export const loadCommand = defineCommand({
       if (report.result.exit && report.result.exit.code !== 0) return ExitCode.fail;
       return ExitCode.pass;
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      unsubscribe();
     }
   },
 });

@@ -3,6 +3,7 @@
  * gateway URL on a line of its own (scripts read it) and each process's /metrics address.
  */
 import { ExitCode, UsageError } from '../../core/errors.ts';
+import { processAborts } from '../../core/process-abort.ts';
 import { startMesh, type Mesh } from '../../mesh/mesh.ts';
 import { defineCommand } from '../command.ts';
 
@@ -52,14 +53,10 @@ export const meshCommand = defineCommand({
 export async function meshUp(opts: MeshUpOptions): Promise<number> {
   let signalled: string | undefined;
   let wake: (() => void) | undefined;
-  const onSignal = (signal: string): void => {
-    signalled = signal;
+  const unsubscribe = processAborts((t) => {
+    signalled ??= t.name;
     wake?.();
-  };
-  const onInt = (): void => onSignal('SIGINT');
-  const onTerm = (): void => onSignal('SIGTERM');
-  process.on('SIGINT', onInt);
-  process.on('SIGTERM', onTerm);
+  });
   let mesh: Mesh | undefined;
   try {
     mesh = await startMesh({ manifestsDir: opts.manifestsDir, port: opts.port, log: opts.err });
@@ -93,7 +90,6 @@ export async function meshUp(opts: MeshUpOptions): Promise<number> {
     return ExitCode.interrupted;
   } finally {
     await mesh?.stop();
-    process.off('SIGINT', onInt);
-    process.off('SIGTERM', onTerm);
+    unsubscribe();
   }
 }
