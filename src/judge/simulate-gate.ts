@@ -26,8 +26,9 @@ export interface GateSimulation {
   canary: ArmTraffic;
   /** Latency as the data plane reports it (histograms, default) or as the client saw it (raw samples). */
   latencyData?: 'histogram' | 'samples';
-  /** Also run the repeated fixed-horizon tests (costs time). */
-  fixedHorizon?: boolean;
+  /** Also run the fixed-horizon tests (costs time): at every look (`true`), or once on all the data
+   * at the last look (`'end'`, the fixed-horizon ceiling of a power comparison). */
+  fixedHorizon?: boolean | 'end';
   /** Stop a run at the sequential judge's first decision (promote, rollback, inconclusive); default
    * false: a run only stops at a rollback, which counts every false rollback a longer stage could make. */
   stopAtDecision?: boolean;
@@ -114,7 +115,8 @@ export function simulateGate(sim: GateSimulation): GateSimulationResult {
       const elapsedMs = look * sim.lookMs;
       const assessment = assessStage({ config: sim.config, data, elapsedMs, expectedSamplesPerArm, maxDurationMs });
       decision = assessment.decision;
-      if (sim.fixedHorizon && !fixedRejected) fixedRejected = fixedHorizonRejects(totals, sim.config.alpha);
+      if (sim.fixedHorizon && !fixedRejected && (sim.fixedHorizon === true || look === sim.looks))
+        fixedRejected = fixedHorizonRejects(totals, sim.config.alpha);
       if (decision === 'rollback') {
         result.rollbacks++;
         result.rollbackTimesMs.push(elapsedMs);
@@ -131,7 +133,8 @@ export function simulateGate(sim: GateSimulation): GateSimulationResult {
               t.errors += w.errors;
               for (let i = 0; i < t.counts.length; i++) t.counts[i] += w.latency.counts[i];
             }
-            fixedRejected = fixedHorizonRejects(totals, sim.config.alpha);
+            if (sim.fixedHorizon === true || rest === sim.looks)
+              fixedRejected = fixedHorizonRejects(totals, sim.config.alpha);
           }
         }
         break;
