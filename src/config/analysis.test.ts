@@ -59,10 +59,19 @@ describe('loadAnalysisConfig', () => {
     const config = await loadAnalysisConfig(join(root, 'analysis/default.yaml'));
     expect(config.judge).toBe('sequential');
     expect(config.stage).toEqual({ minDuration: 60_000, maxDuration: 600_000 });
-    expect(config.metrics.map((m) => m.name)).toEqual(['latency-p50', 'latency-p90', 'latency-p99', 'errors']);
+    expect(config.metrics.map((m) => m.name)).toEqual([
+      'latency-p50',
+      'latency-p90',
+      'latency-p99',
+      'latency-distribution',
+      'errors',
+    ]);
     const p99 = config.metrics[2];
     expect(p99.kind === 'latency' && p99.quantile).toBe(0.99);
-    expect(config.metrics[3].critical).toBe(true);
+    expect(config.metrics[4].critical).toBe(true);
+    const distribution = config.metrics[3];
+    expect(distribution.kind === 'latency' && distribution.test).toBe('distribution');
+    expect(distribution.tolerance).toBeUndefined();
     expect(config.metrics[0].weight).toBe(1);
   });
 
@@ -129,5 +138,30 @@ describe('analysis/schema.json', () => {
   });
   it('lists the metric kinds for editors', () => {
     expect(analysisJsonSchemaText()).toContain('"promql"');
+  });
+});
+
+describe('latency metric with test: distribution', () => {
+  const latency = { name: 'p50', kind: 'latency', quantile: 0.5, tolerance: { relative: 0.1 } } as const;
+  const distribution = { name: 'dist', kind: 'latency', test: 'distribution' } as const;
+  it('is accepted beside a metric with a tolerance, with no tolerance of its own', () => {
+    const config = parseAnalysisConfig({ metrics: [latency, distribution] }, 'a.yaml');
+    expect(config.metrics[1]).toMatchObject({ test: 'distribution', weight: 1, direction: 'increase' });
+  });
+  it('refuses a tolerance or a quantile on it, naming the path', () => {
+    expect(() =>
+      parseAnalysisConfig({ metrics: [latency, { ...distribution, tolerance: { relative: 0.1 } }] }, 'a.yaml'),
+    ).toThrow(/metrics\[1\]\.tolerance.*non-inferiority is shown by the quantile metrics/);
+    expect(() => parseAnalysisConfig({ metrics: [latency, { ...distribution, quantile: 0.9 }] }, 'a.yaml')).toThrow(
+      /metrics\[1\]\.quantile/,
+    );
+  });
+  it('refuses a stage of distribution tests only (nothing could show non-inferiority)', () => {
+    expect(() => parseAnalysisConfig({ metrics: [distribution] }, 'a.yaml')).toThrow(/cannot promote alone/);
+  });
+  it('still requires a tolerance on quantile and geometric-mean latency metrics', () => {
+    expect(() => parseAnalysisConfig({ metrics: [{ name: 'p50', kind: 'latency', quantile: 0.5 }] }, 'a.yaml')).toThrow(
+      /metrics\[0\]\.tolerance/,
+    );
   });
 });

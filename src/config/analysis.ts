@@ -72,9 +72,37 @@ const LatencyMetric = z
       .gt(0)
       .lt(1)
       .optional()
-      .describe('quantile to judge, e.g. 0.99; without it, the mean of log(latency) (a ratio of geometric means)'),
+      .describe(
+        'quantile to judge, e.g. 0.99; without it (and without test), the mean of log(latency) (a ratio of geometric means)',
+      ),
+    test: z
+      .literal('distribution')
+      .optional()
+      .describe(
+        'distribution: a one-sided test on the whole latency distribution (rank scores per interval); rollback evidence only, so it takes no quantile and no tolerance',
+      ),
+    tolerance: Tolerance.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((m, ctx) => {
+    if (m.test === 'distribution') {
+      if (m.quantile !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          message: 'a distribution test judges every quantile: remove quantile',
+          path: ['quantile'],
+        });
+      if (m.tolerance !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            'a distribution test only gathers evidence of a regression; non-inferiority is shown by the quantile metrics: remove tolerance',
+          path: ['tolerance'],
+        });
+    } else if (m.tolerance === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'expected relative and/or absolute', path: ['tolerance'] });
+    }
+  });
 
 /** An error ratio is a proportion: a margin above 1 would make every canary non-inferior. */
 const ErrorsTolerance = z
@@ -193,6 +221,13 @@ export const AnalysisConfigSchema = z
   })
   .strict()
   .superRefine((config, ctx) => {
+    if (config.metrics.every((m) => m.kind === 'latency' && m.test === 'distribution')) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'a distribution test cannot promote alone: add a metric with a tolerance (a quantile, errors)',
+        path: ['metrics'],
+      });
+    }
     const seen = new Set<string>();
     config.metrics.forEach((m, i) => {
       if (seen.has(m.name))

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { compare } from './compare.ts';
+import { binSamples } from './latency-batches.ts';
 import { normalQuantile } from './stats/normal.ts';
+import { seededRandom } from './stats/random.ts';
+import { rankScoreEProcess } from './stats/rank-score-e-process.ts';
 
 // Deterministic lognormal-like samples: exp(Φ⁻¹((i - 1/2)/n)) scaled to ~50 ms.
 const grid = (n: number, scale = 50) =>
@@ -13,7 +16,8 @@ describe('compare (sequential judge)', () => {
       { judge: 'sequential', direction: 'increase' },
     );
     expect(r.verdict).toBe('fail');
-    expect(r.metrics.map((m) => m.name)).toEqual(['latency-p50', 'latency-p90', 'latency-p99']);
+    expect(r.metrics.map((m) => m.name)).toEqual(['latency-p50', 'latency-p90', 'latency-p99', 'latency-distribution']);
+    expect(r.metrics[3].test).toBe('rank-score-e-process');
     expect(r.metrics[0].eValue!).toBeGreaterThan(60);
     expect(r.metrics[0].estimate!).toBeCloseTo(1.2, 2);
   });
@@ -23,7 +27,7 @@ describe('compare (sequential judge)', () => {
       'inconclusive',
     );
     const r = compare(input, { judge: 'sequential', direction: 'increase', tolerance: { relative: 0.15 } });
-    expect(r.metrics.map((m) => m.classification)).toEqual(['pass', 'pass', 'pass']);
+    expect(r.metrics.map((m) => m.classification)).toEqual(['pass', 'pass', 'pass', 'pass']);
     expect(r.verdict).toBe('pass');
   });
   it('is inconclusive, never a pass, on identical but small samples (below 500 per arm)', () => {
@@ -95,5 +99,41 @@ describe('compare (fixed and kayenta judges)', () => {
         { judge: 'kayenta', direction: 'increase' },
       ),
     ).toThrow(/--judge/);
+  });
+});
+
+describe('compare: 1,000 vs 1,000 lognormal samples (sigma 0.5), seeded', () => {
+  const random = seededRandom(20260514);
+  const sample = (factor: number) => Array.from({ length: 1000 }, () => 20 * factor * Math.exp(0.5 * random.normal()));
+  const verdicts = (factor: number, pairs: number) =>
+    Array.from(
+      { length: pairs },
+      () =>
+        compare(
+          { metric: 'latency', samples: { baseline: sample(1), canary: sample(factor) } },
+          { judge: 'sequential', direction: 'increase' },
+        ).verdict,
+    );
+  it('fails at least 99 of 100 pairs with the canary 15 % slower at every quantile', () => {
+    const v = verdicts(1.15, 100);
+    expect(v.filter((x) => x === 'fail').length).toBeGreaterThanOrEqual(99);
+  });
+  it('fails at most alpha of A/A pairs, and never a canary 15 % faster (one-sided)', () => {
+    expect(verdicts(1, 100).filter((x) => x === 'fail').length).toBeLessThanOrEqual(5);
+    expect(verdicts(1 / 1.15, 20).filter((x) => x === 'fail').length).toBe(0);
+  });
+  it('tunes the distribution test to the samples it holds, not to expectedSamplesPerArm', () => {
+    const baseline = sample(1);
+    const canary = sample(1.1);
+    const r = compare(
+      { metric: 'latency', samples: { baseline, canary } },
+      { judge: 'sequential', direction: 'increase' },
+    );
+    const batch = [{ baseline: binSamples(baseline), canary: binSamples(canary) }];
+    // The distribution metric has weight 3 of 6: its share of alpha is 0.025.
+    const own = rankScoreEProcess(batch, { tuningSamples: 1000, tuningAlpha: 0.025, dispersion: false });
+    const planned = rankScoreEProcess(batch, { tuningSamples: 20_000, tuningAlpha: 0.025, dispersion: false });
+    expect(r.metrics[3].eValue).toBeCloseTo(own.eValue, 6);
+    expect(own.eValue).toBeGreaterThan(planned.eValue);
   });
 });

@@ -92,12 +92,17 @@ function sequential(
   const common = { direction: options.direction, tolerance: options.tolerance };
   if (input.metric === 'latency' && 'samples' in input) {
     data = comparisonFromSamples(input.samples.baseline, input.samples.canary);
-    metrics = [0.5, 0.9, 0.99].map((quantile) => ({
-      name: `latency-p${Math.round(quantile * 100)}`,
-      kind: 'latency' as const,
-      quantile,
-      ...common,
-    }));
+    // The quantiles report their intervals (and decide promotion); the distribution test, weighted as
+    // much as they are together, sees a shift spread over every quantile (STATS.md §7).
+    metrics = [
+      ...[0.5, 0.9, 0.99].map((quantile) => ({
+        name: `latency-p${Math.round(quantile * 100)}`,
+        kind: 'latency' as const,
+        quantile,
+        ...common,
+      })),
+      { name: 'latency-distribution', kind: 'latency', test: 'distribution', direction: options.direction, weight: 3 },
+    ];
   } else if (counts) {
     data = comparisonFromCounts(
       { errors: counts.baseline.errors, requests: counts.baseline.total },

@@ -17,6 +17,8 @@ import { type ArmData, type TwoArmCdf, twoArmCdf } from './stats/empirical-cdf.t
 import { type MeanSummary, differenceVariance, mixingVariance, msprt, sampleSummary } from './stats/msprt.ts';
 import { proportionConfidenceSequence } from './stats/proportion-confidence-sequence.ts';
 import { quantileEProcessOnCdf } from './stats/quantile-e-process.ts';
+import { rankScoreEProcess } from './stats/rank-score-e-process.ts';
+import { latencyBatches } from './latency-batches.ts';
 import type { Direction, EffectScale, MetricClassification, MetricVerdict, TestName, Tolerance } from './verdict.ts';
 
 export interface EvaluationContext {
@@ -54,6 +56,7 @@ function cachedCdf(baseline: ArmData, canary: ArmData): TwoArmCdf {
 export function evaluateMetric(metric: MetricConfig, data: ComparisonData, context: EvaluationContext): MetricVerdict {
   switch (metric.kind) {
     case 'latency':
+      if (metric.test === 'distribution') return jsonSafe(evaluateLatencyDistribution(metric, data, context));
       return jsonSafe(
         metric.quantile !== undefined
           ? evaluateLatencyQuantile(metric, metric.quantile, data, context)
@@ -95,7 +98,7 @@ function base(metric: MetricConfig, test: TestName, scale: EffectScale, context:
     ci: null,
     confidence: 1 - context.confidenceAlpha,
     n: { baseline: 0, canary: 0 },
-    tolerance: { ...metric.tolerance },
+    tolerance: { ...(metric.tolerance ?? {}) },
     alpha: context.alpha,
     critical: metric.critical,
     weight: metric.weight,
@@ -199,7 +202,8 @@ function evaluateLatencyQuantile(
   data: ComparisonData,
   context: EvaluationContext,
 ): MetricVerdict {
-  const scale: EffectScale = metric.tolerance.relative !== undefined ? 'ratio' : 'difference';
+  const tolerance = metric.tolerance ?? {};
+  const scale: EffectScale = tolerance.relative !== undefined ? 'ratio' : 'difference';
   let v: MetricVerdict = { ...base(metric, 'quantile-e-process', scale, context), quantile };
   const label = `p${fmt(quantile * 100)} latency`;
   v.n = { baseline: latencyCount(data.baseline.latency), canary: latencyCount(data.canary.latency) };
@@ -234,11 +238,54 @@ function evaluateLatencyQuantile(
   v.classification = classify(
     evidence.eValue,
     context.alpha,
-    withinTolerance(metric.direction, metric.tolerance, evidence.ratioInterval, difference),
+    withinTolerance(metric.direction, tolerance, evidence.ratioInterval, difference),
     enough,
     context.final,
   );
   v.reason = reasonFor(v, label, ' ms', enough, context.minSamples);
+  return v;
+}
+
+/**
+ * The whole distribution, one-sided (stats/rank-score-e-process.ts): rollback evidence only. It
+ * passes once both arms have `minSamples` and it has not failed; whether a stage may promote is
+ * for the metrics with a tolerance (its configuration refuses a tolerance, and a stage of only
+ * distribution tests). Effect: the z-scores of the location and upper-tail scores.
+ */
+function evaluateLatencyDistribution(
+  metric: LatencyMetricConfig,
+  data: ComparisonData,
+  context: EvaluationContext,
+): MetricVerdict {
+  let v = base(metric, 'rank-score-e-process', 'difference', context);
+  v.n = { baseline: latencyCount(data.baseline.latency), canary: latencyCount(data.canary.latency) };
+  if (v.n.baseline === 0 || v.n.canary === 0) return noData(v, data, 'latency observations');
+  const timed = data.baseline.intervals.length > 0 || data.canary.intervals.length > 0;
+  const evidence = rankScoreEProcess(latencyBatches(data), {
+    tuningSamples: context.expectedSamplesPerArm,
+    tuningAlpha: context.alpha,
+    direction: metric.direction,
+    dispersion: timed,
+  });
+  const enough = v.n.baseline >= context.minSamples && v.n.canary >= context.minSamples;
+  const location = evidence.families.find((f) => f.family === 'location')!;
+  const tail = evidence.families.find((f) => f.family === 'upper-tail')!;
+  v = {
+    ...v,
+    ...(enough ? { eValue: evidence.eValue, pValue: evidence.pValue } : {}),
+  };
+  const threshold = fmt(1 / v.alpha);
+  const scores = `location z ${fmt(location.z)}, upper-tail z ${fmt(tail.z)} over ${evidence.batches} interval(s)${evidence.dispersion > 1 ? `, variance x${fmt(evidence.dispersion)} for bursts (effective sample / ${fmt(evidence.dispersion)})` : ''}`;
+  if (!enough) {
+    v.classification = context.final ? 'inconclusive' : 'continue';
+    v.reason = `latency distribution undecided: ${scores}; no e-value before ${context.minSamples} observations per arm`;
+  } else if (evidence.eValue >= 1 / v.alpha) {
+    v.classification = 'fail';
+    v.reason = `latency distribution regressed (canary slower): ${scores}; e-value ${fmt(evidence.eValue)} >= ${threshold}`;
+  } else {
+    v.classification = 'pass';
+    v.reason = `latency distribution: no regression shown (${scores}; e-value ${fmt(evidence.eValue)} < ${threshold})`;
+  }
   return v;
 }
 
@@ -296,7 +343,7 @@ function evaluateLogMean(metric: LatencyMetricConfig, data: ComparisonData, cont
   v.classification = classify(
     v.eValue,
     context.alpha,
-    withinTolerance(metric.direction, metric.tolerance, ratio, difference),
+    withinTolerance(metric.direction, metric.tolerance ?? {}, ratio, difference),
     enough,
     context.final,
   );

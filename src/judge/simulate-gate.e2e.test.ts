@@ -5,7 +5,8 @@ import { loadAnalysisConfig } from '../config/load.ts';
 import { simulateGate } from './simulate-gate.ts';
 import type { ArmTraffic } from './simulation.ts';
 
-// Seeded simulations of the default judge (analysis/default.yaml: p50, p90, p99, errors; alpha 0.05),
+// Seeded simulations of the default judge (analysis/default.yaml: p50, p90, p99, the distribution
+// test, errors; alpha 0.05),
 // looking every 10 s. Figures are printed for the README; the assertions are the issue's targets.
 let config: AnalysisConfig;
 beforeAll(async () => {
@@ -87,6 +88,8 @@ describe('power: 200 requests/s per arm, rollback within 2 simulated minutes', (
         `from 5 % histogram buckets in ${percent(withinTwoMinutes(binned.rollbackTimesMs), binned.runs)}`,
     );
     expect(withinTwoMinutes(raw.rollbackTimesMs) / raw.runs).toBeGreaterThanOrEqual(0.9);
+    // The distribution test's upper-tail scores see the heavier tail from 5 % buckets too (issue 14).
+    expect(withinTwoMinutes(binned.rollbackTimesMs) / binned.runs).toBeGreaterThanOrEqual(0.95);
     // Binning costs power (the test must allow any position inside a bucket) but never adds evidence.
     expect(binned.rollbacks).toBeLessThanOrEqual(raw.rollbacks);
   }, 60_000);

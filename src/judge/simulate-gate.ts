@@ -8,7 +8,7 @@
 import type { AnalysisConfig } from '../config/analysis.ts';
 import type { LatencyHistogram } from '../telemetry/measurement.ts';
 import { assessStage } from './assess.ts';
-import type { ArmAccumulation, ComparisonData } from './comparison-data.ts';
+import type { ArmAccumulation, ComparisonData, IntervalObservation } from './comparison-data.ts';
 import { type ArmTraffic, SIMULATION_BOUNDS, simulateWorkload } from './simulation.ts';
 import { fisherExact } from './stats/fisher.ts';
 import { mannWhitneyBinned } from './stats/mann-whitney.ts';
@@ -26,8 +26,9 @@ export interface GateSimulation {
   canary: ArmTraffic;
   /** Latency as the data plane reports it (histograms, default) or as the client saw it (raw samples). */
   latencyData?: 'histogram' | 'samples';
-  /** Also run the repeated fixed-horizon tests (costs time). */
-  fixedHorizon?: boolean;
+  /** Also run the fixed-horizon tests (costs time): at every look (`true`), or once on all the data
+   * at the last look (`'end'`, the fixed-horizon ceiling of a power comparison). */
+  fixedHorizon?: boolean | 'end';
   /** Stop a run at the sequential judge's first decision (promote, rollback, inconclusive); default
    * false: a run only stops at a rollback, which counts every false rollback a longer stage could make. */
   stopAtDecision?: boolean;
@@ -45,9 +46,9 @@ export interface GateSimulationResult {
   decisions: Record<StageDecision, number>;
 }
 
-function arm(requests: number, errors: number, counts: number[]): ArmAccumulation {
+function arm(requests: number, errors: number, counts: number[], intervals: IntervalObservation[]): ArmAccumulation {
   const histogram: LatencyHistogram = { bounds: SIMULATION_BOUNDS as number[], counts: [...counts] };
-  return { requests, errors, latency: requests > 0 ? { histogram } : null, intervals: [] };
+  return { requests, errors, latency: requests > 0 ? { histogram } : null, intervals: intervals.slice() };
 }
 
 export function simulateGate(sim: GateSimulation): GateSimulationResult {
@@ -68,12 +69,14 @@ export function simulateGate(sim: GateSimulation): GateSimulationResult {
         errors: 0,
         counts: new Array<number>(SIMULATION_BOUNDS.length).fill(0),
         samples: [] as number[],
+        intervals: [] as IntervalObservation[],
       },
       canary: {
         requests: 0,
         errors: 0,
         counts: new Array<number>(SIMULATION_BOUNDS.length).fill(0),
         samples: [] as number[],
+        intervals: [] as IntervalObservation[],
       },
     };
     const raw = sim.latencyData === 'samples';
@@ -83,14 +86,26 @@ export function simulateGate(sim: GateSimulation): GateSimulationResult {
       for (const side of ['baseline', 'canary'] as const) {
         const t = totals[side];
         const w = simulateWorkload(random, side, sim[side], raw ? t.samples : undefined);
+        t.intervals.push({
+          start: (look - 1) * sim.lookMs,
+          end: look * sim.lookMs,
+          requests: w.requests,
+          errors: w.errors,
+          latency: w.requests > 0 ? w.latency : null,
+        });
         t.requests += w.requests;
         t.errors += w.errors;
         for (let i = 0; i < t.counts.length; i++) t.counts[i] += w.latency.counts[i];
       }
       const armData = (t: (typeof totals)['baseline']): ArmAccumulation =>
         raw
-          ? { requests: t.requests, errors: t.errors, latency: { samples: t.samples.slice() }, intervals: [] }
-          : arm(t.requests, t.errors, t.counts);
+          ? {
+              requests: t.requests,
+              errors: t.errors,
+              latency: { samples: t.samples.slice() },
+              intervals: t.intervals.slice(),
+            }
+          : arm(t.requests, t.errors, t.counts, t.intervals);
       const data: ComparisonData = {
         baseline: armData(totals.baseline),
         canary: armData(totals.canary),
@@ -100,7 +115,8 @@ export function simulateGate(sim: GateSimulation): GateSimulationResult {
       const elapsedMs = look * sim.lookMs;
       const assessment = assessStage({ config: sim.config, data, elapsedMs, expectedSamplesPerArm, maxDurationMs });
       decision = assessment.decision;
-      if (sim.fixedHorizon && !fixedRejected) fixedRejected = fixedHorizonRejects(totals, sim.config.alpha);
+      if (sim.fixedHorizon && !fixedRejected && (sim.fixedHorizon === true || look === sim.looks))
+        fixedRejected = fixedHorizonRejects(totals, sim.config.alpha);
       if (decision === 'rollback') {
         result.rollbacks++;
         result.rollbackTimesMs.push(elapsedMs);
@@ -117,7 +133,8 @@ export function simulateGate(sim: GateSimulation): GateSimulationResult {
               t.errors += w.errors;
               for (let i = 0; i < t.counts.length; i++) t.counts[i] += w.latency.counts[i];
             }
-            fixedRejected = fixedHorizonRejects(totals, sim.config.alpha);
+            if (sim.fixedHorizon === true || rest === sim.looks)
+              fixedRejected = fixedHorizonRejects(totals, sim.config.alpha);
           }
         }
         break;

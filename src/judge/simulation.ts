@@ -33,6 +33,9 @@ export interface ArmTraffic {
    * tail: with { quantile: 0.9, factor: 1.1 } p99 is 10 % higher while p50 and p90 are unchanged). */
   tailSlowdown?: { quantile: number; factor: number };
   errorRate: number;
+  /** Correlated latency: with `probability` per interval, a run of `share` of the interval's requests
+   * (one contiguous burst, as when the process is descheduled) is `factor` times slower. */
+  burst?: { probability: number; share: number; factor: number };
 }
 
 // Bucketing works on log(latency): the bounds grow geometrically, so a first guess from the log is
@@ -61,9 +64,14 @@ export function simulateWorkload(
   const tailFrom = traffic.tailSlowdown ? mu + traffic.sigma * normalQuantile(traffic.tailSlowdown.quantile) : Infinity;
   const tailShift = traffic.tailSlowdown ? Math.log(traffic.tailSlowdown.factor) : 0;
   let sum = 0;
+  const burst = traffic.burst && random.uniform() < traffic.burst.probability ? traffic.burst : null;
+  const burstLength = burst ? Math.round(burst.share * traffic.requests) : 0;
+  const burstStart = burst ? Math.floor(random.uniform() * (traffic.requests - burstLength + 1)) : 0;
+  const burstShift = burst ? Math.log(burst.factor) : 0;
   for (let i = 0; i < traffic.requests; i++) {
     let logX = mu + traffic.sigma * random.normal();
     if (logX > tailFrom) logX += tailShift;
+    if (i >= burstStart && i < burstStart + burstLength) logX += burstShift;
     const x = Math.exp(logX);
     sum += x;
     counts[logBucketIndex(logX)]++;

@@ -22,6 +22,7 @@ export type MetricClassification = 'pass' | 'fail' | 'continue' | 'inconclusive'
 /** The test behind a verdict, so a report can say which evidence it shows. */
 export type TestName =
   | 'quantile-e-process'
+  | 'rank-score-e-process'
   | 'msprt-log-mean'
   | 'msprt-mean'
   | 'beta-binomial-e-process'

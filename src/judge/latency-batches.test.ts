@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import type { ComparisonData, IntervalObservation } from './comparison-data.ts';
+import { comparisonFromSamples } from './comparison-data.ts';
+import { binSamples, latencyBatches } from './latency-batches.ts';
+
+const bounds = [1, 2, Infinity];
+const interval = (start: number, counts: number[] | null): IntervalObservation => ({
+  start,
+  end: start + 1000,
+  requests: counts ? counts.reduce((s, c) => s + c, 0) : 0,
+  errors: 0,
+  latency: counts ? { bounds, counts } : null,
+});
+
+describe('latencyBatches', () => {
+  it('pairs intervals by start and skips an interval without latency in either arm', () => {
+    const data: ComparisonData = {
+      ...comparisonFromSamples([], []),
+      baseline: {
+        requests: 9,
+        errors: 0,
+        latency: null,
+        intervals: [interval(0, [1, 2, 0]), interval(1000, [3, 0, 0]), interval(2000, [1, 1, 1])],
+      },
+      canary: {
+        requests: 7,
+        errors: 0,
+        latency: null,
+        intervals: [interval(2000, [0, 2, 1]), interval(0, [2, 2, 0]), interval(1000, null)],
+      },
+    };
+    expect(latencyBatches(data)).toEqual([
+      { baseline: [1, 2, 0], canary: [2, 2, 0] },
+      { baseline: [1, 1, 1], canary: [0, 2, 1] },
+    ]);
+  });
+  it('bins complete raw samples on the data plane buckets as one batch', () => {
+    const [batch] = latencyBatches(comparisonFromSamples([0.5, 0.51, 70_000], [0.5]));
+    expect(batch.baseline[0]).toBe(1);
+    expect(batch.baseline[1]).toBe(1);
+    expect(batch.baseline[batch.baseline.length - 1]).toBe(1);
+    expect(batch.canary[0]).toBe(1);
+  });
+  it('binSamples counts (bounds[i-1], bounds[i]] and refuses a non-finite sample', () => {
+    expect(binSamples([1, 1.5, 2, 2.01, 9], bounds)).toEqual([1, 2, 2]);
+    expect(() => binSamples([1, Number.NaN], bounds)).toThrow(/samples\[1\]: expected a finite number/);
+  });
+});
