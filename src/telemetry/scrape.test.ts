@@ -29,8 +29,9 @@ describe('ScrapeSource', () => {
     await new Promise((r) => silent.close(r));
   });
 
-  const source = (targets: string[], workloads = ['account-baseline', 'account-canary']) =>
-    new ScrapeSource({ service: 'account', workloads, targets, timeoutMs: 300 });
+  // Answering endpoints get a timeout no busy machine reaches; only the silent one is meant to time out.
+  const source = (targets: string[], workloads = ['account-baseline', 'account-canary'], timeoutMs = 10_000) =>
+    new ScrapeSource({ service: 'account', workloads, targets, timeoutMs });
 
   it('reports per-interval increases per workload, summing replicas and ignoring source-side and other services', async () => {
     baseline.record(5, 200, 3); // before begin(): not part of any interval
@@ -89,13 +90,13 @@ describe('ScrapeSource', () => {
 
   it('turns an unreachable or silent target into an error measurement naming the URL', async () => {
     const refused = 'http://127.0.0.1:9/metrics';
-    const s = source([canaryA.url, refused, silentUrl]);
+    const s = source([canaryA.url, refused, silentUrl], undefined, 1_500);
     await s.begin();
     canaryA.record(3, 200, 1);
     const m = await s.measure();
     expect(m.status).toBe('error');
     expect(m.reason).toContain(`${refused}: ECONNREFUSED`);
-    expect(m.reason).toContain(`${silentUrl}: timed out after 300 ms`);
+    expect(m.reason).toContain(`${silentUrl}: timed out after 1500 ms`);
     // what could be read is still reported, for the record
     expect(m.workloads['account-canary']!.requests).toBe(3);
   });
