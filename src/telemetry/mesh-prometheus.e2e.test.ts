@@ -165,7 +165,7 @@ describe('a real Prometheus scraping the local mesh', { timeout: 90_000 }, () =>
     expect(out.assessment.metrics.map((m: { classification: string }) => m.classification)).toEqual(
       fromScrape.metrics.map((m) => m.classification),
     );
-    expect(out.verdict).toBe('rollback');
+    expect(out.verdict, `${out.assessment.reason}; missing ${JSON.stringify(out.missing)}`).toBe('rollback');
     expect('code' in cli ? cli.code : 0).toBe(1);
   });
 });

@@ -136,7 +136,7 @@ describe('analyzeWindow', () => {
     expect(lines.some((l) => /^ {2}errors\s+fail\s+estimate \S+ \(ratio\) ci \[/.test(l))).toBe(true);
   });
 
-  it('8 of 10 intervals missing: inconclusive (exit 2) whatever the rest says, and the gap is in every output', async () => {
+  it('8 of 10 intervals missing: a promote becomes inconclusive (exit 2), and the gap is in every output', async () => {
     const errorsOnly = join(dir, 'errors-only.yaml');
     writeFileSync(
       errorsOnly,
@@ -171,12 +171,48 @@ describe('analyzeWindow', () => {
     const r = await analyzeWindow(o, { out: (t) => (json += t), createSource: fakeSource(ms).create });
     expect(r.verdict).toBe('inconclusive');
     expect(r.exitCode).toBe(2);
-    expect(r.assessment.reason).toMatch(/^8 of 10 intervals have no data \(80 %, above the configured 20 %\)/);
+    expect(r.assessment.reason).toMatch(
+      /^8 of 10 intervals have no data \(80 %, above the configured 20 %\): inconclusive, since a pass cannot rest on missing data \(the judge alone: promote/,
+    );
     expect(JSON.parse(json).missing).toEqual({ intervals: 8, of: 10, share: 0.8, maxShare: 0.2 });
     let text = '';
     await analyzeWindow({ ...o, json: false }, { out: (t) => (text += t), createSource: fakeSource(ms).create });
     expect(text).toContain('verdict: inconclusive');
     expect(text).toContain('missing: 8 of 10 interval(s) without data (80 %; inconclusive above 20 %)');
+  });
+
+  it('8 of 10 intervals missing: a rollback on the intervals read stands (exit 1), the gap still shown', async () => {
+    const errorsOnly = join(dir, 'errors-only-rollback.yaml');
+    writeFileSync(
+      errorsOnly,
+      [
+        'stage: { minDuration: 1s, maxDuration: 10m }',
+        'minSamples: 100',
+        'metrics:',
+        '  - { name: errors, kind: errors, direction: increase, tolerance: { absolute: 0.01 }, critical: true }',
+      ].join('\n'),
+    );
+    const ms: Measurement[] = Array.from({ length: 10 }, (_, i) =>
+      i < 2
+        ? interval(1_000_000 + i * 60_000, { b: [20_000, 0], c: [20_000, 2_000] })
+        : {
+            start: 1_000_000 + i * 60_000,
+            end: 1_060_000 + i * 60_000,
+            status: 'error' as const,
+            reason: 'query timed out after 10000 ms',
+            workloads: {},
+            scalars: {},
+          },
+    );
+    let json = '';
+    const r = await analyzeWindow(
+      { ...options({ configFile: errorsOnly, end: 1_600_000 }) },
+      { out: (t) => (json += t), createSource: fakeSource(ms).create },
+    );
+    expect(r.verdict).toBe('rollback');
+    expect(r.exitCode).toBe(1);
+    expect(r.assessment.reason).toMatch(/^regression in errors/);
+    expect(JSON.parse(json).missing).toEqual({ intervals: 8, of: 10, share: 0.8, maxShare: 0.2 });
   });
 
   it('refuses bucket values that are not counts with a clear InfraError naming the series, the workload and the interval', async () => {

@@ -42,7 +42,7 @@ export interface AnalyzeResult {
   window: { start: string; end: string; intervalMs: number };
   judge: AnalysisConfig['judge'];
   assessment: StageAssessment;
-  /** Intervals without data (a failed read or no series); above `maxShare` the verdict is inconclusive. */
+  /** Intervals without data (a failed read or no series); above `maxShare` no promote (a rollback stands). */
   missing: { intervals: number; of: number; share: number; maxShare: number };
   /** Per interval: its state and requests per arm (the full histograms stay out of the output). */
   intervals: {
@@ -113,10 +113,12 @@ export async function analyzeWindow(o: AnalyzeOptions, io: AnalyzeIo): Promise<A
     share: measurements.length === 0 ? 1 : missingCount / measurements.length,
     maxShare: config.maxMissingShare,
   };
-  // A verdict on a window mostly without data would speak for intervals nobody saw.
-  const tooSparse = missing.share > missing.maxShare;
+  // A promote on a window mostly without data would speak for intervals nobody saw; a rollback
+  // stands, since the evidence of harm in the intervals that were read cannot be undone by the
+  // ones that were not (the sequential e-values stay valid on any subset of the window).
+  const tooSparse = missing.share > missing.maxShare && assessment.decision !== 'rollback';
   if (tooSparse) {
-    assessment.reason = `${missing.intervals} of ${missing.of} intervals have no data (${pct(missing.share)} %, above the configured ${pct(missing.maxShare)} %): inconclusive whatever the rest says (the judge alone: ${assessment.decision}, ${assessment.reason})`;
+    assessment.reason = `${missing.intervals} of ${missing.of} intervals have no data (${pct(missing.share)} %, above the configured ${pct(missing.maxShare)} %): inconclusive, since a pass cannot rest on missing data (the judge alone: ${assessment.decision}, ${assessment.reason})`;
   }
   const verdict = tooSparse
     ? 'inconclusive'
