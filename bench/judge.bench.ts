@@ -9,13 +9,12 @@
  * a limit is exceeded.
  */
 import { performance } from 'node:perf_hooks';
-import { seededRandom } from '../src/core/random.ts';
+import { seededGenerator as seededJudgeRandom, seededRandom } from '../src/core/random.ts';
 import { loadAnalysisConfig } from '../src/config/load.ts';
 import { assessStage } from '../src/judge/assess.ts';
 import { accumulateMeasurements } from '../src/judge/comparison-data.ts';
 import { fixedCompare } from '../src/judge/fixed.ts';
 import { simulateInterval } from '../src/judge/simulation.ts';
-import { seededRandom as seededJudgeRandom } from '../src/judge/stats/random.ts';
 import { hodgesLehmann } from '../src/judge/stats/hodges-lehmann.ts';
 
 interface BenchRow {

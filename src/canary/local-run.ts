@@ -100,7 +100,7 @@ export async function runCommand(o: RunCommandOptions, io: RunCommandIo): Promis
   await platform.check(plan.tracks, [{ kind: 'safe' }, ...plan.stages.map((s) => s.route), { kind: 'promoted' }]);
   if (o.dryRun) {
     io.out(o.json ? `${JSON.stringify(plan, null, 2)}\n` : `${formatPlan(plan)}\n(dry run: nothing was started)\n`);
-    return 0;
+    return ExitCode.pass;
   }
   // Where the run's record goes must take it, before anything starts: a verdict with nowhere to go is lost.
   const unwritable = writableProblem(o.reportsDir, [join(o.reportsDir, 'history.sqlite')]);

@@ -6,7 +6,7 @@
 import type { Cohort } from '../../load/lib/cohorts.ts';
 import { DEFAULT_MIX, type RequestMix, type RouteName } from '../../load/lib/mix.ts';
 import { formatLatency, parseLatency, type LatencyDistribution } from '../app/knobs.ts';
-import { UsageError } from '../core/errors.ts';
+import { ExitCode, UsageError } from '../core/errors.ts';
 import type { CanaryPlan, Engine, Scenario, StagePlan, TrackPlan } from './plan-types.ts';
 import type { CohortMatch } from './route-plan.ts';
 
@@ -216,7 +216,7 @@ export function planRun(flags: PlanFlags, defaults: PlanDefaults, target: Target
     load: { driver: 'builtin', ratePerSecond: rate },
     evidence,
     intervalMs,
-    inconclusive: { action: flags.onInconclusive ?? defaults.inconclusive, exitCode: 2 },
+    inconclusive: { action: flags.onInconclusive ?? defaults.inconclusive, exitCode: ExitCode.inconclusive },
     confirm: flags.confirm,
     analysisFile: flags.configFile,
     notes,

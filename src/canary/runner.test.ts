@@ -265,3 +265,20 @@ async function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
     await new Promise((r) => setTimeout(r, 2));
   }
 }
+
+describe('runCanary listeners', () => {
+  it('leaves no abort listener behind per look: 15 looks in a stage raise no MaxListenersExceededWarning', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => void warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const t = setup((_, look) => (look >= 15 ? 'promote' : 'continue'));
+      const out = await run(t.deps);
+      expect(out.result.status).toBe('promoted');
+      await new Promise((r) => setImmediate(r)); // 'warning' is emitted on a later tick
+      expect(warnings).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+});

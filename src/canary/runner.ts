@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Driver, LoadResult, LoadRun } from '../driver/driver.ts';
 import { constantProfile } from '../driver/driver.ts';
-import { ConfigError, InfraError, UsageError } from '../core/errors.ts';
+import { ConfigError, ExitCode, InfraError, UsageError } from '../core/errors.ts';
 import { type AbortSubscription, processAborts } from '../core/process-abort.ts';
 import { redactDeep, redactSecrets } from '../core/redact.ts';
 import { writeFileAtomic } from '../report/write-file.ts';
@@ -210,7 +210,7 @@ class Execution {
     this.outcome = {
       outcome: {
         status: 'error',
-        exitCode: 4,
+        exitCode: ExitCode.infrastructure,
         reason: `harness error: ${message(err)}`,
         responsible: [],
         abort: { cause: 'exception', detail: message(err), at },

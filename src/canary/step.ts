@@ -4,6 +4,7 @@
  * without promoting puts the safe route first, then stops the load, then cleans up, then finishes:
  * the safe route must not wait for anything slower than itself.
  */
+import { ExitCode } from '../core/errors.ts';
 import type { Measurement } from '../telemetry/measurement.ts';
 import type { StageAssessment } from '../judge/verdict.ts';
 import type { CanaryPlan, TrackPlan } from './plan-types.ts';
@@ -99,7 +100,7 @@ export function step(state: CanaryState, obs: Observation, plan: CanaryPlan): St
         obs.at,
         { cause: 'signal', detail: obs.detail ? `${obs.signal}: ${obs.detail}` : obs.signal },
         'aborted',
-        130,
+        ExitCode.interrupted,
         obs.detail ? `interrupted: ${obs.detail}` : `interrupted by ${obs.signal}`,
       );
     case 'crashed':
@@ -108,7 +109,7 @@ export function step(state: CanaryState, obs: Observation, plan: CanaryPlan): St
         obs.at,
         { cause: 'crash', detail: `${obs.workload}: ${obs.detail}` },
         'aborted',
-        4,
+        ExitCode.infrastructure,
         `workload ${obs.workload} exited unexpectedly (${obs.detail})`,
       );
     case 'failed': {
@@ -118,7 +119,7 @@ export function step(state: CanaryState, obs: Observation, plan: CanaryPlan): St
         obs.at,
         { cause: obs.cause, detail: obs.message },
         harness ? 'error' : 'aborted',
-        obs.cause === 'configuration' ? 3 : 4,
+        obs.cause === 'configuration' ? ExitCode.usage : ExitCode.infrastructure,
         `${obs.cause === 'exception' ? 'harness error' : `${obs.cause} failure`}: ${obs.message}`,
       );
     }
@@ -139,14 +140,14 @@ export function step(state: CanaryState, obs: Observation, plan: CanaryPlan): St
       return obs.approved
         ? promote(state, {
             status: 'promoted',
-            exitCode: 0,
+            exitCode: ExitCode.pass,
             reason: 'every stage passed; promotion confirmed',
             responsible: [],
             abort: null,
           })
         : rollBack(state, {
             status: 'rolled-back',
-            exitCode: 1,
+            exitCode: ExitCode.fail,
             reason: 'every stage passed, but promotion was declined at the confirmation prompt',
             responsible: [],
             abort: null,
@@ -182,7 +183,7 @@ function onTick(state: CanaryState, obs: Extract<Observation, { kind: 'tick' }>,
         obs.at,
         { cause: 'telemetry', detail: why },
         'aborted',
-        4,
+        ExitCode.infrastructure,
         `telemetry source stopped answering ${failures} times in a row: ${why}`,
       );
     }
@@ -202,7 +203,7 @@ function onTick(state: CanaryState, obs: Extract<Observation, { kind: 'tick' }>,
         : `critical metric failed: ${criticalFailures.map((m) => `${m.name}: ${m.reason}`).join('; ')}`;
     return endRun(closed, obs.at, 'rollback', reason, {
       status: 'rolled-back',
-      exitCode: 1,
+      exitCode: ExitCode.fail,
       reason: `${stage.name}: ${reason}`,
       responsible: a.decision === 'rollback' ? a.responsible : criticalFailures.map((m) => m.name),
       abort: null,
@@ -230,7 +231,7 @@ function onTick(state: CanaryState, obs: Extract<Observation, { kind: 'tick' }>,
     }
     const outcome: RunOutcome = {
       status: 'promoted',
-      exitCode: 0,
+      exitCode: ExitCode.pass,
       reason: `every stage passed (last: ${stage.name}: ${a.reason})`,
       responsible: [],
       abort: null,

@@ -4,7 +4,7 @@ import type { Measurement } from '../telemetry/measurement.ts';
 import { assessStage } from './assess.ts';
 import { accumulateMeasurements } from './comparison-data.ts';
 import { type ArmTraffic, simulateInterval } from './simulation.ts';
-import { seededRandom } from './stats/random.ts';
+import { seededGenerator } from '../core/random.ts';
 
 const arms = { baseline: 'account-baseline', canary: 'account-canary' };
 const metrics: AnalysisConfigInput['metrics'] = [
@@ -17,7 +17,7 @@ const config = (judge: 'fixed' | 'kayenta') =>
 const normal: ArmTraffic = { requests: 1000, medianMs: 50, sigma: 0.5, errorRate: 0.005 };
 
 function measurements(seed: number, canary: ArmTraffic): Measurement[] {
-  const random = seededRandom(seed);
+  const random = seededGenerator(seed);
   return Array.from({ length: 12 }, (_, i) => simulateInterval(random, i * 10_000, 10_000, normal, canary));
 }
 

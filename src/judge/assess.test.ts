@@ -4,7 +4,7 @@ import type { Measurement } from '../telemetry/measurement.ts';
 import { assessStage } from './assess.ts';
 import { accumulateMeasurements, comparisonFromSamples, type ComparisonData } from './comparison-data.ts';
 import { type ArmTraffic, simulateInterval } from './simulation.ts';
-import { seededRandom } from './stats/random.ts';
+import { seededGenerator } from '../core/random.ts';
 
 const arms = { baseline: 'account-baseline', canary: 'account-canary' };
 const defaultMetrics: AnalysisConfigInput['metrics'] = [
@@ -28,7 +28,7 @@ function config(overrides: Partial<AnalysisConfigInput> = {}) {
 const normal: ArmTraffic = { requests: 2000, medianMs: 50, sigma: 0.5, errorRate: 0.005 };
 
 function traffic(seed: number, intervals: number, baseline: ArmTraffic, canary: ArmTraffic): Measurement[] {
-  const random = seededRandom(seed);
+  const random = seededGenerator(seed);
   return Array.from({ length: intervals }, (_, i) => simulateInterval(random, i * 10_000, 10_000, baseline, canary));
 }
 

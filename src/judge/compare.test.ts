@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { compare } from './compare.ts';
 import { binSamples } from './latency-batches.ts';
 import { normalQuantile } from './stats/normal.ts';
-import { seededRandom } from './stats/random.ts';
+import { seededGenerator } from '../core/random.ts';
 import { rankScoreEProcess } from './stats/rank-score-e-process.ts';
 
 // Deterministic lognormal-like samples: exp(Φ⁻¹((i - 1/2)/n)) scaled to ~50 ms.
@@ -103,7 +103,7 @@ describe('compare (fixed and kayenta judges)', () => {
 });
 
 describe('compare: 1,000 vs 1,000 lognormal samples (sigma 0.5), seeded', () => {
-  const random = seededRandom(20260514);
+  const random = seededGenerator(20260514);
   const sample = (factor: number) => Array.from({ length: 1000 }, () => 20 * factor * Math.exp(0.5 * random.normal()));
   const verdicts = (factor: number, pairs: number) =>
     Array.from(

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAnalysisConfig, type AnalysisConfigInput } from '../config/analysis.ts';
 import { type ComparisonData, comparisonFromCounts, comparisonFromSamples } from './comparison-data.ts';
 import { type EvaluationContext, evaluateMetric } from './evaluate.ts';
-import { seededRandom } from './stats/random.ts';
+import { seededGenerator } from '../core/random.ts';
 
 const context: EvaluationContext = {
   alpha: 0.05,
@@ -14,7 +14,7 @@ const context: EvaluationContext = {
 const metric = (m: AnalysisConfigInput['metrics'][number]) =>
   parseAnalysisConfig({ metrics: [m] }, 'test.yaml').metrics[0];
 const lognormal = (seed: number, n: number, scale: number) => {
-  const r = seededRandom(seed);
+  const r = seededGenerator(seed);
   return Array.from({ length: n }, () => r.lognormal(Math.log(scale), 0.5));
 };
 

@@ -12,7 +12,7 @@ import type { ArmAccumulation, ComparisonData, IntervalObservation } from './com
 import { type ArmTraffic, SIMULATION_BOUNDS, simulateWorkload } from './simulation.ts';
 import { fisherExact } from './stats/fisher.ts';
 import { mannWhitneyBinned } from './stats/mann-whitney.ts';
-import { seededRandom } from './stats/random.ts';
+import { seededGenerator } from '../core/random.ts';
 import type { StageDecision } from './verdict.ts';
 
 export interface GateSimulation {
@@ -52,7 +52,7 @@ function arm(requests: number, errors: number, counts: number[], intervals: Inte
 }
 
 export function simulateGate(sim: GateSimulation): GateSimulationResult {
-  const random = seededRandom(sim.seed);
+  const random = seededGenerator(sim.seed);
   const result: GateSimulationResult = {
     runs: sim.runs,
     rollbacks: 0,

@@ -6,7 +6,7 @@
 import { LATENCY_BUCKETS_MS } from '../telemetry/buckets.ts';
 import type { LatencyHistogram, Measurement, WorkloadMeasurement } from '../telemetry/measurement.ts';
 import { normalQuantile } from './stats/normal.ts';
-import type { Random } from './stats/random.ts';
+import type { Random } from '../core/random.ts';
 
 export const SIMULATION_BOUNDS: readonly number[] = [...LATENCY_BUCKETS_MS, Infinity];
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAnalysisConfig } from '../../config/load.ts';
 import { assessStage } from '../../judge/assess.ts';
 import { accumulateMeasurements } from '../../judge/comparison-data.ts';
-import { seededRandom } from '../../judge/stats/random.ts';
+import { seededGenerator } from '../../core/random.ts';
 import type { Measurement } from '../../telemetry/measurement.ts';
 import { createSource } from '../../telemetry/factory.ts';
 import { IstioMetricsEndpoint } from '../../telemetry/testing/istio-metrics-endpoint.ts';
@@ -38,7 +38,7 @@ describe('canary analyze with a real Prometheus', { timeout: 60_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'analyze-e2e-'));
   const config = join(dir, 'analysis.yaml');
   const workloads = ['account-baseline', 'account-canary'];
-  const random = seededRandom(20261125);
+  const random = seededGenerator(20261125);
 
   beforeAll(async () => {
     writeFileSync(

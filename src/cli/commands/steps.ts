@@ -9,7 +9,7 @@
 import type { Argv } from 'yargs';
 import { stringify } from 'yaml';
 import { type AnyCliCommand, type CliCommand, defineCommand } from '../command.ts';
-import { UsageError } from '../../core/errors.ts';
+import { ExitCode, UsageError } from '../../core/errors.ts';
 import type { RoutePlan } from '../../canary/route-plan.ts';
 import { virtualServiceFor } from '../../canary/routes.ts';
 import { readTargetFacts } from '../../platform/target-facts.ts';
@@ -62,7 +62,7 @@ function routeStep(name: string, describe: string, fixed: RoutePlan | null): Cli
       const facts = readTargetFacts(a.manifests, a.service);
       const vs = virtualServiceFor(facts, route);
       process.stdout.write(a.json ? `${JSON.stringify(vs, null, 2)}\n` : stringify(vs));
-      return 0;
+      return ExitCode.pass;
     },
   });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { seededRandom } from './random.ts';
+import { seededGenerator as seededRandom } from './random.ts';
 
 describe('seededRandom', () => {
   it('is reproducible per seed and differs across seeds', () => {
