@@ -208,7 +208,9 @@ export const AnalysisConfigSchema = z
       .min(0)
       .max(1)
       .default(0.2)
-      .describe('share of intervals without data (a failed read) above which a promote becomes inconclusive (a rollback stands)'),
+      .describe(
+        'share of intervals without data (a failed read) above which a promote becomes inconclusive (a rollback stands)',
+      ),
     metrics: z.array(Metric).min(1),
     kayenta: Kayenta.default({
       tolerance: 0.25,
