@@ -5,6 +5,8 @@
  * so both runners send the same number of requests over the same curve. Pure module.
  */
 
+import { DurationSyntaxError, parseDuration } from '../../src/core/duration.ts';
+
 export interface RampStage {
   /** Rate (requests/s) reached at the end of this stage. */
   target: number;
@@ -30,25 +32,12 @@ export class ProfileSpecError extends Error {
  * Throws `ProfileSpecError` naming `field` for zero, negative or malformed input.
  */
 export function parseDurationS(text: string | number, field = 'duration'): number {
-  if (typeof text === 'number') {
-    if (!Number.isFinite(text) || text <= 0)
-      throw new ProfileSpecError(field, `expected a positive duration, got ${text}`);
-    return text;
+  try {
+    return parseDuration(text) / 1000;
+  } catch (err) {
+    if (err instanceof DurationSyntaxError) throw new ProfileSpecError(field, err.message);
+    throw err;
   }
-  const s = text.trim();
-  if (/^[0-9]*\.?[0-9]+$/.test(s)) return parseDurationS(Number(s), field);
-  // Whole-string check first, then sum the parts (no sticky regexps: k6's JS engine is not V8).
-  if (!/^([0-9]*\.?[0-9]+(ms|h|m|s))+$/.test(s)) {
-    throw new ProfileSpecError(field, `expected a duration like 20s, 1m30s or 500ms, got "${text}"`);
-  }
-  let total = 0;
-  for (const m of s.match(/[0-9]*\.?[0-9]+(ms|h|m|s)/g) ?? []) {
-    const unit = /ms|h|m|s/.exec(m)![0];
-    const v = Number(m.slice(0, m.length - unit.length));
-    total += unit === 'ms' ? v / 1000 : unit === 's' ? v : unit === 'm' ? v * 60 : v * 3600;
-  }
-  if (!(total > 0)) throw new ProfileSpecError(field, `expected a positive duration, got "${text}"`);
-  return total;
 }
 
 /** Parses a rate (requests/s): a positive finite number. */

@@ -10,6 +10,7 @@ import { loadAnalysisConfig } from '../config/load.ts';
 import { ExitCode, UsageError } from '../core/errors.ts';
 import { writableProblem } from '../report/write-file.ts';
 import { createDriver } from '../driver/factory.ts';
+import { withHostCpu } from '../driver/host-cpu.ts';
 import { LocalPlatform } from '../platform/local.ts';
 import { readTargetFacts } from '../platform/target-facts.ts';
 import { createSource } from '../telemetry/factory.ts';
@@ -21,6 +22,10 @@ import type { CanaryPlan, Scenario } from './plan-types.ts';
 import type { RunResult } from './result.ts';
 import { runCanary, type RunnerDeps, type RunOutput, type SignalSubscription } from './runner.ts';
 import { renderReports as renderRunReports } from '../report/render-reports.ts';
+import { decidingStage, decisionRule, verdictEffects } from '../report/effect.ts';
+import { STATUS_WORDS } from '../report/format.ts';
+import { assessLoadHealth } from '../report/load-health.ts';
+import { formatElapsed } from '../core/format.ts';
 
 export interface RunCommandOptions {
   engine: 'local' | 'kubernetes';
@@ -50,6 +55,8 @@ export interface RunCommandIo {
   out: (text: string) => void;
   err: (line: string) => void;
   isTty: boolean;
+  /** Colour the verdict (stdout is a TTY and NO_COLOR is unset). */
+  colour?: boolean;
   ask?: (question: string) => Promise<boolean>;
   signals?: SignalSubscription;
   renderReports?: RunnerDeps['renderReports'] | null;
@@ -123,7 +130,7 @@ export async function runCommand(o: RunCommandOptions, io: RunCommandIo): Promis
     plan,
     {
       platform,
-      driver: createDriver('builtin'),
+      driver: withHostCpu(createDriver('builtin')),
       createSource: (deployment, p) =>
         createSource('scrape', {
           service: p.target.service,
@@ -138,7 +145,7 @@ export async function runCommand(o: RunCommandOptions, io: RunCommandIo): Promis
     },
     { reportsDir: o.reportsDir, config: { file: o.config, analysis, flags: o.flags } },
   );
-  io.out(o.json ? `${JSON.stringify(summary(output), null, 2)}\n` : verdictText(output));
+  io.out(o.json ? `${JSON.stringify(summary(output), null, 2)}\n` : verdictText(output, io.colour ?? false));
   // The exit code is the one result.json records; without a result.json the run's record is lost (exit 4).
   return output.resultError === null ? output.result.exitCode : ExitCode.infrastructure;
 }
@@ -191,21 +198,30 @@ export function summary(output: RunOutput): Record<string, unknown> {
   };
 }
 
-function verdictText(output: RunOutput): string {
+/** ANSI colour of each status on a TTY (NO_COLOR turns it off). */
+const STATUS_COLOUR: Record<RunResult['status'], string> = {
+  promoted: '\x1b[1;32m',
+  'rolled-back': '\x1b[1;31m',
+  inconclusive: '\x1b[1;33m',
+  aborted: '\x1b[1m',
+  error: '\x1b[1;31m',
+};
+
+/**
+ * The verdict as a person reads it: the status, the effect in the metric's unit beside its limit,
+ * the rule in one sentence, the judge's reason, a warning when the load was unreliable, the stages,
+ * and where the report is.
+ */
+export function verdictText(output: RunOutput, colour = false): string {
   const r = output.result;
-  const head = {
-    promoted: 'PROMOTED',
-    'rolled-back': 'ROLLED BACK',
-    inconclusive: 'INCONCLUSIVE',
-    aborted: 'ABORTED',
-    error: 'ERROR',
-  }[r.status];
+  const head = STATUS_WORDS[r.status].title;
+  const paint = (text: string) => (colour ? `${STATUS_COLOUR[r.status]}${text}\x1b[0m` : text);
+  const effects = verdictEffects(r);
+  const decided = decidingStage(r);
+  const health = assessLoadHealth(r);
   const stages = r.stages
     .filter((s) => s.outcome !== 'skipped')
-    .map(
-      (s) =>
-        `  ${s.name.padEnd(12)} ${s.outcome.padEnd(12)} ${s.timeToDecisionMs === null ? '' : `${(s.timeToDecisionMs / 1000).toFixed(1)} s`}`,
-    );
+    .map((s) => `  ${s.name.padEnd(12)} ${s.outcome.padEnd(12)} ${formatElapsed(s.timeToDecisionMs)}`);
   const report = output.rendered ? `${output.runDir}/report.html` : `${output.runDir}/result.json`;
   const where =
     output.resultError !== null
@@ -213,5 +229,13 @@ function verdictText(output: RunOutput): string {
       : output.reportError !== null
         ? `report: ${report} (other reports failed: ${output.reportError})`
         : `report: ${report}`;
-  return [`${head} (exit ${r.exitCode}): ${r.reason}`, ...stages, where, ''].join('\n');
+  return [
+    `${paint(`${head} (exit ${r.exitCode})`)}: ${effects || r.reason}`,
+    ...(effects ? [`  why: ${r.reason}`] : []),
+    ...(decided ? [`  rule: ${decisionRule(decided.assessment)}`] : []),
+    ...(health && !health.reliable ? [`  ${paint('warning')}: ${health.reason}`] : []),
+    ...stages,
+    where,
+    '',
+  ].join('\n');
 }

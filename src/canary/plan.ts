@@ -183,7 +183,7 @@ export function planRun(flags: PlanFlags, defaults: PlanDefaults, target: Target
   const notes: string[] = [];
   const biasNote = againstPrimary
     ? 'baseline is the primary: it is warm, long-running and carries most traffic, so the comparison is biased ' +
-      '(a fresh canary looks worse than it is); prefer --baseline baseline'
+      '(a fresh canary looks worse than it is); prefer --compare-with baseline'
     : null;
   if (biasNote) notes.push(biasNote);
   if (knobs.all.LATENCY)

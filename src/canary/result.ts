@@ -60,6 +60,8 @@ export interface RunResult {
   load: LoadSummary | null;
   /** Wall time from start to the end of cleanup. */
   durationMs: number;
+  /** Set by `canary analyze` / `canary compare`: what was judged; nothing was deployed or routed. */
+  retrospective?: string;
 }
 
 export interface RunAbort {
@@ -144,4 +146,10 @@ export interface LoadSummary {
   byWorkload: Record<string, number>;
   /** Requests per cohort (`users`, `canary-testers`, `baseline-testers`). */
   byCohort: Record<string, number>;
+  /** Open model: arrivals never sent because too many were in flight (absent in older results). */
+  dropped?: number;
+  /** Open model: how late requests left after their intended time, ms. */
+  schedulerLagMs?: { p99: number; max: number };
+  /** Share of the host's CPU time that was busy while the load ran, over all cores. */
+  hostCpu?: { busyShare: number; cores: number };
 }

@@ -214,10 +214,17 @@ describe('runCanary', () => {
 
   it('--confirm: asks after the last stage; "no" rolls back', async () => {
     const questions: string[] = [];
-    const t = setup(() => 'promote', { confirm: async (q) => (questions.push(q), false) });
+    const logged: string[] = [];
+    const t = setup(() => 'promote', {
+      confirm: async (q) => (questions.push(q), false),
+      log: (l) => logged.push(l),
+    });
     const out = await run(t.deps, testPlan({ confirm: true }, defaults));
     expect(questions).toEqual([expect.stringMatching(/Promote account v2/)]);
     expect(out.result).toMatchObject({ status: 'rolled-back', exitCode: 1 });
+    // Answering no must never read as "confirmed".
+    expect(logged).toContain('promotion declined');
+    expect(logged.filter((l) => /confirmed/.test(l))).toEqual([]);
   });
 
   it('--confirm: a signal while the question waits aborts at once, without an answer', async () => {

@@ -22,6 +22,7 @@ import { DEFAULT_SEED } from '../../load/lib/traffic.ts';
 import type { CanaryPlan, StagePlan } from './plan-types.ts';
 import { RunRecord } from './record.ts';
 import type { LoadSummary, RunConfig, RunResult } from './result.ts';
+import { applyLoadHealthPolicy } from '../report/load-health.ts';
 import { describeRoute } from './routes.ts';
 import { INITIAL_STATE, step, type Action, type CanaryState, type Observation, type RunOutcome } from './step.ts';
 
@@ -107,7 +108,7 @@ export async function runCanary(plan: CanaryPlan, deps: RunnerDeps, options: Run
   let result: RunResult;
   try {
     // Nothing that leaves the run (result.json, every report rendered from it) carries a credential.
-    result = redactDeep(await exec.run());
+    result = redactDeep(applyLoadHealthPolicy(await exec.run()));
     try {
       writeResult(runDir, result);
     } catch (err) {
@@ -226,7 +227,7 @@ class Execution {
       const { state, actions } = step(this.state, obs, this.plan);
       const terminal = state.phase === 'done' && this.state.phase !== 'done';
       this.state = state;
-      if (obs.kind !== 'tick') this.log(`${obs.kind}${'signal' in obs ? ` ${obs.signal}` : ''}`);
+      if (obs.kind !== 'tick') this.log(observationText(obs));
       for (const action of actions) {
         // A non-terminal list yields to an urgent observation; a terminal list (safe route,
         // cleanup) always runs to the end, each action best effort.
@@ -455,7 +456,16 @@ function loadSummary(r: LoadResult, plan: CanaryPlan): LoadSummary {
     latencyMs: { p50: r.latencyMs.p50, p90: r.latencyMs.p90, p99: r.latencyMs.p99, max: r.latencyMs.max },
     byWorkload: Object.fromEntries(Object.entries(r.byTrack).filter(([w]) => w.startsWith(prefix))),
     byCohort: { ...r.byCohort },
+    dropped: r.dropped,
+    ...(r.schedulerLagMs ? { schedulerLagMs: r.schedulerLagMs } : {}),
+    ...(r.hostCpu ? { hostCpu: r.hostCpu } : {}),
   };
+}
+
+/** The log line of an observation: a declined confirmation must not read "confirmed". */
+function observationText(obs: Observation): string {
+  if (obs.kind === 'confirmed') return obs.approved ? 'promotion confirmed' : 'promotion declined';
+  return `${obs.kind}${'signal' in obs ? ` ${obs.signal}` : ''}`;
 }
 
 function message(err: unknown): string {

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../core/errors.ts';
 import { analysisJsonSchemaText, parseAnalysisConfig } from './analysis.ts';
@@ -102,7 +103,7 @@ describe('loadAnalysisConfig', () => {
       ),
     );
     expect(d.where).toBe('stage.minDuration');
-    expect(d.problem).toMatch(/duration like 30s/);
+    expect(d.problem).toMatch(/duration like 500ms, 30s, 5m/);
     expect(
       (await configError(writeConfig('t.yaml', 'metrics: [{ name: a, kind: errors, tolerance: {} }]\n'))).problem,
     ).toMatch(/relative and\/or absolute/);
@@ -163,5 +164,31 @@ describe('latency metric with test: distribution', () => {
     expect(() => parseAnalysisConfig({ metrics: [{ name: 'p50', kind: 'latency', quantile: 0.5 }] }, 'a.yaml')).toThrow(
       /metrics\[0\]\.tolerance/,
     );
+  });
+});
+
+describe('did-you-mean for configuration keys', () => {
+  it('suggests the key a typo meant, at any depth, before the problems it causes', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'analysis-typo-'));
+    const file = join(dir, 'typo.yaml');
+    const cases: [string, string][] = [
+      [
+        'alpah: 0.05\nmetrics: [{ name: a, kind: errors, tolerance: { relative: 1 } }]\n',
+        ' unknown key(s) "alpah"; did you mean "alpha"?',
+      ],
+      [
+        'stage: { minDuraton: 30s }\nmetrics: [{ name: a, kind: errors, tolerance: { relative: 1 } }]\n',
+        'stage: unknown key(s) "minDuraton"; did you mean "minDuration" or "maxDuration"?',
+      ],
+      [
+        'metrics: [{ name: a, kind: latency, quantile: 0.5, tolerence: { relative: 0.1 } }]\n',
+        'metrics[0]: unknown key(s) "tolerence"; did you mean "tolerance"?',
+      ],
+    ];
+    for (const [text, message] of cases) {
+      writeFileSync(file, text);
+      expect(() => parseAnalysisConfig(parseYaml(text), file)).toThrow(message);
+    }
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -4,21 +4,22 @@
  * A bad file is a `ConfigError` naming the file, the path (`metrics[2].kind`) and what was expected.
  */
 import { z } from 'zod';
+import { DURATION_EXAMPLES, DURATION_PATTERN, isDuration, parseDuration } from '../core/duration.ts';
 import { ConfigError } from '../core/errors.ts';
 import { parseYaml } from '../core/yaml.ts';
+import { didYouMean } from '../core/suggest.ts';
 
-const DURATION_PATTERN = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** A duration: seconds as a number, or a string like `90s`, `5m`, `1h`, `500ms`. Parsed to milliseconds. */
+/** A duration: seconds as a number, or a string like `90s`, `5m`, `1h`, `500ms` (src/core/duration.ts). Parsed to milliseconds. */
 const Duration = z
-  .union([z.number().positive(), z.string().regex(DURATION_PATTERN, 'expected a duration like 30s, 5m or 1h')])
-  .transform((value) => {
-    if (typeof value === 'number') return value * 1000;
-    const [, amount, unit] = DURATION_PATTERN.exec(value)!;
-    return Number(amount) * UNIT_MS[unit];
-  })
-  .describe('seconds as a number, or a string like 500ms, 30s, 5m, 1h');
+  .union([
+    z.number().positive(),
+    z
+      .string()
+      .regex(new RegExp(DURATION_PATTERN), `expected a duration like ${DURATION_EXAMPLES}`)
+      .refine((v) => isDuration(v), `expected a positive duration like ${DURATION_EXAMPLES}`),
+  ])
+  .transform((value) => parseDuration(value))
+  .describe(`seconds as a number, or a duration like ${DURATION_EXAMPLES}`);
 
 const Direction = z
   .enum(['increase', 'decrease', 'either'])
@@ -301,16 +302,81 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): { path: string;
     };
   }
   if (issue.code === 'unrecognized_keys') {
-    return { path: formatPath(issue.path), problem: `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}` };
+    const known = keysAt(AnalysisConfigSchema, issue.path, input);
+    const hints = issue.keys.map((k) => didYouMean(k, known)).filter(Boolean);
+    return {
+      path: formatPath(issue.path),
+      problem: `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}${hints.length ? hints[0] : `; expected one of ${known.join(', ')}`}`,
+    };
   }
   return { path: formatPath(issue.path), problem: issue.message };
+}
+
+interface SchemaNode {
+  _zod: { def: Record<string, unknown> & { type: string } };
+}
+
+/** The keys an object of the schema accepts at `path` (through defaults, pipes, arrays and unions). */
+function keysAt(schema: unknown, path: readonly PropertyKey[], input: unknown): string[] {
+  const out = new Set<string>();
+  const visit = (node: SchemaNode | undefined, rest: readonly PropertyKey[], value: unknown): void => {
+    if (!node) return;
+    const def = node._zod.def;
+    switch (def.type) {
+      case 'default':
+      case 'optional':
+      case 'nullable':
+      case 'prefault':
+        visit(def.innerType as SchemaNode, rest, value);
+        return;
+      case 'pipe':
+        visit(def.in as SchemaNode, rest, value);
+        return;
+      case 'union':
+        for (const option of def.options as SchemaNode[]) {
+          // A discriminated union: only the option the input chose.
+          const disc = def.discriminator as string | undefined;
+          if (disc && value && typeof value === 'object') {
+            const shape = (option._zod.def.shape ?? {}) as Record<string, SchemaNode>;
+            const lit = shape[disc]?._zod.def.values as unknown[] | undefined;
+            if (lit && !lit.includes((value as Record<string, unknown>)[disc])) continue;
+          }
+          visit(option, rest, value);
+        }
+        return;
+      case 'array':
+        visit(def.element as SchemaNode, rest.slice(1), Array.isArray(value) ? value[rest[0] as number] : undefined);
+        return;
+      case 'record':
+        visit(def.valueType as SchemaNode, rest.slice(1), undefined);
+        return;
+      case 'object': {
+        const shape = def.shape as Record<string, SchemaNode>;
+        if (rest.length === 0) {
+          for (const k of Object.keys(shape)) out.add(k);
+          return;
+        }
+        const key = String(rest[0]);
+        visit(
+          shape[key],
+          rest.slice(1),
+          value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined,
+        );
+        return;
+      }
+    }
+  };
+  visit(schema as SchemaNode, path, input);
+  return [...out];
 }
 
 /** Validates an already parsed document; `file` names it in errors. */
 export function parseAnalysisConfig(input: unknown, file: string): AnalysisConfig {
   const result = AnalysisConfigSchema.safeParse(input);
   if (result.success) return result.data;
-  const { path, problem } = describeIssue(result.error.issues[0], input);
+  // A misspelt key comes first: it usually explains the "missing" key reported beside it.
+  const first = result.error.issues.find((i) => i.code === 'unrecognized_keys') ?? result.error.issues[0]!;
+  const { path, problem } = describeIssue(first, input);
   const more = result.error.issues.length > 1 ? ` (and ${result.error.issues.length - 1} more problem(s))` : '';
   throw new ConfigError(file, path, problem + more);
 }

@@ -189,6 +189,8 @@ export interface LoadResult {
   thresholds?: { metric: string; expression: string; ok: boolean }[];
   /** Open model: how late the scheduler dispatched requests after their intended time (ms). */
   schedulerLagMs?: { p99: number; max: number };
+  /** Share of the host's CPU time that was busy while the load ran (set by whoever samples the host). */
+  hostCpu?: { busyShare: number; cores: number };
 }
 
 /** A constant-rate open-model profile: `rate` requests/s for `durationS` seconds. */

@@ -15,6 +15,7 @@ export function historyRows(result: RunResult): { run: RunRow; metrics: MetricRo
     baselineVersion: track(result.plan.comparison.control.track),
     canaryVersion: track('canary'),
     scenario: result.scenario,
+    config: result.config.file,
   };
   const metrics: MetricRow[] = [];
   for (const [stageIndex, stage] of result.stages.entries()) {

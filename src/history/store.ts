@@ -18,6 +18,8 @@ export interface RunRow {
   baselineVersion: string | null;
   canaryVersion: string | null;
   scenario: string | null;
+  /** The analysis configuration the run was judged with (its file, as given); null in older histories. */
+  config?: string | null;
 }
 
 export interface MetricRow {
@@ -81,19 +83,23 @@ export class HistoryStore {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('foreign_keys = ON');
     this.db.exec(SCHEMA);
+    // Histories written before runs had a configuration column get it (empty for their old rows).
+    const columns = this.db.prepare(`PRAGMA table_info(runs)`).all() as { name: string }[];
+    if (!columns.some((c) => c.name === 'config')) this.db.exec(`ALTER TABLE runs ADD COLUMN config TEXT`);
   }
 
   /** Records a run and its metric rows in one transaction; recording the same run again replaces it. */
   record(run: RunRow, metrics: readonly MetricRow[]): void {
     const insertRun = this.db.prepare(
-      `INSERT OR REPLACE INTO runs VALUES (@runId, @startedAt, @endedAt, @status, @exitCode, @service, @baselineVersion, @canaryVersion, @scenario)`,
+      `INSERT OR REPLACE INTO runs (run_id, started_at, ended_at, status, exit_code, service, baseline_version, canary_version, scenario, config)
+       VALUES (@runId, @startedAt, @endedAt, @status, @exitCode, @service, @baselineVersion, @canaryVersion, @scenario, @config)`,
     );
     const deleteMetrics = this.db.prepare(`DELETE FROM metrics WHERE run_id = ?`);
     const insertMetric = this.db.prepare(
       `INSERT INTO metrics VALUES (@runId, @stage, @stageIndex, @metric, @kind, @classification, @baselineValue, @canaryValue, @estimate, @ciLow, @ciHigh, @eValue, @pValue, @nBaseline, @nCanary)`,
     );
     this.db.transaction(() => {
-      insertRun.run(run);
+      insertRun.run({ ...run, config: run.config ?? null });
       deleteMetrics.run(run.runId);
       for (const m of metrics) insertMetric.run(m);
     })();
@@ -104,7 +110,7 @@ export class HistoryStore {
     const rows = this.db
       .prepare(
         `SELECT run_id AS runId, started_at AS startedAt, ended_at AS endedAt, status, exit_code AS exitCode,
-                service, baseline_version AS baselineVersion, canary_version AS canaryVersion, scenario
+                service, baseline_version AS baselineVersion, canary_version AS canaryVersion, scenario, config
          FROM runs ORDER BY started_at DESC, run_id DESC LIMIT ?`,
       )
       .all(limit) as RunRow[];

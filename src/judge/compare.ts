@@ -212,7 +212,7 @@ function kayenta(input: CompareInput, direction: Direction): CompareResult {
   if (!('samples' in input)) {
     throw new UsageError(
       '--judge',
-      'kayenta compares two series of values; give --baseline and --canary files, not counts',
+      'kayenta compares two series of values; give --baseline-file and --canary-file, not counts',
     );
   }
   const r = kayentaClassify(input.samples.baseline, input.samples.canary, { direction });

@@ -1,44 +1,40 @@
 /** Number, time and verdict wording shared by the Markdown, HTML and JUnit reports. */
 import type { MetricVerdict } from '../judge/verdict.ts';
+import { formatDifference, formatNumber, formatRelativeChange, formatValue } from '../core/format.ts';
+import { allowedText, unitOf } from './effect.ts';
 import type { RunResult, RunStatus } from '../canary/result.ts';
 import type { RoutePlan } from '../canary/route-plan.ts';
 
-export function formatNumber(v: number | null | undefined): string {
-  if (v === null || v === undefined || !Number.isFinite(v)) return '–';
-  const a = Math.abs(v);
-  if (a === 0) return '0';
-  if (a >= 1e6 || a < 1e-3) return v.toExponential(2);
-  if (a >= 100) return v.toFixed(1);
-  if (a >= 1) return v.toFixed(3);
-  return v.toPrecision(3);
-}
+export { formatElapsed as formatDuration, formatNumber } from '../core/format.ts';
 
-export function formatDuration(ms: number | null | undefined): string {
-  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '–';
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  const s = ms / 1000;
-  if (s < 120) return `${s.toFixed(1)} s`;
-  return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
-}
-
-export function formatInterval(ci: MetricVerdict['ci']): string {
+/** A confidence interval or sequence on the verdict's scale: a ratio as a relative change (`[−4.7 %, +48 %]`), a difference in the unit. */
+export function formatInterval(ci: MetricVerdict['ci'], v?: Pick<MetricVerdict, 'scale' | 'kind'>): string {
   if (!ci) return '–';
   const [lo, hi] = ci;
-  return `[${lo === null ? '−∞' : formatNumber(lo)}, ${hi === null ? '+∞' : formatNumber(hi)}]`;
+  const one = (x: number) =>
+    v === undefined
+      ? formatNumber(x)
+      : v.scale === 'ratio'
+        ? formatRelativeChange(x - 1)
+        : formatDifference(x, unitOf(v));
+  return `[${lo === null ? '−∞' : one(lo)}, ${hi === null ? '+∞' : one(hi)}]`;
 }
 
-/** Estimate with its scale: "×1.12" for a ratio, "+3.4" for a difference. */
+/** The judge's estimate of the change: a ratio as a relative change (`+15 %`), a difference in the unit (`+3.4 ms`). */
 export function formatEffect(v: MetricVerdict): string {
   if (v.estimate === null) return '–';
-  if (v.scale === 'ratio') return `×${formatNumber(v.estimate)}`;
-  return `${v.estimate >= 0 ? '+' : ''}${formatNumber(v.estimate)}`;
+  if (v.scale === 'ratio') return formatRelativeChange(v.estimate - 1);
+  return formatDifference(v.estimate, unitOf(v));
 }
 
+/** The allowed change, as the judge applies it (the larger margin when two are given). */
 export function formatTolerance(v: MetricVerdict): string {
-  const parts: string[] = [];
-  if (v.tolerance.relative !== undefined) parts.push(`${(v.tolerance.relative * 100).toFixed(1)} %`);
-  if (v.tolerance.absolute !== undefined) parts.push(`${formatNumber(v.tolerance.absolute)} abs`);
-  return parts.length ? parts.join(' and ') : '–';
+  return allowedText(v);
+}
+
+/** A metric's value in its unit (`23 ms`, `0.5 %`). */
+export function formatMetricValue(v: MetricVerdict, which: 'baseline' | 'canary'): string {
+  return formatValue(v[which], unitOf(v));
 }
 
 export function formatRoute(route: RoutePlan): string {

@@ -44,6 +44,9 @@ main{max-width:1100px;margin:0 auto;padding:24px}
 h1{font-size:22px;margin:0 0 4px} h2{font-size:18px;margin:28px 0 8px} h3{font-size:15px;margin:18px 0 6px}
 .banner{border-radius:8px;padding:16px 20px;color:#fff;margin-bottom:16px}
 .banner .verdict{font-size:26px;font-weight:700;letter-spacing:.02em}
+.banner .effect{font-size:20px;font-weight:600;margin:6px 0}
+.banner .rule,.banner .stage-note{opacity:.9;font-size:14px;margin-top:6px}
+.banner .unreliable{background:rgba(0,0,0,.25);padding:6px 10px;border-radius:6px;margin-top:8px}
 .banner.pass{background:#1a7f37}.banner.fail{background:#cf222e}.banner.warn{background:#9a6700}.banner.neutral{background:#57606a}
 table{border-collapse:collapse;width:100%;background:#fff;margin:6px 0 12px;font-size:13px}
 th,td{border:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:top}

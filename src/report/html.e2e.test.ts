@@ -71,6 +71,21 @@ describe('report.html in headless Chromium', () => {
       return n;
     });
     expect(inked).toBeGreaterThan(1000);
+    // The effect and its limit, and the rule, are what a person sees without scrolling.
+    const effect = await page.$eval('#verdict .effect', (el) => {
+      const box = el.getBoundingClientRect();
+      return { text: el.textContent, bottom: box.bottom, visible: box.height > 0 };
+    });
+    expect(effect.text).toBe('p99 23 ms vs 20 ms, +15 %, allowed +10 %');
+    expect(effect.visible).toBe(true);
+    expect(effect.bottom).toBeLessThan(900);
+    const rule = await page.$eval('#rule', (el) => ({
+      text: el.textContent ?? '',
+      bottom: el.getBoundingClientRect().bottom,
+    }));
+    expect(rule.text).toMatch(/^Rolls back as soon as the combined evidence/);
+    expect(rule.bottom).toBeLessThan(900);
+    await page.screenshot({ path: join(artefacts, 'report-rolled-back-above-the-fold.png') });
     const rows = await page.$$eval('#stages tbody tr', (trs) => trs.map((tr) => tr.textContent ?? ''));
     expect(rows[1]).toContain('rollback');
     await page.screenshot({ path: join(artefacts, 'report.png'), fullPage: true });

@@ -5,8 +5,12 @@
  */
 import type { IntervalRecord, RunResult } from '../canary/result.ts';
 import type { LatencyHistogram } from '../telemetry/measurement.ts';
+import { formatCount, formatEValue, formatMs, formatRate } from '../core/format.ts';
+import { decisionRule, decidingStage, effectText, headlineMetrics, intervalNote, STATISTICS_DOC } from './effect.ts';
+import { assessLoadHealth } from './load-health.ts';
 import {
   STATUS_WORDS,
+  formatMetricValue,
   decidingAssessment,
   formatDuration,
   formatEffect,
@@ -148,11 +152,24 @@ export function renderHtml(result: RunResult): string {
   const words = STATUS_WORDS[result.status];
   const specs = charts(result);
   const parts: string[] = [];
+  const decided = decidingStage(result);
+  const health = assessLoadHealth(result);
   parts.push(
     `<div class="banner ${words.tone}" id="verdict"><div class="verdict">${e(words.title)}</div>` +
-      `<div>${e(result.reason)}</div>` +
-      (result.responsible.length
-        ? `<div>Responsible: ${result.responsible.map((m) => `<code>${e(m)}</code>`).join(', ')}</div>`
+      (decided
+        ? headlineMetrics(decided.assessment)
+            .map((m) => `<div class="effect" data-metric="${e(m.name)}">${e(effectText(m))}</div>`)
+            .join('') + `<div class="stage-note">stage ${e(decided.stage.name)}</div>`
+        : '') +
+      `<div class="reason">${e(result.reason)}</div>` +
+      (decided ? `<div class="rule" id="rule">${e(decisionRule(decided.assessment))}</div>` : '') +
+      (health && !health.reliable
+        ? `<div class="unreliable" id="load-health"><strong>Unreliable load:</strong> ${e(
+            health.checks
+              .filter((c) => !c.ok)
+              .map((c) => c.detail)
+              .join('; '),
+          )}. The verdict may rest on distorted traffic, so by policy the run is inconclusive.</div>`
         : '') +
       `</div>`,
   );
@@ -180,7 +197,7 @@ export function renderHtml(result: RunResult): string {
         .map((s) => {
           const a = decidingAssessment(s);
           return (
-            `<tr><td>${e(s.name)}</td><td>${e(formatRoute(s.route))}</td>${classCell(s.outcome)}<td class="num">${e(formatDuration(s.timeToDecisionMs))}</td>` +
+            `<tr><td>${e(s.name)}</td><td>${e(result.retrospective ?? formatRoute(s.route))}</td>${classCell(s.outcome)}<td class="num">${e(formatDuration(s.timeToDecisionMs))}</td>` +
             `<td class="num">${a ? `${a.samples.baseline} / ${a.samples.canary}` : '–'}</td><td>${e(s.reason)}</td></tr>`
           );
         })
@@ -193,25 +210,37 @@ export function renderHtml(result: RunResult): string {
     if (!a) continue;
     parts.push(`<h3>Stage ${e(s.name)}: ${e(s.outcome)}</h3>`);
     parts.push(
-      '<table class="metrics"><thead><tr><th>metric</th><th>result</th><th>baseline</th><th>canary</th><th>change</th><th>interval</th><th>e-value</th><th>p-value</th><th>tolerance</th><th>n (b / c)</th><th>reason</th></tr></thead><tbody>' +
+      '<table class="metrics"><thead><tr><th>metric</th><th>result</th><th>canary</th><th>baseline</th><th>change</th><th>allowed</th><th>n (c / b)</th></tr></thead><tbody>' +
         a.metrics
           .map(
             (m) =>
-              `<tr><td>${e(m.name)}${m.critical ? ' <em>(critical)</em>' : ''}</td>${classCell(m.classification)}` +
-              `<td class="num">${e(formatNumber(m.baseline))}</td><td class="num">${e(formatNumber(m.canary))}</td>` +
-              `<td class="num">${e(formatEffect(m))}</td><td>${e(formatInterval(m.ci))}</td>` +
-              `<td class="num">${e(formatNumber(m.eValue))}</td><td class="num">${e(formatNumber(m.pValue))}</td>` +
-              `<td>${e(formatTolerance(m))}</td><td class="num">${m.n.baseline} / ${m.n.canary}</td><td>${e(m.reason)}</td></tr>`,
+              `<tr data-metric="${e(m.name)}"><td>${e(m.name)}${m.critical ? ' <em>(critical)</em>' : ''}</td>${classCell(m.classification)}` +
+              `<td class="num">${e(formatMetricValue(m, 'canary'))}</td><td class="num">${e(formatMetricValue(m, 'baseline'))}</td>` +
+              `<td class="num">${e(formatEffect(m))}</td><td>${e(formatTolerance(m))}</td>` +
+              `<td class="num">${formatCount(m.n.canary)} / ${formatCount(m.n.baseline)}</td></tr>`,
           )
           .join('') +
         '</tbody></table>',
     );
+    const notes = a.metrics.map((m) => intervalNote(m, a)).filter((n): n is string => n !== null);
     parts.push(
-      `<p class="muted">Combined evidence for rollback: e-value ${e(formatNumber(a.combined.eValue))} against ${e(formatNumber(a.combined.threshold))}` +
+      '<details class="statistics"><summary>Statistical detail</summary>' +
+        '<table class="detail"><thead><tr><th>metric</th><th>test</th><th>interval of the change</th><th>e-value</th><th>own threshold</th><th>reason</th></tr></thead><tbody>' +
+        a.metrics
+          .map(
+            (m) =>
+              `<tr><td>${e(m.name)}</td><td>${e(m.test)}</td><td>${e(`${formatNumber(m.confidence * 100)} % ${formatInterval(m.ci, m)}`)}</td>` +
+              `<td class="num">${e(m.eValue !== undefined ? formatEValue(m.eValue) : m.pValue !== undefined ? `p ${formatNumber(m.pValue)}` : '–')}</td>` +
+              `<td class="num">${e(m.eValue !== undefined ? formatEValue(1 / m.alpha) : '–')}</td><td>${e(m.reason)}</td></tr>`,
+          )
+          .join('') +
+        '</tbody></table>' +
+        notes.map((n) => `<p>Note: ${e(n)}.</p>`).join('') +
+        `<p class="muted">Combined evidence for rollback: e-value ${e(formatEValue(a.combined.eValue))} against ${e(formatEValue(a.combined.threshold))} (alpha ${e(String(a.combined.alpha))}); each metric's own threshold is 1 / its share of alpha by weight, and the decision uses the combined one` +
         (a.srm
           ? `; sample ratio ${a.srm.counts.baseline} / ${a.srm.counts.canary}, SRM e-value ${e(formatNumber(a.srm.eValue))}${a.srm.mismatch ? ' (mismatch)' : ''}`
           : '') +
-        `.</p>`,
+        `. How these are computed: <a href="${STATISTICS_DOC}">${STATISTICS_DOC}</a>.</p></details>`,
     );
   }
 
@@ -223,9 +252,13 @@ export function renderHtml(result: RunResult): string {
     const l = result.load;
     parts.push('<h2>Load (client side)</h2>');
     parts.push(
-      `<table><tbody><tr><th>driver</th><td>${e(l.driver)}</td><th>target rate</th><td class="num">${e(formatNumber(l.targetRate))}/s</td><th>achieved</th><td class="num">${e(formatNumber(l.achievedRate))}/s</td></tr>` +
-        `<tr><th>requests</th><td class="num">${l.requests}</td><th>errors</th><td class="num">${l.errors}</td><th>p50 / p90 / p99 / max</th><td class="num">${[l.latencyMs.p50, l.latencyMs.p90, l.latencyMs.p99, l.latencyMs.max].map((v) => e(formatNumber(v))).join(' / ')} ms</td></tr></tbody></table>`,
+      `<table><tbody><tr><th>driver</th><td>${e(l.driver)}</td><th>target rate</th><td class="num">${e(formatRate(l.targetRate))}</td><th>achieved</th><td class="num">${e(formatRate(l.achievedRate))}</td></tr>` +
+        `<tr><th>requests</th><td class="num">${formatCount(l.requests)}</td><th>errors</th><td class="num">${formatCount(l.errors)}</td><th>p50 / p90 / p99 / max</th><td class="num">${[l.latencyMs.p50, l.latencyMs.p90, l.latencyMs.p99, l.latencyMs.max].map((v) => e(formatMs(v))).join(' / ')}</td></tr></tbody></table>`,
     );
+    if (health)
+      parts.push(
+        `<ul id="load-checks">${health.checks.map((c) => `<li class="${c.ok ? 'cls-pass' : 'cls-fail'}">${e(c.name)}: ${e(c.detail)}</li>`).join('')}</ul>`,
+      );
   }
   return htmlPage(headline(result), parts.join('\n'), specs);
 }

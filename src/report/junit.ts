@@ -1,10 +1,16 @@
 /**
- * `junit.xml`: one test case per metric per stage, in the JUnit XML that CI systems read (Jenkins,
- * GitLab, GitHub test reporters). A failed metric is a `<failure>` carrying the judge's reason; a metric
- * without data is an `<error>` (no data is never a pass); a metric a stage never decided is `<skipped>`.
+ * `junit.xml`: one test case per metric per stage, plus the run's verdict and its load-health check,
+ * in the JUnit XML that CI systems read (Jenkins, GitLab, GitHub test reporters). A regression is a
+ * `<failure>` that leads with the effect and the limit; anything that is not a verdict (inconclusive,
+ * no data, aborted, unreliable load) is an `<error>` with the reason, so CI never shows it green;
+ * `<skipped>` is kept for stages that never ran.
  */
-import type { RunResult } from '../canary/result.ts';
-import { decidingAssessment, formatEffect, formatInterval, formatNumber } from './format.ts';
+import type { RunResult, StageResult } from '../canary/result.ts';
+import { formatEValue } from '../core/format.ts';
+import type { MetricVerdict } from '../judge/verdict.ts';
+import { effectText } from './effect.ts';
+import { decidingAssessment, formatInterval, formatNumber } from './format.ts';
+import { assessLoadHealth } from './load-health.ts';
 
 function xml(text: string): string {
   // Characters XML 1.0 forbids are dropped; the rest escaped.
@@ -13,62 +19,168 @@ function xml(text: string): string {
     .replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
 }
 
+interface Case {
+  name: string;
+  seconds: number;
+  /** `failure` a regression, `error` no verdict (inconclusive, no data, aborted), `skipped` never meant to run. */
+  outcome: 'pass' | 'failure' | 'error' | 'skipped';
+  type?: string;
+  message?: string;
+  detail?: string;
+}
+
+function caseXml(className: string, c: Case): string {
+  const body =
+    c.outcome === 'failure'
+      ? `<failure message="${xml(c.message ?? '')}" type="${xml(c.type ?? 'regression')}">${xml(c.detail ?? '')}</failure>`
+      : c.outcome === 'error'
+        ? `<error message="${xml(c.message ?? '')}" type="${xml(c.type ?? 'inconclusive')}">${xml(c.detail ?? '')}</error>`
+        : c.outcome === 'skipped'
+          ? `<skipped message="${xml(c.message ?? '')}"/>`
+          : '';
+  const out = c.detail ? `<system-out>${xml(c.detail)}</system-out>` : '';
+  return `    <testcase classname="${xml(className)}" name="${xml(c.name)}" time="${c.seconds.toFixed(3)}">${body}${out}</testcase>`;
+}
+
+function metricDetail(m: MetricVerdict): string {
+  return (
+    `${effectText(m)}; ${m.classification}; interval of the change ${formatNumber(m.confidence * 100)} % ${formatInterval(m.ci, m)}, ` +
+    `${m.eValue !== undefined ? `e-value ${formatEValue(m.eValue)}` : m.pValue !== undefined ? `p-value ${formatNumber(m.pValue)}` : 'no test yet'}, n ${m.n.canary}/${m.n.baseline} (canary/baseline)`
+  );
+}
+
+function stageCases(stage: StageResult): Case[] {
+  const a = decidingAssessment(stage);
+  const seconds =
+    stage.startedAt && stage.endedAt ? (Date.parse(stage.endedAt) - Date.parse(stage.startedAt)) / 1000 : 0;
+  if (stage.outcome === 'skipped')
+    return [{ name: 'stage', seconds: 0, outcome: 'skipped', message: `not run: ${stage.reason}` }];
+  if (!a)
+    // Started but never judged (aborted, or no data at all): an error, never green.
+    return [
+      { name: 'stage', seconds, outcome: 'error', type: stage.outcome, message: `${stage.outcome}: ${stage.reason}` },
+    ];
+  const cases: Case[] = a.metrics.map((m) => {
+    const detail = metricDetail(m);
+    if (m.classification === 'fail')
+      return {
+        name: m.name,
+        seconds,
+        outcome: 'failure',
+        type: 'regression',
+        message: `${effectText(m)}: ${m.reason}`,
+        detail,
+      };
+    if (m.classification === 'nodata')
+      return { name: m.name, seconds, outcome: 'error', type: 'nodata', message: m.reason, detail };
+    if (m.classification === 'inconclusive' || (stage.outcome === 'inconclusive' && m.classification !== 'pass'))
+      return {
+        name: m.name,
+        seconds,
+        outcome: 'error',
+        type: 'inconclusive',
+        message: `inconclusive: ${m.reason}`,
+        detail,
+      };
+    if (m.classification === 'continue' && stage.outcome === 'aborted')
+      return {
+        name: m.name,
+        seconds,
+        outcome: 'error',
+        type: 'aborted',
+        message: `aborted before a verdict: ${stage.reason}`,
+        detail,
+      };
+    // Passed, or still undecided when another metric rolled the stage back (its failure carries the stage).
+    return { name: m.name, seconds, outcome: 'pass', detail };
+  });
+  // A stage inconclusive for a reason no metric carries (sample ratio mismatch, maximum duration) still errs.
+  if (stage.outcome === 'inconclusive' && !cases.some((c) => c.outcome === 'error'))
+    cases.push({
+      name: 'stage',
+      seconds,
+      outcome: 'error',
+      type: 'inconclusive',
+      message: `inconclusive: ${stage.reason}`,
+    });
+  return cases;
+}
+
+/** The run itself as one case: its verdict, and the load-health check it rests on. */
+function runCases(result: RunResult): Case[] {
+  const seconds = result.durationMs / 1000;
+  const verdict: Case =
+    result.status === 'promoted'
+      ? { name: 'verdict', seconds, outcome: 'pass', detail: result.reason }
+      : result.status === 'rolled-back'
+        ? {
+            name: 'verdict',
+            seconds,
+            outcome: 'failure',
+            type: 'rolled-back',
+            message: result.reason,
+            detail: result.reason,
+          }
+        : {
+            name: 'verdict',
+            seconds,
+            outcome: 'error',
+            type: result.status,
+            message: `${result.status}: ${result.reason}`,
+            detail: result.reason,
+          };
+  const cases = [verdict];
+  const health = assessLoadHealth(result);
+  if (health)
+    cases.push(
+      health.reliable
+        ? { name: 'load-health', seconds, outcome: 'pass', detail: health.checks.map((c) => c.detail).join('; ') }
+        : {
+            name: 'load-health',
+            seconds,
+            outcome: 'error',
+            type: 'unreliable-load',
+            message: health.reason,
+            detail: health.reason,
+          },
+    );
+  return cases;
+}
+
 export function renderJunit(result: RunResult): string {
   const suites: string[] = [];
-  let total = 0;
-  let failures = 0;
-  let errors = 0;
-  let skipped = 0;
-  for (const stage of result.stages) {
-    const assessment = decidingAssessment(stage);
-    const cases: string[] = [];
-    let sFail = 0;
-    let sErr = 0;
-    let sSkip = 0;
-    const seconds =
-      stage.startedAt && stage.endedAt ? (Date.parse(stage.endedAt) - Date.parse(stage.startedAt)) / 1000 : 0;
-    const className = `canary.${result.plan.target.service}.${stage.name}`;
-    if (!assessment) {
-      // The stage never reached a look: one case says why, so the run is not silently green.
-      sSkip++;
-      cases.push(
-        `    <testcase classname="${xml(className)}" name="stage" time="0"><skipped message="${xml(stage.reason)}"/></testcase>`,
-      );
-    } else {
-      for (const m of assessment.metrics) {
-        const detail =
-          `${m.name}: ${m.classification}; baseline ${formatNumber(m.baseline)}, canary ${formatNumber(m.canary)}, ` +
-          `change ${formatEffect(m)} ${formatInterval(m.ci)}, e-value ${formatNumber(m.eValue)}, p-value ${formatNumber(m.pValue)}, ` +
-          `n ${m.n.baseline}/${m.n.canary}`;
-        let body = '';
-        if (m.classification === 'fail') {
-          sFail++;
-          body = `<failure message="${xml(m.reason)}" type="regression">${xml(detail)}</failure>`;
-        } else if (m.classification === 'nodata') {
-          sErr++;
-          body = `<error message="${xml(m.reason)}" type="nodata">${xml(detail)}</error>`;
-        } else if (m.classification !== 'pass') {
-          sSkip++;
-          body = `<skipped message="${xml(`${m.classification}: ${m.reason}`)}"/>`;
-        }
-        cases.push(
-          `    <testcase classname="${xml(className)}" name="${xml(m.name)}" time="${seconds.toFixed(3)}">${body}<system-out>${xml(detail)}</system-out></testcase>`,
-        );
-      }
-    }
-    const count = cases.length;
-    total += count;
-    failures += sFail;
-    errors += sErr;
-    skipped += sSkip;
+  const totals = { tests: 0, failures: 0, errors: 0, skipped: 0 };
+  const groups: { name: string; seconds: number; timestamp: string | null; cases: Case[] }[] = [
+    {
+      name: `canary.${result.plan.target.service}.run`,
+      seconds: result.durationMs / 1000,
+      timestamp: result.startedAt,
+      cases: runCases(result),
+    },
+    ...result.stages.map((stage) => ({
+      name: `canary.${result.plan.target.service}.${stage.name}`,
+      seconds: stage.startedAt && stage.endedAt ? (Date.parse(stage.endedAt) - Date.parse(stage.startedAt)) / 1000 : 0,
+      timestamp: stage.startedAt,
+      cases: stageCases(stage),
+    })),
+  ];
+  for (const g of groups) {
+    const count = (o: Case['outcome']) => g.cases.filter((c) => c.outcome === o).length;
+    const f = count('failure');
+    const er = count('error');
+    const sk = count('skipped');
+    totals.tests += g.cases.length;
+    totals.failures += f;
+    totals.errors += er;
+    totals.skipped += sk;
     suites.push(
-      `  <testsuite name="${xml(className)}" tests="${count}" failures="${sFail}" errors="${sErr}" skipped="${sSkip}" time="${seconds.toFixed(3)}"` +
-        `${stage.startedAt ? ` timestamp="${xml(stage.startedAt)}"` : ''}>\n${cases.join('\n')}\n  </testsuite>`,
+      `  <testsuite name="${xml(g.name)}" tests="${g.cases.length}" failures="${f}" errors="${er}" skipped="${sk}" time="${g.seconds.toFixed(3)}"` +
+        `${g.timestamp ? ` timestamp="${xml(g.timestamp)}"` : ''}>\n${g.cases.map((c) => caseXml(g.name, c)).join('\n')}\n  </testsuite>`,
     );
   }
   return (
     `<?xml version="1.0" encoding="UTF-8"?>\n` +
-    `<testsuites name="canary ${xml(result.runId)}" tests="${total}" failures="${failures}" errors="${errors}" skipped="${skipped}" time="${(result.durationMs / 1000).toFixed(3)}">\n` +
+    `<testsuites name="canary ${xml(result.runId)}" tests="${totals.tests}" failures="${totals.failures}" errors="${totals.errors}" skipped="${totals.skipped}" time="${(result.durationMs / 1000).toFixed(3)}">\n` +
     `${suites.join('\n')}\n</testsuites>\n`
   );
 }

@@ -3,16 +3,28 @@
  * stage, the evidence per metric, and the client-side view of the load. GitHub-flavoured Markdown.
  */
 import type { RunResult } from '../canary/result.ts';
+import { formatCount, formatEValue, formatMs, formatRate } from '../core/format.ts';
+import {
+  CONFIGURATION_DOC,
+  decisionRule,
+  decidingStage,
+  effectText,
+  headlineMetrics,
+  intervalNote,
+  STATISTICS_DOC,
+} from './effect.ts';
 import {
   decidingAssessment,
   formatDuration,
   formatEffect,
   formatInterval,
+  formatMetricValue,
   formatNumber,
   formatRoute,
   formatTolerance,
   headline,
 } from './format.ts';
+import { loadHealthLines } from './load-health-text.ts';
 import { markdownTable } from './markdown-table.ts';
 
 const ICON: Record<string, string> = {
@@ -26,7 +38,18 @@ const ICON: Record<string, string> = {
 export function renderMarkdown(result: RunResult): string {
   const out: string[] = [];
   out.push(`# ${ICON[result.status]} ${headline(result)}`, '');
+  const decided = decidingStage(result);
+  if (decided) {
+    for (const m of headlineMetrics(decided.assessment))
+      out.push(`**${effectText(m)}** (stage ${decided.stage.name})`, '');
+  }
   out.push(`> ${result.reason.replace(/\r?\n/g, ' ')}`, '');
+  if (decided)
+    out.push(
+      `Rule: ${decisionRule(decided.assessment)} See [${STATISTICS_DOC}](${STATISTICS_DOC}) and [${CONFIGURATION_DOC}](${CONFIGURATION_DOC}).`,
+      '',
+    );
+  for (const line of loadHealthLines(result)) out.push(line, '');
   if (result.responsible.length) out.push(`Responsible: ${result.responsible.map((m) => `\`${m}\``).join(', ')}`, '');
   out.push(
     markdownTable(
@@ -64,7 +87,7 @@ export function renderMarkdown(result: RunResult): string {
         const a = decidingAssessment(s);
         return [
           s.name,
-          formatRoute(s.route),
+          result.retrospective ?? formatRoute(s.route),
           s.outcome,
           formatDuration(s.timeToDecisionMs),
           a ? `${a.samples.baseline} / ${a.samples.canary}` : '–',
@@ -83,36 +106,49 @@ export function renderMarkdown(result: RunResult): string {
     out.push(`### ${s.name} (${s.outcome})`, '');
     out.push(
       markdownTable(
-        [
-          'metric',
-          'result',
-          'baseline',
-          'canary',
-          'change',
-          'interval',
-          'e-value',
-          'p-value',
-          'tolerance',
-          'n (b / c)',
-          'reason',
-        ],
+        ['metric', 'result', 'canary', 'baseline', 'change', 'allowed', 'n (c / b)'],
         a.metrics.map((m) => [
           `${m.name}${m.critical ? ' (critical)' : ''}`,
           m.classification,
-          formatNumber(m.baseline),
-          formatNumber(m.canary),
+          formatMetricValue(m, 'canary'),
+          formatMetricValue(m, 'baseline'),
           formatEffect(m),
-          formatInterval(m.ci),
-          formatNumber(m.eValue),
-          formatNumber(m.pValue),
           formatTolerance(m),
-          `${m.n.baseline} / ${m.n.canary}`,
-          m.reason,
+          `${formatCount(m.n.canary)} / ${formatCount(m.n.baseline)}`,
         ]),
-        ['left', 'left', 'right', 'right', 'right', 'left', 'right', 'right', 'left', 'right', 'left'],
+        ['left', 'left', 'right', 'right', 'right', 'left', 'right'],
       ),
       '',
     );
+    out.push('<details><summary>Statistical detail</summary>', '');
+    out.push(
+      markdownTable(
+        ['metric', 'test', 'interval of the change', 'e-value', 'own threshold', 'reason'],
+        a.metrics.map((m) => [
+          m.name,
+          m.test,
+          `${formatNumber(m.confidence * 100)} % ${formatInterval(m.ci, m)}`,
+          m.eValue !== undefined
+            ? formatEValue(m.eValue)
+            : m.pValue !== undefined
+              ? `p ${formatNumber(m.pValue)}`
+              : '–',
+          m.eValue !== undefined ? formatEValue(1 / m.alpha) : '–',
+          m.reason,
+        ]),
+        ['left', 'left', 'left', 'right', 'right', 'left'],
+      ),
+      '',
+    );
+    for (const m of a.metrics) {
+      const note = intervalNote(m, a);
+      if (note) out.push(`Note: ${note}.`, '');
+    }
+    out.push(
+      "Each metric's own threshold is 1 / (its share of alpha by weight); the decision uses the combined e-value below.",
+      '',
+    );
+    out.push('</details>', '');
     if (a.srm) {
       out.push(
         `Sample ratio: ${a.srm.counts.baseline} / ${a.srm.counts.canary} requests, expected canary share ${formatNumber(a.srm.expectedCanaryShare)}, ` +
@@ -121,7 +157,7 @@ export function renderMarkdown(result: RunResult): string {
       );
     }
     out.push(
-      `Combined evidence for rollback: e-value ${formatNumber(a.combined.eValue)} against threshold ${formatNumber(a.combined.threshold)} (alpha ${a.combined.alpha}).`,
+      `Combined evidence for rollback: e-value ${formatEValue(a.combined.eValue)} against threshold ${formatEValue(a.combined.threshold)} (alpha ${a.combined.alpha}).`,
       '',
     );
   }
@@ -131,18 +167,18 @@ export function renderMarkdown(result: RunResult): string {
     out.push('## Load (client side)', '');
     out.push(
       markdownTable(
-        ['driver', 'target rate', 'achieved rate', 'requests', 'errors', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'],
+        ['driver', 'target rate', 'achieved rate', 'requests', 'errors', 'p50', 'p90', 'p99', 'max'],
         [
           [
             l.driver,
-            formatNumber(l.targetRate),
-            formatNumber(l.achievedRate),
-            String(l.requests),
-            String(l.errors),
-            formatNumber(l.latencyMs.p50),
-            formatNumber(l.latencyMs.p90),
-            formatNumber(l.latencyMs.p99),
-            formatNumber(l.latencyMs.max),
+            formatRate(l.targetRate),
+            formatRate(l.achievedRate),
+            formatCount(l.requests),
+            formatCount(l.errors),
+            formatMs(l.latencyMs.p50),
+            formatMs(l.latencyMs.p90),
+            formatMs(l.latencyMs.p99),
+            formatMs(l.latencyMs.max),
           ],
         ],
         ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],

@@ -60,11 +60,13 @@ export class FakeDriver implements Driver {
   async start(plan: LoadPlan): Promise<LoadRun> {
     this.plan = plan;
     const startedAt = Date.now();
+    // The fake keeps the planned rate, so the load-health check finds the load healthy.
+    const rate = plan.model.kind === 'open' && plan.model.profile.kind === 'constant' ? plan.model.profile.rate : 10;
     const result = (status: LoadResult['status']): LoadResult => ({
       driver: 'builtin',
       target: plan.target,
       status,
-      model: { kind: 'open', targetRate: 10, profile: { kind: 'constant', rate: 10, durationS: 1 } },
+      model: { kind: 'open', targetRate: rate, profile: { kind: 'constant', rate, durationS: 1 } },
       startedAt,
       endedAt: Date.now(),
       elapsedS: 1,
@@ -72,7 +74,7 @@ export class FakeDriver implements Driver {
       requests: 10,
       errors: 0,
       dropped: 0,
-      achievedRate: 10,
+      achievedRate: rate,
       latencyMs: { p50: 20, p90: 25, p99: 30, max: 40, mean: 21 },
       byWorkload: { bff: 10, 'account-canary': 2 },
       byTrack: { 'account-primary': 6, 'account-baseline': 2, 'account-canary': 2, '-': 0 },

@@ -6,7 +6,7 @@ import { ConfigError, InfraError, UsageError } from '../../core/errors.ts';
 import type { Measurement } from '../../telemetry/measurement.ts';
 import type { Source } from '../../telemetry/source.ts';
 import { IntervalTally } from '../../telemetry/tally.ts';
-import { type AnalyzeOptions, analyzeWindow, parseDuration, parseTime } from './analyze.ts';
+import { type AnalyzeOptions, analyzeWindow, checkNames, parseDuration, parseTime } from './analyze.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'analyze-'));
 const config = join(dir, 'analysis.yaml');
@@ -84,6 +84,7 @@ describe('analyzeWindow', () => {
     const bad = [0, 1, 2].map((i) => interval(1_000_000 + i * 60_000, { b: [2000, 2], c: [2000, 200] }));
     const r = await analyzeWindow(options({ configFile: kayenta, end: 1_180_000 }), {
       out: () => {},
+      listTargets: async () => [],
       createSource: fakeSource(bad).create,
     });
     expect(r.judge).toBe('kayenta');
@@ -92,6 +93,7 @@ describe('analyzeWindow', () => {
     const good = [0, 1, 2].map((i) => interval(1_000_000 + i * 60_000, { b: [2000, 2], c: [2000, 2] }));
     const ok = await analyzeWindow(options({ configFile: kayenta, end: 1_180_000 }), {
       out: () => {},
+      listTargets: async () => [],
       createSource: fakeSource(good).create,
     });
     expect(ok.verdict).not.toBe('rollback');
@@ -107,7 +109,11 @@ describe('analyzeWindow', () => {
     );
     const { create, built } = fakeSource(ms);
     let printed = '';
-    const r = await analyzeWindow(options(), { out: (t) => (printed += t), createSource: create });
+    const r = await analyzeWindow(options(), {
+      out: (t) => (printed += t),
+      listTargets: async () => [],
+      createSource: create,
+    });
     expect(built[0]).toMatchObject({
       kind: 'prometheus',
       opts: {
@@ -127,7 +133,11 @@ describe('analyzeWindow', () => {
     expect(r.intervals).toHaveLength(2);
 
     let text = '';
-    await analyzeWindow(options({ json: false }), { out: (t) => (text += t), createSource: fakeSource(ms).create });
+    await analyzeWindow(options({ json: false }), {
+      out: (t) => (text += t),
+      listTargets: async () => [],
+      createSource: fakeSource(ms).create,
+    });
     const lines = text.trimEnd().split('\n');
     expect(lines[0]).toBe('verdict: rollback');
     expect(lines[1]).toMatch(/^reason: regression in errors/);
@@ -235,7 +245,11 @@ describe('analyzeWindow', () => {
         { 'queue-depth.baseline': null, 'queue-depth.canary': null },
       ),
     );
-    const r = await analyzeWindow(options(), { out: () => {}, createSource: fakeSource(ms).create });
+    const r = await analyzeWindow(options(), {
+      out: () => {},
+      listTargets: async () => [],
+      createSource: fakeSource(ms).create,
+    });
     expect(r.verdict).toBe('inconclusive');
     expect(r.exitCode).toBe(2);
     expect(r.assessment.reason).toMatch(/no data for queue-depth/);
@@ -246,9 +260,9 @@ describe('analyzeWindow', () => {
     const { create } = fakeSource([], async () => {
       throw new InfraError('Prometheus not usable: http://prometheus.test/api/v1/query: ECONNREFUSED');
     });
-    await expect(analyzeWindow(options(), { out: (t) => (printed += t), createSource: create })).rejects.toThrow(
-      /http:\/\/prometheus\.test/,
-    );
+    await expect(
+      analyzeWindow(options(), { out: (t) => (printed += t), listTargets: async () => [], createSource: create }),
+    ).rejects.toThrow(/http:\/\/prometheus\.test/);
     expect(printed).toBe('');
   });
 
@@ -264,6 +278,7 @@ describe('analyzeWindow', () => {
     let printed = '';
     const err = await analyzeWindow(options(), {
       out: (t) => (printed += t),
+      listTargets: async () => [],
       createSource: fakeSource([failed, failed]).create,
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InfraError);
@@ -274,7 +289,7 @@ describe('analyzeWindow', () => {
   });
 
   it('rejects a reversed window, equal arms and a bad config with the flag or file named', async () => {
-    const io = { out: () => {}, createSource: fakeSource([]).create };
+    const io = { out: () => {}, listTargets: async () => [], createSource: fakeSource([]).create };
     await expect(analyzeWindow(options({ end: 999 }), io)).rejects.toThrow(/--end: expected a time after --start/);
     await expect(analyzeWindow(options({ canary: 'account-baseline' }), io)).rejects.toThrow(UsageError);
     const bad = join(dir, 'bad.yaml');
@@ -297,8 +312,74 @@ describe('parseTime and parseDuration', () => {
   it('names the flag on bad input', () => {
     expect(() => parseTime('--start', 'yesterday', now)).toThrow(/--start: expected an RFC 3339 time/);
     expect(() => parseTime('--start', '2026-11-25 19:00', now)).toThrow(UsageError);
-    expect(() => parseDuration('--interval', '5 minutes')).toThrow(/--interval: expected a duration like 30s/);
+    expect(() => parseDuration('--interval', '5 minutes')).toThrow(
+      /--interval: expected a duration like 500ms, 30s, 5m/,
+    );
     expect(parseDuration('--interval', '90s')).toBe(90_000);
     expect(parseDuration('--resolution', '250ms')).toBe(250);
+  });
+});
+
+describe('a mistyped service or workload', () => {
+  const targets = [
+    { service: 'account', workload: 'account-baseline' },
+    { service: 'account', workload: 'account-canary' },
+    { service: 'friend', workload: 'friend' },
+  ];
+  const base: AnalyzeOptions = {
+    prometheus: 'http://127.0.0.1:9',
+    service: 'acount',
+    start: 0,
+    end: 60_000,
+    configFile: 'analysis/default.yaml',
+    baseline: 'account-baseline',
+    canary: 'account-canary',
+    intervalMs: 60_000,
+    resolutionMs: 15_000,
+    json: false,
+  };
+
+  it('is a usage error listing the services that exist, not an inconclusive run', () => {
+    expect(() => checkNames(base, targets)).toThrow(
+      "--service: no such service 'acount' in istio_requests_total over the window (did you mean 'account'?); these exist: account, friend",
+    );
+  });
+
+  it('names the workload flag and the workloads of the service', () => {
+    expect(() => checkNames({ ...base, service: 'account', canary: 'account-canry' }, targets)).toThrow(
+      "--canary-workload: no workload 'account-canry' of service account in the window (did you mean 'account-canary'?); these exist: account-baseline, account-canary",
+    );
+  });
+
+  it('says nothing when Prometheus saw nothing at all (that is the no-data case)', () => {
+    expect(() => checkNames(base, [])).not.toThrow();
+  });
+});
+
+describe('analyze --reports-dir', () => {
+  it('writes the same report set as canary run, leading with the effect and the limit', async () => {
+    const { mkdtempSync, readFileSync, existsSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'analyze-reports-'));
+    const ms = [0, 1].map((i) =>
+      interval(
+        1_000_000 + i * 60_000,
+        { b: [2000, 2], c: [2000, 200] },
+        { 'queue-depth.baseline': 3, 'queue-depth.canary': 3 },
+      ),
+    );
+    const r = await analyzeWindow(
+      { ...options(), reportsDir: dir },
+      { out: () => {}, listTargets: async () => [], createSource: fakeSource(ms).create },
+    );
+    expect(r.verdict).toBe('rollback');
+    for (const f of ['result.json', 'report.md', 'report.html', 'junit.xml'])
+      expect(existsSync(join(r.reportDir!, f)), f).toBe(true);
+    const md = readFileSync(join(r.reportDir!, 'report.md'), 'utf8');
+    expect(md.split('\n')[0]).toBe('# ❌ Canary account: ROLLED BACK');
+    expect(md).toMatch(/\*\*error ratio .* vs .*, allowed .*\*\*/);
+    expect(readFileSync(join(r.reportDir!, 'junit.xml'), 'utf8')).toContain('<failure');
+    rmSync(dir, { recursive: true, force: true });
   });
 });

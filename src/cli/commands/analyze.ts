@@ -8,7 +8,12 @@ import type { StageAssessment } from '../../judge/verdict.ts';
 import type { Measurement } from '../../telemetry/measurement.ts';
 import { createSource } from '../../telemetry/factory.ts';
 import type { Source } from '../../telemetry/source.ts';
+import { suggest } from '../../core/suggest.ts';
+import { PrometheusClient } from '../../telemetry/prometheus-api.ts';
+import { newRunId } from '../../canary/runner.ts';
+import { retrospectiveResult, writeRetrospectiveReports } from '../../report/retrospective.ts';
 import { defineCommand } from '../command.ts';
+import { durationFlag } from '../flags.ts';
 
 /**
  * `canary analyze`: judges a window that already happened (retrospective mode), from a
@@ -31,6 +36,8 @@ export interface AnalyzeOptions {
   resolutionMs: number;
   bearerTokenFile?: string;
   json: boolean;
+  /** Where `<run-id>/` with result.json, report.md, report.html and junit.xml goes; none when absent. */
+  reportsDir?: string;
 }
 
 export interface AnalyzeResult {
@@ -44,6 +51,8 @@ export interface AnalyzeResult {
   assessment: StageAssessment;
   /** Intervals without data (a failed read or no series); above `maxShare` no promote (a rollback stands). */
   missing: { intervals: number; of: number; share: number; maxShare: number };
+  /** Set with --reports-dir: the directory of result.json and the reports. */
+  reportDir?: string;
   /** Per interval: its state and requests per arm (the full histograms stay out of the output). */
   intervals: {
     start: string;
@@ -54,8 +63,16 @@ export interface AnalyzeResult {
   }[];
 }
 
+/** A service and one of its workloads, as Prometheus' `istio_requests_total` labels them. */
+export interface TelemetryTarget {
+  service: string;
+  workload: string;
+}
+
 export interface AnalyzeIo {
   out: (text: string) => void;
+  /** Lists the services and workloads Prometheus saw in the window; tests may inject. */
+  listTargets?: (o: AnalyzeOptions) => Promise<TelemetryTarget[]>;
   /** Builds the source; tests may inject. */
   createSource?: typeof createSource;
 }
@@ -68,7 +85,7 @@ export async function analyzeWindow(o: AnalyzeOptions, io: AnalyzeIo): Promise<A
       `expected a time after --start (${new Date(o.start).toISOString()}), got ${new Date(o.end).toISOString()}`,
     );
   if (o.baseline === o.canary)
-    throw new UsageError('--canary', `expected a workload other than the baseline (${o.baseline})`);
+    throw new UsageError('--canary-workload', `expected a workload other than the baseline (${o.baseline})`);
   const config = await loadAnalysisConfig(o.configFile);
   const arms = { baseline: o.baseline, canary: o.canary };
   const scalars: Record<string, string> = {};
@@ -95,6 +112,11 @@ export async function analyzeWindow(o: AnalyzeOptions, io: AnalyzeIo): Promise<A
     throw new InfraError(
       `Prometheus at ${o.prometheus}: every query for the window failed: ${measurements[0]?.reason ?? 'no measurement'}`,
     );
+  }
+  const seen = (w: string) => measurements.some((m) => (m.workloads[w]?.requests ?? 0) > 0);
+  if (!seen(o.baseline) || !seen(o.canary)) {
+    // Before calling it "no data" forever: is a name mistyped? Say which names Prometheus has.
+    await checkNames(o, await (io.listTargets ?? listTargets)(o));
   }
   assertCounts(measurements, arms, o.prometheus);
   const data = accumulateMeasurements(measurements, arms, scalarKeys);
@@ -145,8 +167,73 @@ export async function analyzeWindow(o: AnalyzeOptions, io: AnalyzeIo): Promise<A
       requests: { baseline: m.workloads[o.baseline]?.requests ?? 0, canary: m.workloads[o.canary]?.requests ?? 0 },
     })),
   };
-  io.out(o.json ? `${JSON.stringify(result, null, 2)}\n` : formatText(result));
+  if (o.reportsDir !== undefined) {
+    const run = retrospectiveResult({
+      command: 'analyze',
+      source: `${o.prometheus}, ${result.window.start} .. ${result.window.end}`,
+      runId: `analyze-${newRunId(o.end)}`,
+      startedAt: o.start,
+      endedAt: o.end,
+      service: o.service,
+      arms,
+      assessment,
+      measurements,
+      configFile: o.configFile,
+      analysis: config,
+      flags: {},
+    });
+    result.reportDir = writeRetrospectiveReports(run, o.reportsDir).dir;
+  }
+  io.out(
+    o.json
+      ? `${JSON.stringify(result, null, 2)}\n`
+      : `${formatText(result)}${result.reportDir ? `report: ${result.reportDir}/report.html\n` : ''}`,
+  );
   return result;
+}
+
+/** The destination services and workloads that had requests in the window. */
+async function listTargets(o: AnalyzeOptions): Promise<TelemetryTarget[]> {
+  const client = new PrometheusClient({ url: o.prometheus, bearerTokenFile: o.bearerTokenFile, retries: 1 });
+  const seconds = Math.max(1, Math.ceil((o.end - o.start) / 1000));
+  try {
+    const r = await client.query(
+      `group by (destination_service_name, destination_workload) (last_over_time(istio_requests_total[${seconds}s]))`,
+      o.end,
+    );
+    if (r.resultType === 'scalar') return [];
+    return r.series.map((s) => ({
+      service: s.metric.destination_service_name ?? '',
+      workload: s.metric.destination_workload ?? '',
+    }));
+  } catch {
+    return []; // the window's own queries already told what failed; the names cannot be checked
+  }
+}
+
+/** A service or workload Prometheus never saw in the window, while others exist: a typo, exit 3. */
+export function checkNames(o: AnalyzeOptions, targets: TelemetryTarget[]): void {
+  if (targets.length === 0) return;
+  const services = [...new Set(targets.map((t) => t.service).filter(Boolean))].sort();
+  if (!services.includes(o.service)) {
+    const near = suggest(o.service, services);
+    throw new UsageError(
+      '--service',
+      `no such service '${o.service}' in istio_requests_total over the window${near.length ? ` (did you mean '${near[0]}'?)` : ''}; these exist: ${services.join(', ')}`,
+    );
+  }
+  const workloads = [...new Set(targets.filter((t) => t.service === o.service).map((t) => t.workload))].sort();
+  for (const [flag, name] of [
+    ['--baseline-workload', o.baseline],
+    ['--canary-workload', o.canary],
+  ] as const) {
+    if (workloads.includes(name)) continue;
+    const near = suggest(name, workloads);
+    throw new UsageError(
+      flag,
+      `no workload '${name}' of service ${o.service} in the window${near.length ? ` (did you mean '${near[0]}'?)` : ''}; these exist: ${workloads.join(', ')}`,
+    );
+  }
 }
 
 function formatText(r: AnalyzeResult): string {
@@ -209,17 +296,8 @@ function fmt(x: number | null): string {
   return x === null ? '∞' : Number(x.toPrecision(4)).toString();
 }
 
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** `90s`, `5m`, `1h`, `250ms` → ms. */
-export function parseDuration(flag: string, text: string): number {
-  const m = DURATION.exec(text.trim());
-  if (!m) throw new UsageError(flag, `expected a duration like 30s, 5m or 1h, got ${JSON.stringify(text)}`);
-  const ms = Number(m[1]) * UNIT_MS[m[2]!]!;
-  if (!(ms >= 1)) throw new UsageError(flag, `expected at least 1 ms, got ${JSON.stringify(text)}`);
-  return ms;
-}
+/** A flag's duration in ms, in the one syntax of every flag. */
+export const parseDuration = durationFlag;
 
 /**
  * A point in time as Prometheus' API accepts it: RFC 3339 (`2026-11-25T20:00:00Z`) or Unix seconds
@@ -244,6 +322,20 @@ export function parseTime(flag: string, text: string, now: number = Date.now()):
 export const analyzeCommand = defineCommand({
   command: 'analyze',
   describe: 'judge a time window that already happened, from a Prometheus-compatible API',
+  examples: [
+    [
+      '$0 analyze --prometheus http://127.0.0.1:9090 --service account --start now-30m --end now',
+      'the last 30 minutes of account-baseline vs account-canary',
+    ],
+    [
+      '$0 analyze --prometheus http://127.0.0.1:9090 --service account --start 2026-11-25T20:00:00Z --end 2026-11-25T20:30:00Z --interval 30s',
+      'a fixed window in 30 s intervals',
+    ],
+  ],
+  renamed: [
+    { old: 'baseline', hint: 'use --baseline-workload NAME (--baseline meant a track in run and a file in compare)' },
+    { old: 'canary', hint: 'use --canary-workload NAME' },
+  ],
   builder: (y: Argv) =>
     y
       .option('prometheus', { type: 'string', demandOption: true, describe: 'base URL of a Prometheus-compatible API' })
@@ -263,12 +355,12 @@ export const analyzeCommand = defineCommand({
         describe: 'window end: RFC 3339, Unix seconds, now, or now-<duration>',
       })
       .option('config', { type: 'string', default: 'analysis/default.yaml', describe: 'analysis configuration (YAML)' })
-      .option('baseline', {
+      .option('baseline-workload', {
         type: 'string',
         default: 'account-baseline',
         describe: 'baseline workload (destination_workload)',
       })
-      .option('canary', {
+      .option('canary-workload', {
         type: 'string',
         default: 'account-canary',
         describe: 'canary workload (destination_workload)',
@@ -283,6 +375,11 @@ export const analyzeCommand = defineCommand({
         type: 'string',
         describe: 'file holding a bearer token for the API (never logged)',
       })
+      .option('reports-dir', {
+        type: 'string',
+        default: 'reports',
+        describe: 'where <run-id>/ with result.json, report.md, report.html and junit.xml goes',
+      })
       .option('json', { type: 'boolean', default: false, describe: 'print the full result as JSON' }),
   run: async (args) => {
     const now = Date.now();
@@ -293,12 +390,13 @@ export const analyzeCommand = defineCommand({
         start: parseTime('--start', args.start, now),
         end: parseTime('--end', args.end, now),
         configFile: args.config,
-        baseline: args.baseline,
-        canary: args.canary,
+        baseline: args['baseline-workload'],
+        canary: args['canary-workload'],
         intervalMs: parseDuration('--interval', args.interval),
         resolutionMs: parseDuration('--resolution', args.resolution),
         bearerTokenFile: args['bearer-token-file'],
         json: args.json,
+        reportsDir: args['reports-dir'],
       },
       { out: (text) => process.stdout.write(text) },
     );

@@ -45,7 +45,7 @@ describe('canary compare', () => {
   const same = file('same.csv', `latency_ms\n${lognormal(10000, 50).join('\n')}\n`);
 
   it('exits 1 on a regression and prints the documented JSON', async () => {
-    const r = await cli(['compare', '--baseline', base, '--canary', slow, '--json']);
+    const r = await cli(['compare', '--baseline-file', base, '--canary-file', slow, '--json']);
     expect(r.code).toBe(1);
     const json = JSON.parse(r.out);
     expect(json.verdict).toBe('fail');
@@ -60,14 +60,14 @@ describe('canary compare', () => {
   });
 
   it('exits 0 on identical samples and prints a readable verdict', async () => {
-    const r = await cli(['compare', '--baseline', big, '--canary', same, '--tolerance', '0.15']);
+    const r = await cli(['compare', '--baseline-file', big, '--canary-file', same, '--tolerance', '0.15']);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^verdict: pass \(sequential judge\)/);
   });
 
   it('exits 2 when the samples are too small to decide', async () => {
     const small = file('small.json', JSON.stringify(lognormal(50, 50)));
-    expect((await cli(['compare', '--baseline', small, '--canary', small])).code).toBe(2);
+    expect((await cli(['compare', '--baseline-file', small, '--canary-file', small])).code).toBe(2);
   });
 
   it('judges error counts with --metric errors', async () => {
@@ -86,14 +86,14 @@ describe('canary compare', () => {
   });
 
   it('runs the fixed judge with a two-sided Mann-Whitney p-value', async () => {
-    const r = await cli(['compare', '--baseline', base, '--canary', slow, '--judge', 'fixed', '--json']);
+    const r = await cli(['compare', '--baseline-file', base, '--canary-file', slow, '--judge', 'fixed', '--json']);
     expect(r.code).toBe(1);
     expect(JSON.parse(r.out).metrics[0].pValue).toBeLessThan(0.05);
   });
 
   it('exits 3 naming the file and line of a bad entry', async () => {
     const bad = file('bad.csv', 'ms\n1\n2\nabc\n');
-    const r = await cli(['compare', '--baseline', base, '--canary', bad]);
+    const r = await cli(['compare', '--baseline-file', base, '--canary-file', bad]);
     expect(r.code).toBe(3);
     expect(r.err).toContain(`${bad} line 4: expected a number, got "abc"`);
   });
@@ -110,7 +110,7 @@ describe('canary compare', () => {
     ]);
     expect(counts.code).toBe(3);
     expect(counts.err).toMatch(/--baseline-counts: expected ERRORS\/TOTAL/);
-    const missing = await cli(['compare', '--baseline', join(dir, 'nope.json'), '--canary', base]);
+    const missing = await cli(['compare', '--baseline-file', join(dir, 'nope.json'), '--canary-file', base]);
     expect(missing.code).toBe(3);
     expect(missing.err).toMatch(/nope\.json: cannot read the file: ENOENT/);
   });

@@ -46,7 +46,7 @@ export async function runCompare(options: CompareCommandOptions): Promise<Compar
   if (hasFiles && hasCounts)
     throw new UsageError(
       '--baseline-counts',
-      'give either --baseline/--canary files or --baseline-counts/--canary-counts, not both',
+      'give either --baseline-file/--canary-file or --baseline-counts/--canary-counts, not both',
     );
   if (!(options.alpha > 0 && options.alpha < 0.5))
     throw new UsageError('--alpha', `expected a level in (0, 0.5), got ${options.alpha}`);
@@ -72,9 +72,15 @@ export async function runCompare(options: CompareCommandOptions): Promise<Compar
     };
   } else {
     if (options.baseline === undefined)
-      throw new UsageError('--baseline', 'missing; give --baseline FILE and --canary FILE (or counts for errors)');
+      throw new UsageError(
+        '--baseline-file',
+        'missing; give --baseline-file FILE and --canary-file FILE (or counts for errors)',
+      );
     if (options.canary === undefined)
-      throw new UsageError('--canary', 'missing; give --baseline FILE and --canary FILE (or counts for errors)');
+      throw new UsageError(
+        '--canary-file',
+        'missing; give --baseline-file FILE and --canary-file FILE (or counts for errors)',
+      );
     const [baseline, canary] = await Promise.all([readSamplesFile(options.baseline), readSamplesFile(options.canary)]);
     input = { metric: options.metric, samples: { baseline, canary } };
   }
@@ -116,11 +122,20 @@ export function formatCompareText(result: CompareResult): string {
 
 export const compareCommand = defineCommand({
   command: 'compare',
-  describe: 'judge two samples given as files (JSON array, NDJSON or one-column CSV), or two error counts',
+  describe: 'judge two samples given as files (load.json, k6 JSON, JSON arrays, NDJSON, CSV), or two error counts',
+  examples: [
+    ['$0 compare --baseline-file base.ndjson --canary-file canary.csv', 'latency samples in ms, sequential judge'],
+    ['$0 compare --baseline-file reports/A/load.json --canary-file reports/B/load.json', 'two runs of canary load'],
+    ['$0 compare --metric errors --baseline-counts 12/4000 --canary-counts 40/4000', 'two error counts'],
+  ],
+  renamed: [
+    { old: 'baseline', hint: 'use --baseline-file FILE (--baseline meant a track in run and a workload in analyze)' },
+    { old: 'canary', hint: 'use --canary-file FILE' },
+  ],
   builder: (y) =>
     y
-      .option('baseline', { type: 'string', describe: 'baseline sample file' })
-      .option('canary', { type: 'string', describe: 'canary sample file' })
+      .option('baseline-file', { type: 'string', describe: 'baseline sample file' })
+      .option('canary-file', { type: 'string', describe: 'canary sample file' })
       .option('baseline-counts', { type: 'string', describe: 'baseline errors as ERRORS/TOTAL (with --metric errors)' })
       .option('canary-counts', { type: 'string', describe: 'canary errors as ERRORS/TOTAL (with --metric errors)' })
       .option('judge', {
@@ -147,8 +162,8 @@ export const compareCommand = defineCommand({
       .option('json', { type: 'boolean', default: false, describe: 'print the full result as JSON' }),
   run: async (args) => {
     const result = await runCompare({
-      baseline: args.baseline,
-      canary: args.canary,
+      baseline: args['baseline-file'],
+      canary: args['canary-file'],
       baselineCounts: args['baseline-counts'],
       canaryCounts: args['canary-counts'],
       judge: args.judge,

@@ -8,6 +8,10 @@ import { formatSummary, runLoad } from '../../driver/load-session.ts';
 export const loadCommand = defineCommand({
   command: 'load',
   describe: 'drive traffic through the gateway and write the client-side results',
+  examples: [
+    ['$0 load --target http://127.0.0.1:18080 --rate 200 --duration 30s', 'open model, 200 requests/s for 30 s'],
+    ['$0 load --target http://127.0.0.1:18080 --connections 32 --duration 1m', 'closed model, 32 connections'],
+  ],
   builder: (y) =>
     y
       .option('driver', { type: 'string', choices: DRIVER_NAMES, default: 'builtin', describe: 'load generator' })

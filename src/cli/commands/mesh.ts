@@ -19,6 +19,10 @@ export const DEFAULT_GATEWAY_PORT = 18080;
 export const meshCommand = defineCommand({
   command: 'mesh <action>',
   describe: 'start the local reference app and data plane (`mesh up`) and run until Ctrl-C',
+  examples: [
+    ['$0 mesh up', 'the app behind the gateway on http://127.0.0.1:18080'],
+    ['$0 mesh up --port 0', 'on a free port (printed as gateway: http://127.0.0.1:N)'],
+  ],
   builder: (y) =>
     y
       .positional('action', {

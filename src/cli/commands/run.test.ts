@@ -7,7 +7,7 @@ const base = {
   config: 'analysis/default.yaml',
   manifests: 'manifests',
   scenario: 'healthy',
-  baseline: 'baseline',
+  'compare-with': 'baseline',
   evidence: 'run',
   'on-inconclusive': 'rollback',
   confirm: false,
@@ -18,27 +18,40 @@ const base = {
 
 describe('canary run flags', () => {
   it('maps flags to typed options, keeping the given flags for result.json', () => {
-    const o = toOptions({ ...base, rate: 200, stages: '5,20', 'min-duration': 3 });
+    const o = toOptions({ ...base, rate: '200', stages: '5,20', 'min-duration': '3', interval: '500ms' });
     expect(o).toMatchObject({
       engine: 'local',
       rate: 200,
       stages: [5, 20],
       minDuration: 3,
+      interval: 0.5,
       scenario: 'healthy',
       evidence: 'run',
     });
-    expect(o.flags).toMatchObject({ rate: 200, stages: '5,20', 'min-duration': 3, scenario: 'healthy' });
+    expect(o.flags).toMatchObject({ rate: '200', stages: '5,20', 'min-duration': '3', scenario: 'healthy' });
   });
 
   it.each([
     [{ scenario: 'weird' }, '--scenario'],
-    [{ baseline: 'prod' }, '--baseline'],
+    [{ 'compare-with': 'prod' }, '--compare-with'],
     [{ evidence: 'all' }, '--evidence'],
     [{ 'on-inconclusive': 'ignore' }, '--on-inconclusive'],
     [{ stages: '5,x' }, '--stages'],
-    [{ rate: Number.NaN }, '--rate'],
+    [{ rate: 'fast' }, '--rate: expected a positive number of requests per second'],
+    [{ interval: '2 s' }, '--interval: expected a duration like 500ms, 30s, 5m'],
+    [{ 'max-duration': '-1m' }, '--max-duration'],
+    [{ 'min-samples': 2.5 }, '--min-samples'],
+    [{ local: false }, '--no-local: the Kubernetes engine needs --context'],
   ])('%o is a usage error naming %s', (flags, flag) => {
     expect(() => toOptions({ ...base, ...flags })).toThrow(flag);
+  });
+
+  it('reads every duration flag in the one syntax: 2s, 500ms, 1m or bare seconds', () => {
+    expect(toOptions({ ...base, interval: '2s', 'min-duration': '1m', 'max-duration': '90' })).toMatchObject({
+      interval: 2,
+      minDuration: 60,
+      maxDuration: 90,
+    });
   });
 
   it('--context selects the Kubernetes engine', () => {

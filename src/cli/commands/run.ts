@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
 import { defineCommand } from '../command.ts';
+import { durationFlag, rateFlag, type RenamedFlag } from '../flags.ts';
 import { UsageError } from '../../core/errors.ts';
 import { runCommand as runCanaryCommand, type RunCommandOptions } from '../../canary/local-run.ts';
 import { parseSteps, SCENARIOS } from '../../canary/plan.ts';
@@ -12,15 +13,15 @@ interface RunArgs {
   config: string;
   manifests: string;
   scenario: string;
-  rate?: number;
-  interval?: number;
+  rate?: string;
+  interval?: string;
   evidence: string;
   stages?: string;
-  baseline: string;
+  'compare-with': string;
   'canary-version'?: string;
   'on-inconclusive': string;
-  'min-duration'?: number;
-  'max-duration'?: number;
+  'min-duration'?: string;
+  'max-duration'?: string;
   'min-samples'?: number;
   confirm: boolean;
   'dry-run': boolean;
@@ -28,10 +29,25 @@ interface RunArgs {
   json: boolean;
 }
 
+/** Flags whose old names meant something else in other commands. */
+export const RUN_RENAMED: RenamedFlag[] = [
+  {
+    old: 'baseline',
+    hint: 'use --compare-with baseline|primary (--baseline names a file in compare and a workload in analyze)',
+  },
+];
+
 /** `canary run`: the whole progressive canary; a thin adapter over `canary/local-run.ts`. */
 export const runCommand = defineCommand<RunArgs>({
   command: 'run',
   describe: 'deploy a canary, shift traffic in stages while judging it, then promote or roll back',
+  examples: [
+    ['$0 run', 'a whole canary run on the local engine (healthy canary: promoted, exit 0)'],
+    ['$0 run --scenario slow', 'a canary 15 % slower: rolled back, exit 1'],
+    ['$0 run --dry-run --compare-with primary', 'print the plan, comparing with the primary (biased)'],
+    ['$0 run --interval 2s --max-duration 1m --json', 'judge every 2 s, stages at most a minute, JSON summary'],
+  ],
+  renamed: RUN_RENAMED,
   builder: (y) =>
     y
       .option('local', {
@@ -52,8 +68,11 @@ export const runCommand = defineCommand<RunArgs>({
         describe: 'Kubernetes and Istio manifests of the app',
       })
       .option('scenario', { type: 'string', default: 'healthy', describe: `canary behaviour: ${SCENARIOS.join(', ')}` })
-      .option('rate', { type: 'number', describe: 'total requests per second through the gateway' })
-      .option('interval', { type: 'number', describe: 'seconds between looks of the judge' })
+      .option('rate', { type: 'string', describe: 'total requests per second through the gateway, e.g. 400' })
+      .option('interval', {
+        type: 'string',
+        describe: 'time between looks of the judge: 500ms, 2s, 1m or bare seconds',
+      })
       .option('evidence', {
         type: 'string',
         default: 'run',
@@ -63,10 +82,10 @@ export const runCommand = defineCommand<RunArgs>({
         type: 'string',
         describe: 'weighted steps in percent, each to the canary and the baseline (default 5,10,25,50)',
       })
-      .option('baseline', {
+      .option('compare-with', {
         type: 'string',
         default: 'baseline',
-        describe: 'compare with a fresh baseline or with the primary (biased)',
+        describe: 'track the canary is compared with: baseline (a fresh deployment) or primary (biased)',
       })
       .option('canary-version', {
         type: 'string',
@@ -77,8 +96,14 @@ export const runCommand = defineCommand<RunArgs>({
         default: 'rollback',
         describe: 'what an inconclusive end does: rollback or promote (exit 2 either way)',
       })
-      .option('min-duration', { type: 'number', describe: 'minimum seconds per stage (overrides the configuration)' })
-      .option('max-duration', { type: 'number', describe: 'maximum seconds per stage (overrides the configuration)' })
+      .option('min-duration', {
+        type: 'string',
+        describe: 'minimum time per stage, e.g. 30s or 2m (overrides the configuration)',
+      })
+      .option('max-duration', {
+        type: 'string',
+        describe: 'maximum time per stage, e.g. 5m (overrides the configuration)',
+      })
       .option('min-samples', {
         type: 'number',
         describe: 'requests per arm before a stage may promote (overrides the configuration)',
@@ -96,6 +121,7 @@ export const runCommand = defineCommand<RunArgs>({
       out: (t) => process.stdout.write(t),
       err: (l) => process.stderr.write(`${l}\n`),
       isTty: Boolean(process.stdin.isTTY && process.stderr.isTTY),
+      colour: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
     });
     return code;
   },
@@ -107,10 +133,18 @@ export function toOptions(a: RunArgs): RunCommandOptions {
       throw new UsageError(flag, `expected one of ${allowed.join(', ')}, got '${value}'`);
     return value as T;
   };
-  const number = (flag: string, v: number | undefined): number | undefined => {
-    if (v !== undefined && !Number.isFinite(v)) throw new UsageError(flag, 'expected a number');
+  const seconds = (flag: string, v: string | undefined): number | undefined =>
+    v === undefined ? undefined : durationFlag(flag, v) / 1000;
+  const count = (flag: string, v: number | undefined): number | undefined => {
+    if (v !== undefined && !(Number.isInteger(v) && v >= 1))
+      throw new UsageError(flag, `expected a whole number of requests, at least 1, got ${String(v)}`);
     return v;
   };
+  if (a.local === false && a.context === undefined)
+    throw new UsageError(
+      '--no-local',
+      'the Kubernetes engine needs --context NAME (and --namespace); without it the run is local',
+    );
   const flags: Record<string, string | number | boolean | null> = {};
   for (const [k, v] of Object.entries(a)) {
     if (k.includes('-') || k === '_' || k === '$0') continue;
@@ -124,6 +158,7 @@ export function toOptions(a: RunArgs): RunCommandOptions {
     'min-duration',
     'max-duration',
     'min-samples',
+    'compare-with',
   ] as const) {
     const v = a[k];
     if (v !== undefined) flags[k] = v;
@@ -133,16 +168,16 @@ export function toOptions(a: RunArgs): RunCommandOptions {
     config: a.config,
     manifests: a.manifests,
     scenario: oneOf<Scenario>('--scenario', a.scenario, SCENARIOS),
-    rate: number('--rate', a.rate),
-    interval: number('--interval', a.interval),
+    rate: a.rate === undefined ? undefined : rateFlag('--rate', a.rate),
+    interval: seconds('--interval', a.interval),
     evidence: oneOf('--evidence', a.evidence, ['run', 'stage'] as const),
     stages: a.stages === undefined ? undefined : parseSteps(a.stages),
-    baseline: oneOf('--baseline', a.baseline, ['baseline', 'primary'] as const),
+    baseline: oneOf('--compare-with', a['compare-with'], ['baseline', 'primary'] as const),
     canaryVersion: a['canary-version'],
     onInconclusive: oneOf('--on-inconclusive', a['on-inconclusive'], ['rollback', 'promote'] as const),
-    minDuration: number('--min-duration', a['min-duration']),
-    maxDuration: number('--max-duration', a['max-duration']),
-    minSamples: number('--min-samples', a['min-samples']),
+    minDuration: seconds('--min-duration', a['min-duration']),
+    maxDuration: seconds('--max-duration', a['max-duration']),
+    minSamples: count('--min-samples', a['min-samples']),
     confirm: a.confirm,
     dryRun: a['dry-run'],
     reportsDir: a['reports-dir'],

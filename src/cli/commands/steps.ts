@@ -43,6 +43,12 @@ function routeStep(name: string, describe: string, fixed: RoutePlan | null): Cli
   return defineCommand<StepArgs>({
     command: fixed ? name : `${name} <route>`,
     describe,
+    examples: fixed
+      ? [[`$0 ${name} | kubectl apply -f -`, describe]]
+      : [
+          ['$0 route weighted:10', 'canary 10 %, baseline 10 %, primary 80 %'],
+          ['$0 route header --json', 'the header route as JSON'],
+        ],
     builder: (y) => {
       let b = y
         .option('manifests', {
@@ -71,7 +77,11 @@ export const stepCommands: AnyCliCommand[] = [
   defineCommand({
     command: 'deploy',
     describe:
-      'deploy the primary, baseline and canary tracks (Kubernetes engine; locally use `canary mesh up` or `canary run`)',
+      '[not built yet] deploy the primary, baseline and canary tracks to a cluster (locally: `canary mesh up` or `canary run`)',
+    examples: [
+      ['$0 mesh up', 'locally, the app with its committed routes'],
+      ['$0 run', 'locally, a whole run deploys its own tracks'],
+    ],
     builder: (y) => y.option('context', { type: 'string', describe: 'Kubernetes context (not built yet)' }),
     run: async () => {
       throw new UsageError(
