@@ -1,6 +1,7 @@
 /**
- * `canary run` as a function: flags (already typed) → configuration → plan → run on the local
- * engine → result.json and reports → exit code. Everything that can be wrong with the input is
+ * `canary run` as a function: flags (already typed) → configuration → plan → the composition root
+ * (platform, driver and telemetry source from the plan, each by its factory) → result.json and
+ * reports → exit code. Everything that can be wrong with the input is
  * checked before anything starts (exit 3).
  */
 import { createInterface } from 'node:readline/promises';
@@ -9,9 +10,11 @@ import type { AnalysisConfig } from '../config/analysis.ts';
 import { loadAnalysisConfig } from '../config/load.ts';
 import { ExitCode, UsageError } from '../core/errors.ts';
 import { writableProblem } from '../report/write-file.ts';
-import { createDriver } from '../driver/factory.ts';
+import { createRunDriver } from '../driver/factory.ts';
 import { withHostCpu } from '../driver/host-cpu.ts';
-import { LocalPlatform } from '../platform/local.ts';
+import { createPlatform } from '../platform/factory.ts';
+import type { Deployment } from '../platform/platform.ts';
+import type { Source } from '../telemetry/source.ts';
 import { readTargetFacts } from '../platform/target-facts.ts';
 import { createSource } from '../telemetry/factory.ts';
 import { createStageJudge } from './judge-adapter.ts';
@@ -31,6 +34,15 @@ export interface RunCommandOptions {
   engine: 'local' | 'kubernetes';
   config: string;
   manifests: string;
+  /** Service under canary; default `account`. */
+  service?: string;
+  context?: string;
+  kubeconfig?: string;
+  namespace?: string;
+  driver?: string;
+  gateway?: string;
+  prometheus?: string;
+  image?: { service: string; ref: string };
   scenario: Scenario;
   rate?: number;
   interval?: number;
@@ -69,11 +81,15 @@ export interface PreparedRun {
 
 /** Config, manifests and flags → plan; throws UsageError / ConfigError (exit 3) and starts nothing. */
 export async function prepareRun(o: RunCommandOptions): Promise<PreparedRun> {
-  if (o.engine !== 'local') {
-    throw new UsageError('--context', 'the Kubernetes engine is not built yet; run with --local (the default)');
-  }
   const analysis = await loadAnalysisConfig(o.config);
-  const target = readTargetFacts(o.manifests, 'account');
+  const service = o.service ?? 'account';
+  const target = readTargetFacts(o.manifests, service);
+  if (o.engine === 'local' && target.derivedTracks)
+    throw new UsageError(
+      '--service',
+      `the local engine needs Deployments ${service}-primary, ${service}-baseline and ${service}-canary in the manifests; ` +
+        `only ${service} is declared (the Kubernetes engine, --context, creates the baseline and canary from it)`,
+    );
   const defaults = planDefaultsFrom(analysis, {
     minDurationSeconds: o.minDuration,
     maxDurationSeconds: o.maxDuration,
@@ -91,18 +107,29 @@ export async function prepareRun(o: RunCommandOptions): Promise<PreparedRun> {
     confirm: o.confirm,
     canaryVersion: o.canaryVersion,
     onInconclusive: o.onInconclusive,
+    context: o.context,
+    kubeconfig: o.kubeconfig,
+    namespace: o.namespace,
+    driver: o.driver,
+    gateway: o.gateway,
+    prometheus: o.prometheus,
+    image: o.image,
   };
   return { plan: planRun(flags, defaults, target), analysis };
 }
 
+/** The telemetry source the plan names, built once deploy has said where the data plane is. */
+export function sourceFor(deployment: Deployment, plan: CanaryPlan): Source {
+  const workloads = plan.tracks.map((t) => t.workload);
+  if (plan.telemetry.source === 'prometheus' && plan.telemetry.url !== null)
+    return createSource('prometheus', { url: plan.telemetry.url, service: plan.target.service, workloads });
+  return createSource('scrape', { service: plan.target.service, workloads, targets: deployment.metricsUrls });
+}
+
 export async function runCommand(o: RunCommandOptions, io: RunCommandIo): Promise<number> {
   const { plan, analysis } = await prepareRun(o);
-  const platform = new LocalPlatform({
-    manifestsDir: o.manifests,
-    target: plan.target,
-    workloads: workloadsOf(plan),
-    log: (l) => io.err(`mesh: ${l}`),
-  });
+  // The composition root: platform, driver and source are the ones the plan names.
+  const platform = await createPlatform(plan, { manifestsDir: o.manifests, log: io.err });
   // Manifests and every route of the plan, before a process starts or the run directory exists.
   await platform.check(plan.tracks, [{ kind: 'safe' }, ...plan.stages.map((s) => s.route), { kind: 'promoted' }]);
   if (o.dryRun) {
@@ -130,13 +157,8 @@ export async function runCommand(o: RunCommandOptions, io: RunCommandIo): Promis
     plan,
     {
       platform,
-      driver: withHostCpu(createDriver('builtin')),
-      createSource: (deployment, p) =>
-        createSource('scrape', {
-          service: p.target.service,
-          workloads: p.tracks.map((t) => t.workload),
-          targets: deployment.metricsUrls,
-        }),
+      driver: withHostCpu(await createRunDriver(plan.load.driver, { plan, log: io.err })),
+      createSource: sourceFor,
       judge,
       confirm: io.ask ?? askOnTerminal,
       renderReports,
@@ -148,11 +170,6 @@ export async function runCommand(o: RunCommandOptions, io: RunCommandIo): Promis
   io.out(o.json ? `${JSON.stringify(summary(output), null, 2)}\n` : verdictText(output, io.colour ?? false));
   // The exit code is the one result.json records; without a result.json the run's record is lost (exit 4).
   return output.resultError === null ? output.result.exitCode : ExitCode.infrastructure;
-}
-
-function workloadsOf(plan: CanaryPlan): { primary: string; baseline: string; canary: string } {
-  const service = plan.target.service;
-  return { primary: `${service}-primary`, baseline: `${service}-baseline`, canary: `${service}-canary` };
 }
 
 /**

@@ -6,11 +6,14 @@ export function formatPlan(plan: CanaryPlan): string {
   const s = (ms: number) => `${+(ms / 1000).toFixed(1)} s`;
   const lines = [
     `canary plan (${plan.engine} engine, scenario ${plan.scenario})`,
+    plan.platform.engine === 'kubernetes'
+      ? `  cluster: context ${plan.platform.context ?? '(current)'}${plan.platform.kubeconfig ? ` of ${plan.platform.kubeconfig}` : ''}, namespace ${plan.platform.namespace}`
+      : '  cluster: none (local processes and data plane)',
     `  service under canary: ${plan.target.service} (VirtualService ${plan.target.namespace}/${plan.target.virtualService})`,
     `  tracks:`,
     ...plan.tracks.map(
       (t) =>
-        `    ${t.track.padEnd(8)} ${t.workload} ${t.version}${
+        `    ${t.track.padEnd(8)} ${t.workload} ${t.version}${t.image ? ` ${t.image}` : ''}${
           Object.keys(t.env).length
             ? `  ${Object.entries(t.env)
                 .map(([k, v]) => `${k}=${v}`)
@@ -20,7 +23,7 @@ export function formatPlan(plan: CanaryPlan): string {
     ),
     `  compare: ${plan.comparison.control.workload} (control) vs ${plan.comparison.treatment.workload}${plan.comparison.biased ? '  [BIASED]' : ''}`,
     `  cohorts: ${plan.cohorts.map((c) => `${c.name} ×${c.size} ${Math.round(c.share * 100)} %`).join(', ')}`,
-    `  load: ${plan.load.ratePerSecond} requests/s (${plan.load.driver} driver, open model); judge looks every ${s(plan.intervalMs)} at ${plan.evidence === 'run' ? 'all evidence since the first stage' : "the current stage's evidence"}`,
+    `  load: ${plan.load.ratePerSecond} requests/s (${plan.load.driver} driver, open model${plan.load.gateway ? `, through ${plan.load.gateway}` : ''}); telemetry: ${plan.telemetry.source === 'prometheus' ? `Prometheus at ${plan.telemetry.url}` : "the data plane's /metrics"}; judge looks every ${s(plan.intervalMs)} at ${plan.evidence === 'run' ? 'all evidence since the first stage' : "the current stage's evidence"}`,
     `  stages:`,
     ...plan.stages.map(
       (st, i) =>

@@ -9,6 +9,28 @@ import type { CohortMatch, RoutePlan } from './route-plan.ts';
 export type TrackName = 'primary' | 'baseline' | 'canary';
 export type Scenario = 'healthy' | 'slow' | 'errors' | 'flaky';
 export type Engine = 'local' | 'kubernetes';
+/** The load drivers a run can use; `k6-operator` runs k6 inside the cluster (Kubernetes engine only). */
+export type DriverChoice = 'builtin' | 'k6' | 'k6-operator';
+export const DRIVER_CHOICES: readonly DriverChoice[] = ['builtin', 'k6', 'k6-operator'];
+
+/** Where the run happens: every engine-dependent decision, made by the planner so `--dry-run` shows it. */
+export interface PlatformPlan {
+  engine: Engine;
+  /** Kubernetes: the kubeconfig context (`null`: the current context, or in-cluster credentials). */
+  context: string | null;
+  /** Kubernetes: the kubeconfig file (`null`: `KUBECONFIG`, else `~/.kube/config`, else in-cluster). */
+  kubeconfig: string | null;
+  /** Namespace every object of the run lives in. */
+  namespace: string;
+}
+
+/** Where the judge's telemetry comes from. */
+export interface TelemetryPlan {
+  /** `scrape`: the local data plane's `/metrics`; `prometheus`: a Prometheus-compatible API. */
+  source: 'scrape' | 'prometheus';
+  /** Base URL of the Prometheus API (`prometheus` only). */
+  url: string | null;
+}
 
 /** One deployment of the service under canary. */
 export interface TrackPlan {
@@ -18,6 +40,8 @@ export interface TrackPlan {
   version: string;
   /** Environment overrides on top of the manifest's, e.g. the knobs of a misbehaving canary. */
   env: Record<string, string>;
+  /** Container image (Kubernetes engine): the manifest's, or `--image SERVICE=REF` for the canary. */
+  image?: string;
 }
 
 export interface StagePlan {
@@ -64,7 +88,14 @@ export interface CanaryPlan {
   cohorts: Cohort[];
   header: { canary: CohortMatch; baseline: CohortMatch | null };
   stages: StagePlan[];
-  load: { driver: 'builtin'; ratePerSecond: number };
+  /** Where the run happens (engine, context, namespace). */
+  platform: PlatformPlan;
+  /**
+   * The load: driver, total rate, and where it enters (`gateway`: the ingress URL; `null` on the
+   * local engine, whose gateway is known only once it has started).
+   */
+  load: { driver: DriverChoice; ratePerSecond: number; gateway: string | null };
+  telemetry: TelemetryPlan;
   /**
    * What each look judges: `run` = everything since the first stage began (one anytime-valid test
    * across the run; each stage still runs its own minimum duration at its weight), `stage` = only the

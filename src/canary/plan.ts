@@ -7,7 +7,17 @@ import type { Cohort } from '../../load/lib/cohorts.ts';
 import { DEFAULT_MIX, type RequestMix, type RouteName } from '../../load/lib/mix.ts';
 import { formatLatency, parseLatency, type LatencyDistribution } from '../app/knobs.ts';
 import { ExitCode, UsageError } from '../core/errors.ts';
-import type { CanaryPlan, Engine, Scenario, StagePlan, TrackPlan } from './plan-types.ts';
+import {
+  type CanaryPlan,
+  DRIVER_CHOICES,
+  type DriverChoice,
+  type Engine,
+  type PlatformPlan,
+  type Scenario,
+  type StagePlan,
+  type TelemetryPlan,
+  type TrackPlan,
+} from './plan-types.ts';
 import type { CohortMatch } from './route-plan.ts';
 
 export const SCENARIOS: readonly Scenario[] = ['healthy', 'slow', 'errors', 'flaky'];
@@ -43,6 +53,8 @@ export interface TargetFacts {
   /** Version and environment of the primary's Deployment (the baseline is a fresh copy of it). */
   primaryVersion: string;
   primaryEnv: Record<string, string>;
+  /** Image of the primary's first container, as the manifests give it. */
+  primaryImage?: string;
 }
 
 export interface PlanFlags {
@@ -63,6 +75,18 @@ export interface PlanFlags {
   evidence?: 'run' | 'stage';
   /** Cohorts of the traffic model; default `RUN_COHORTS`. */
   cohorts?: Cohort[];
+  /** Kubernetes: kubeconfig context (default: the current one), file and namespace (default: the manifests'). */
+  context?: string;
+  kubeconfig?: string;
+  namespace?: string;
+  /** Load driver; default `builtin`. */
+  driver?: string;
+  /** Where load enters the cluster (Kubernetes engine with the `builtin` or `k6` driver). */
+  gateway?: string;
+  /** Base URL of a Prometheus-compatible API the judge reads. */
+  prometheus?: string;
+  /** `--image SERVICE=REF`: the canary's image (Kubernetes engine). */
+  image?: { service: string; ref: string };
 }
 
 /**
@@ -110,6 +134,11 @@ export function planRun(flags: PlanFlags, defaults: PlanDefaults, target: Target
     throw new UsageError('--canary-version', `expected v<digits>[.<digits>…], got '${canaryVersion}'`);
   }
 
+  const platform = planPlatform(flags, target);
+  const driver = planDriver(flags);
+  const telemetry = planTelemetry(flags);
+  const images = planImages(flags, target);
+
   const cohorts = (flags.cohorts ?? RUN_COHORTS).map((c) => ({ ...c }));
   const canaryTesters = cohorts.find((c) => c.name === 'canary-tester');
   if (!canaryTesters || canaryTesters.share <= 0) {
@@ -126,7 +155,13 @@ export function planRun(flags: PlanFlags, defaults: PlanDefaults, target: Target
 
   const knobs = scenarioEnv(flags.scenario, target.primaryEnv);
   const tracks: TrackPlan[] = [
-    { track: 'primary', workload: target.workloads.primary, version: target.primaryVersion, env: { ...knobs.all } },
+    {
+      track: 'primary',
+      workload: target.workloads.primary,
+      version: target.primaryVersion,
+      env: { ...knobs.all },
+      ...images.primary,
+    },
     ...(againstPrimary
       ? []
       : [
@@ -135,6 +170,7 @@ export function planRun(flags: PlanFlags, defaults: PlanDefaults, target: Target
             workload: target.workloads.baseline,
             version: target.primaryVersion,
             env: { ...knobs.all },
+            ...images.primary,
           },
         ]),
     {
@@ -142,6 +178,7 @@ export function planRun(flags: PlanFlags, defaults: PlanDefaults, target: Target
       workload: target.workloads.canary,
       version: canaryVersion,
       env: { ...knobs.all, VERSION: canaryVersion, ...knobs.canary },
+      ...images.canary,
     },
   ];
 
@@ -197,7 +234,7 @@ export function planRun(flags: PlanFlags, defaults: PlanDefaults, target: Target
       service: target.service,
       host: target.host,
       virtualService: target.virtualService,
-      namespace: target.namespace,
+      namespace: platform.namespace,
       routeTimeout: target.routeTimeout,
     },
     scenario: flags.scenario,
@@ -213,7 +250,9 @@ export function planRun(flags: PlanFlags, defaults: PlanDefaults, target: Target
     cohorts,
     header,
     stages,
-    load: { driver: 'builtin', ratePerSecond: rate },
+    platform,
+    load: { driver, ratePerSecond: rate, gateway: flags.gateway ?? null },
+    telemetry,
     evidence,
     intervalMs,
     inconclusive: { action: flags.onInconclusive ?? defaults.inconclusive, exitCode: ExitCode.inconclusive },
@@ -221,6 +260,119 @@ export function planRun(flags: PlanFlags, defaults: PlanDefaults, target: Target
     analysisFile: flags.configFile,
     notes,
   };
+}
+
+function planPlatform(flags: PlanFlags, target: TargetFacts): PlatformPlan {
+  if (flags.engine === 'local') {
+    for (const [flag, v] of [
+      ['--context', flags.context],
+      ['--kubeconfig', flags.kubeconfig],
+      ['--namespace', flags.namespace],
+    ] as const)
+      if (v !== undefined)
+        throw new UsageError(flag, 'is a Kubernetes engine flag; the local engine runs everything as local processes');
+    return { engine: 'local', context: null, kubeconfig: null, namespace: target.namespace };
+  }
+  const namespace = flags.namespace ?? target.namespace;
+  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace))
+    throw new UsageError('--namespace', `expected a DNS label (lower case letters, digits, '-'), got '${namespace}'`);
+  if (flags.context !== undefined && flags.context.trim() === '')
+    throw new UsageError('--context', 'expected a context name of the kubeconfig, got an empty string');
+  return {
+    engine: 'kubernetes',
+    context: flags.context ?? null,
+    kubeconfig: flags.kubeconfig ?? null,
+    namespace,
+  };
+}
+
+function planDriver(flags: PlanFlags): DriverChoice {
+  const driver = flags.driver ?? 'builtin';
+  if (!(DRIVER_CHOICES as readonly string[]).includes(driver))
+    throw new UsageError('--driver', `expected one of ${DRIVER_CHOICES.join(', ')}, got '${driver}'`);
+  if (flags.gateway !== undefined) {
+    let url: URL | null = null;
+    try {
+      url = new URL(flags.gateway);
+    } catch {}
+    if (!url || !/^https?:$/.test(url.protocol))
+      throw new UsageError('--gateway', `expected an http(s) URL like http://127.0.0.1:8080, got '${flags.gateway}'`);
+  }
+  if (flags.engine === 'local') {
+    if (driver === 'k6-operator')
+      throw new UsageError(
+        '--driver',
+        'k6-operator runs k6 inside a cluster: it needs --context (the Kubernetes engine)',
+      );
+    if (flags.gateway !== undefined)
+      throw new UsageError(
+        '--gateway',
+        'the local engine starts its own gateway; --gateway is for a cluster (--context)',
+      );
+    return driver as DriverChoice;
+  }
+  if (driver === 'k6-operator') {
+    if (flags.gateway !== undefined)
+      throw new UsageError('--gateway', 'the k6-operator driver sends load from inside the cluster; drop --gateway');
+  } else if (flags.gateway === undefined) {
+    throw new UsageError(
+      '--gateway',
+      `the ${driver} driver sends load from this machine: give the URL where it enters the cluster (e.g. a port-forward of the ingress gateway), or use --driver k6-operator`,
+    );
+  }
+  return driver as DriverChoice;
+}
+
+function planTelemetry(flags: PlanFlags): TelemetryPlan {
+  if (flags.prometheus !== undefined) {
+    let url: URL | null = null;
+    try {
+      url = new URL(flags.prometheus);
+    } catch {}
+    if (!url || !/^https?:$/.test(url.protocol))
+      throw new UsageError(
+        '--prometheus',
+        `expected an http(s) URL like http://127.0.0.1:9090, got '${flags.prometheus}'`,
+      );
+    return { source: 'prometheus', url: flags.prometheus };
+  }
+  if (flags.engine === 'kubernetes')
+    throw new UsageError(
+      '--prometheus',
+      "the Kubernetes engine judges from the cluster's Prometheus: give its URL (e.g. a port-forward, http://127.0.0.1:9090)",
+    );
+  return { source: 'scrape', url: null };
+}
+
+function planImages(
+  flags: PlanFlags,
+  target: TargetFacts,
+): { primary: { image?: string }; canary: { image?: string } } {
+  if (flags.engine === 'local') {
+    if (flags.image !== undefined)
+      throw new UsageError(
+        '--image',
+        'the local engine runs the app as local processes, not images; --image needs --context',
+      );
+    return { primary: {}, canary: {} };
+  }
+  if (flags.image !== undefined && flags.image.service !== target.service)
+    throw new UsageError(
+      '--image',
+      `names service '${flags.image.service}', but the service under canary is '${target.service}' (choose it with --service)`,
+    );
+  const primary = target.primaryImage;
+  if (primary === undefined)
+    throw new UsageError('--service', `the manifests give ${target.workloads.primary} no container image`);
+  return { primary: { image: primary }, canary: { image: flags.image?.ref ?? primary } };
+}
+
+/** `SERVICE=REF` of `--image`. */
+export function parseImageFlag(text: string): { service: string; ref: string } {
+  const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)=(\S+)$/.exec(text);
+  if (!m)
+    throw new UsageError('--image', `expected SERVICE=IMAGE, e.g. account=registry.example/account:v2, got '${text}'`);
+  return { service: m[1]!, ref: m[3]! };
 }
 
 /** Parses `5,10,25,50`; steps must rise strictly and leave room for the primary (2w ≤ 100 with a baseline). */

@@ -1,4 +1,5 @@
 /** Picks a driver by name; an unknown name is an error, never a silent default (STYLE.md). */
+import type { CanaryPlan } from '../canary/plan-types.ts';
 import { UsageError } from '../core/errors.ts';
 import { BuiltinDriver } from './builtin.ts';
 import type { Driver, DriverName } from './driver.ts';
@@ -16,4 +17,22 @@ export function createDriver(name: string, k6?: K6DriverOptions): Driver {
     default:
       throw new UsageError('--driver', `expected one of ${DRIVER_NAMES.join(', ')}, got "${name}"`);
   }
+}
+
+/** What a run's driver may need beyond its name: the plan (namespace, kubeconfig) and a log. */
+export interface RunDriverContext {
+  plan: CanaryPlan;
+  log: (line: string) => void;
+}
+
+/**
+ * The driver of a canary run, as the plan names it.
+ */
+export async function createRunDriver(name: string, ctx: RunDriverContext): Promise<Driver> {
+  if (name === 'k6-operator')
+    throw new UsageError(
+      '--driver',
+      `k6-operator is not built yet (the plan for ${ctx.plan.target.service} is shown by --dry-run); use --driver builtin or k6 with --gateway`,
+    );
+  return createDriver(name);
 }

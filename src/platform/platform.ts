@@ -1,7 +1,7 @@
 /**
  * Where the tracks of the service under canary run and how their traffic is routed (DESIGN.md, "One
  * pipeline, two engines"). The canary runner talks only to this interface; `local.ts` implements it
- * over the local mesh (`startMesh`), and a `kubernetes.ts` will implement it over
+ * over the local mesh (`startMesh`), and `kubernetes.ts` implements it over
  * @kubernetes/client-node (server-side apply of Deployments and of the VirtualService that
  * `canary/routes.ts` builds) without the runner changing.
  */
@@ -45,4 +45,15 @@ export interface Platform {
   conclude(verdict: 'promote' | 'rollback'): Promise<void>;
   /** Stops everything `deploy` started; idempotent, safe to call after a failed or partial deploy. */
   teardown(): Promise<void>;
+}
+
+/** A platform that can also check, before anything starts, what deploy and each route would refuse. */
+export interface CheckedPlatform extends Platform {
+  check(tracks: TrackPlan[], routes: RoutePlan[]): Promise<void>;
+}
+
+/** What a platform factory gets besides the plan. */
+export interface PlatformContext {
+  manifestsDir: string;
+  log: (line: string) => void;
 }

@@ -21,26 +21,42 @@ interface Found {
 }
 
 /** Reads every `*.yaml`/`*.yml` under `dir` (recursively) and picks out the facts for `service`. */
-export function readTargetFacts(dir: string, service: string): TargetFacts {
+export function readTargetFacts(dir: string, service: string): TargetFacts & { derivedTracks: boolean } {
   return targetFactsFrom(readObjects(dir), service, dir);
 }
 
-export function targetFactsFrom(objects: Found[], service: string, dir: string): TargetFacts {
-  const tracks = { primary: `${service}-primary`, baseline: `${service}-baseline`, canary: `${service}-canary` };
+/**
+ * The tracks of `service`: `<service>-primary`, `-baseline` and `-canary` Deployments when the
+ * manifests declare them (the reference `account`); otherwise the service's one Deployment (named
+ * like the service) is the primary, and the baseline and canary are copies of it that only the
+ * Kubernetes engine creates (`derivedTracks`: the local engine needs all three in the manifests).
+ */
+export function targetFactsFrom(
+  objects: Found[],
+  service: string,
+  dir: string,
+): TargetFacts & { derivedTracks: boolean } {
   const deployment = (name: string) =>
     objects.find((o) => o.object.kind === 'Deployment' && o.object.metadata?.name === name);
-  for (const name of Object.values(tracks)) {
+  const derivedTracks = !deployment(`${service}-primary`) && deployment(service) !== undefined;
+  const tracks = {
+    primary: derivedTracks ? service : `${service}-primary`,
+    baseline: `${service}-baseline`,
+    canary: `${service}-canary`,
+  };
+  for (const name of derivedTracks ? [tracks.primary] : Object.values(tracks)) {
     if (!deployment(name)) {
+      const services = objects.filter((o) => o.object.kind === 'Service').map((o) => o.object.metadata?.name);
       throw new ConfigError(
         dir,
         `Deployment/${name}`,
-        `the service under canary needs a Deployment named ${name} (tracks primary, baseline, canary)`,
+        `the service under canary needs a Deployment named ${service} or ${service}-primary (with ${service}-baseline and ${service}-canary); services in the manifests: ${services.join(', ')}`,
       );
     }
   }
   const primary = deployment(tracks.primary)!;
   const spec = primary.object.spec as
-    | { template?: { spec?: { containers?: { env?: { name: string; value?: string }[] }[] } } }
+    | { template?: { spec?: { containers?: { image?: string; env?: { name: string; value?: string }[] }[] } } }
     | undefined;
   const env: Record<string, string> = {};
   for (const e of spec?.template?.spec?.containers?.[0]?.env ?? [])
@@ -75,6 +91,10 @@ export function targetFactsFrom(objects: Found[], service: string, dir: string):
     workloads: tracks,
     primaryVersion: version,
     primaryEnv: env,
+    ...(typeof spec?.template?.spec?.containers?.[0]?.image === 'string'
+      ? { primaryImage: spec.template.spec.containers[0].image }
+      : {}),
+    derivedTracks,
   };
 }
 

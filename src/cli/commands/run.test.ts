@@ -7,6 +7,8 @@ const base = {
   config: 'analysis/default.yaml',
   manifests: 'manifests',
   scenario: 'healthy',
+  service: 'account',
+  driver: 'builtin',
   'compare-with': 'baseline',
   evidence: 'run',
   'on-inconclusive': 'rollback',
@@ -41,7 +43,8 @@ describe('canary run flags', () => {
     [{ interval: '2 s' }, '--interval: expected a duration like 500ms, 30s, 5m'],
     [{ 'max-duration': '-1m' }, '--max-duration'],
     [{ 'min-samples': 2.5 }, '--min-samples'],
-    [{ local: false }, '--no-local: the Kubernetes engine needs --context'],
+    [{ driver: 'jmeter' }, '--driver'],
+    [{ image: 'account' }, '--image: expected SERVICE=IMAGE'],
   ])('%o is a usage error naming %s', (flags, flag) => {
     expect(() => toOptions({ ...base, ...flags })).toThrow(flag);
   });

@@ -3,13 +3,20 @@ import { defineCommand } from '../command.ts';
 import { durationFlag, rateFlag, type RenamedFlag } from '../flags.ts';
 import { UsageError } from '../../core/errors.ts';
 import { runCommand as runCanaryCommand, type RunCommandOptions } from '../../canary/local-run.ts';
-import { parseSteps, SCENARIOS } from '../../canary/plan.ts';
+import { parseImageFlag, parseSteps, SCENARIOS } from '../../canary/plan.ts';
+import { DRIVER_CHOICES } from '../../canary/plan-types.ts';
 import type { Scenario } from '../../canary/plan-types.ts';
 
 interface RunArgs {
   local: boolean;
   context?: string;
+  kubeconfig?: string;
   namespace?: string;
+  service: string;
+  image?: string;
+  prometheus?: string;
+  driver: string;
+  gateway?: string;
   config: string;
   manifests: string;
   scenario: string;
@@ -46,6 +53,14 @@ export const runCommand = defineCommand<RunArgs>({
     ['$0 run --scenario slow', 'a canary 15 % slower: rolled back, exit 1'],
     ['$0 run --dry-run --compare-with primary', 'print the plan, comparing with the primary (biased)'],
     ['$0 run --interval 2s --max-duration 1m --json', 'judge every 2 s, stages at most a minute, JSON summary'],
+    [
+      '$0 run --context kind-canary --image account=registry.example/account:v2 --gateway http://127.0.0.1:8080 --prometheus http://127.0.0.1:9090',
+      'a run on a cluster: load through a port-forward of the ingress gateway, telemetry from Prometheus',
+    ],
+    [
+      '$0 run --context kind-canary --driver k6-operator --prometheus http://127.0.0.1:9090 --dry-run',
+      'the plan of a run whose load comes from k6-operator TestRuns inside the cluster',
+    ],
   ],
   renamed: RUN_RENAMED,
   builder: (y) =>
@@ -53,10 +68,31 @@ export const runCommand = defineCommand<RunArgs>({
       .option('local', {
         type: 'boolean',
         default: true,
-        describe: 'run on the local engine (processes + local data plane)',
+        describe: 'run on the local engine (processes + local data plane); --no-local: the current kubeconfig context',
       })
-      .option('context', { type: 'string', describe: 'Kubernetes context (the Kubernetes engine is not built yet)' })
-      .option('namespace', { type: 'string', describe: 'Kubernetes namespace (with --context)' })
+      .option('context', {
+        type: 'string',
+        describe: 'kubeconfig context: run on that cluster (the Kubernetes engine)',
+      })
+      .option('kubeconfig', {
+        type: 'string',
+        describe: 'kubeconfig file (default: KUBECONFIG, else ~/.kube/config, else in-cluster credentials)',
+      })
+      .option('namespace', { type: 'string', describe: "Kubernetes namespace (default: the manifests')" })
+      .option('service', { type: 'string', default: 'account', describe: 'service under canary, any of the manifests' })
+      .option('image', {
+        type: 'string',
+        describe: "the canary's image as SERVICE=REF, e.g. account=registry.example/account:v2 (Kubernetes engine)",
+      })
+      .option('prometheus', {
+        type: 'string',
+        describe: 'base URL of a Prometheus-compatible API to judge from (required on a cluster)',
+      })
+      .option('driver', { type: 'string', default: 'builtin', describe: `load driver: ${DRIVER_CHOICES.join(', ')}` })
+      .option('gateway', {
+        type: 'string',
+        describe: 'URL where load enters the cluster, e.g. a port-forward of the ingress gateway (builtin, k6)',
+      })
       .option('config', {
         type: 'string',
         default: 'analysis/local.yaml',
@@ -140,11 +176,6 @@ export function toOptions(a: RunArgs): RunCommandOptions {
       throw new UsageError(flag, `expected a whole number of requests, at least 1, got ${String(v)}`);
     return v;
   };
-  if (a.local === false && a.context === undefined)
-    throw new UsageError(
-      '--no-local',
-      'the Kubernetes engine needs --context NAME (and --namespace); without it the run is local',
-    );
   const flags: Record<string, string | number | boolean | null> = {};
   for (const [k, v] of Object.entries(a)) {
     if (k.includes('-') || k === '_' || k === '$0') continue;
@@ -164,9 +195,17 @@ export function toOptions(a: RunArgs): RunCommandOptions {
     if (v !== undefined) flags[k] = v;
   }
   return {
-    engine: a.context !== undefined ? 'kubernetes' : 'local',
+    engine: a.context !== undefined || a.local === false ? 'kubernetes' : 'local',
     config: a.config,
     manifests: a.manifests,
+    service: a.service,
+    context: a.context,
+    kubeconfig: a.kubeconfig,
+    namespace: a.namespace,
+    image: a.image === undefined ? undefined : parseImageFlag(a.image),
+    prometheus: a.prometheus,
+    driver: oneOf('--driver', a.driver, DRIVER_CHOICES),
+    gateway: a.gateway,
     scenario: oneOf<Scenario>('--scenario', a.scenario, SCENARIOS),
     rate: a.rate === undefined ? undefined : rateFlag('--rate', a.rate),
     interval: seconds('--interval', a.interval),
