@@ -290,6 +290,7 @@ export class KubeClient {
         if (decided !== undefined) return decided;
       }
       let result: { decided: R } | undefined;
+      if (signal.aborted) throw signal.reason;
       try {
         const outcome = await this.watchOnce<T>(
           kind,
@@ -453,6 +454,7 @@ export class KubeClient {
         res.on('error', (err) => finish(() => reject(connectionError(this.server, err))));
       });
       req.on('error', (err) => finish(() => reject(connectionError(this.server, err))));
+      if (signal.aborted) return onAbort();
       signal.addEventListener('abort', onAbort, { once: true });
       req.end();
     });

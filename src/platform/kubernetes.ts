@@ -260,10 +260,11 @@ export class KubernetesPlatform implements Platform, CheckedPlatform {
         abort.signal,
       );
       const track = this.plan.tracks.find((t) => t.workload === name)?.track;
+      const podSelector = `app=${this.plan.target.service}${track ? `,track=${track}` : ''}`;
       const pods = this.client.follow<PodObject, never>(
         'Pod',
         this.namespace,
-        { labelSelector: `app=${this.plan.target.service}${track ? `,track=${track}` : ''}` },
+        { labelSelector: podSelector },
         (items) => {
           const problem = fatalPodProblem(items);
           if (problem) throw new InfraError(`Deployment ${name}: ${problem}`);
@@ -275,6 +276,11 @@ export class KubernetesPlatform implements Platform, CheckedPlatform {
       deployment.catch(() => {});
       pods.catch(() => {});
       await Promise.race([deployment, pods]);
+      // Ready by its status; its pods are read once more, so a container that crashes after
+      // becoming available (CrashLoopBackOff) is not taken for ready.
+      const now = await this.client.list<PodObject>('Pod', this.namespace, podSelector);
+      const problem = fatalPodProblem(now.items);
+      if (problem) throw new InfraError(`Deployment ${name}: ${problem}`);
     } finally {
       clearTimeout(timer);
       this.stop.signal.removeEventListener('abort', onStop);
