@@ -25,8 +25,8 @@ describe('canary help, version and completion', { timeout: 180_000 }, () => {
     }
   });
 
-  it('marks a command that is not usable yet instead of listing it as if it were', () => {
-    expect(canaryBin(['--help']).out).toMatch(/canary deploy +\[not built yet\]/);
+  it('lists deploy as usable now that the Kubernetes engine exists', () => {
+    expect(canaryBin(['--help']).out).toMatch(/canary deploy +apply the reference app to a cluster/);
   });
 
   it('canary version prints the name, the version and Node', () => {
@@ -58,10 +58,10 @@ describe('canary mistakes', { timeout: 180_000 }, () => {
     expect(r.err).not.toContain('bogusFlag');
   });
 
-  it('refuses --no-local without a cluster instead of silently running locally', () => {
+  it('--no-local means the current kubeconfig context, never a silent local run: a cluster run names what it lacks', () => {
     const r = canaryBin(['run', '--no-local', '--dry-run']);
     expect(r.code).toBe(3);
-    expect(r.err).toContain('canary: --no-local: the Kubernetes engine needs --context NAME');
+    expect(r.err).toContain('canary: --gateway: the builtin driver sends load from this machine');
   });
 
   it('refuses the old --baseline with a hint naming the flag it became, in every command', () => {

@@ -9,13 +9,14 @@ import { refuseRenamed } from './flags.ts';
 const commandModules: Record<string, () => Promise<AnyCliCommand[]>> = {
   run: async () => [(await import('./commands/run.ts')).runCommand],
   mesh: async () => [(await import('./commands/mesh.ts')).meshCommand],
+  deploy: async () => [(await import('./commands/deploy.ts')).deployCommand],
   steps: async () => (await import('./commands/steps.ts')).stepCommands,
   load: async () => [(await import('./commands/load.ts')).loadCommand],
   analyze: async () => [(await import('./commands/analyze.ts')).analyzeCommand],
   compare: async () => [(await import('./commands/compare.ts')).compareCommand],
   report: async () => [(await import('./commands/report.ts')).reportCommand],
 };
-const STEP_COMMANDS = new Set(['deploy', 'route', 'promote', 'rollback']);
+const STEP_COMMANDS = new Set(['route', 'promote', 'rollback']);
 const BUILTIN_COMMANDS = ['version', 'completion'];
 const COMMAND_NAMES = [
   ...Object.keys(commandModules).filter((k) => k !== 'steps'),
@@ -44,7 +45,7 @@ export const COMMAND_SUMMARIES: { command: string; describe: string }[] = [
   {
     command: 'deploy',
     describe:
-      '[not built yet] deploy the primary, baseline and canary tracks to a cluster (locally: `canary mesh up` or `canary run`)',
+      'apply the reference app to a cluster (server-side apply), or print every object a run would apply (--dry-run)',
   },
   { command: 'route <route>', describe: 'print the VirtualService of a route: safe, header, weighted:N, promoted' },
   { command: 'promote', describe: 'print the VirtualService that sends all traffic to the canary' },

@@ -40,8 +40,26 @@ describe('canary route / promote / rollback / deploy', () => {
     );
   });
 
-  it('deploy, and any step with --context, is a usage error (exit 3) until the Kubernetes engine exists', async () => {
-    expect((await capture(['deploy'])).code).toBe(3);
+  it('a routing step with --context is a usage error (exit 3): only canary run applies routes to a cluster', async () => {
     expect((await capture(['rollback', '--context', 'prod'])).code).toBe(3);
+  });
+
+  it('deploy --dry-run prints every object as YAML documents or as a JSON List, with no cluster', async () => {
+    const yaml = await capture(['deploy', '--dry-run', '--namespace', 'staging']);
+    expect(yaml.code).toBe(0);
+    const docs = yaml.out.split(/^---$/m).map((d) => parse(d));
+    expect(docs[0]).toMatchObject({ kind: 'Namespace', metadata: { name: 'staging' } });
+    const json = await capture(['deploy', '--dry-run', '-o', 'json', '--namespace', 'staging']);
+    const list = JSON.parse(json.out);
+    expect(list).toMatchObject({ apiVersion: 'v1', kind: 'List' });
+    expect(list.items).toEqual(docs);
+  });
+
+  it.each([
+    [['deploy', '--dry-run', '-o', 'xml']],
+    [['deploy', '--dry-run', '--context', 'prod']],
+    [['deploy', '--dry-run', '--image', 'friend=x:1']],
+  ])('%o is a usage error', async (argv) => {
+    expect((await capture(argv)).code).toBe(3);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * `canary deploy` / `route` / `promote` / `rollback`: the individual steps of a run, for people and
+ * `canary route` / `promote` / `rollback`: the individual routing steps of a run, for people and
  * scripts. The local engine has no long-lived data plane to change (`canary run --local` starts one
  * per run and performs every step itself; `canary mesh up` serves the committed routes), so locally
  * the routing steps print the VirtualService they would apply, ready for `kubectl apply -f -`.
@@ -74,22 +74,6 @@ function routeStep(name: string, describe: string, fixed: RoutePlan | null): Cli
 }
 
 export const stepCommands: AnyCliCommand[] = [
-  defineCommand({
-    command: 'deploy',
-    describe:
-      '[not built yet] deploy the primary, baseline and canary tracks to a cluster (locally: `canary mesh up` or `canary run`)',
-    examples: [
-      ['$0 mesh up', 'locally, the app with its committed routes'],
-      ['$0 run', 'locally, a whole run deploys its own tracks'],
-    ],
-    builder: (y) => y.option('context', { type: 'string', describe: 'Kubernetes context (not built yet)' }),
-    run: async () => {
-      throw new UsageError(
-        'deploy',
-        'the local engine deploys per run: use `canary mesh up` (the app with its committed routes) or `canary run --local`; deploying to a cluster (--context) is not built yet',
-      );
-    },
-  }),
   routeStep('route', 'print the VirtualService of a route: safe, header, weighted:N, promoted', null),
   routeStep('promote', 'print the VirtualService that sends all traffic to the canary', { kind: 'promoted' }),
   routeStep('rollback', 'print the VirtualService that sends all traffic back to the primary', { kind: 'safe' }),
