@@ -25,7 +25,7 @@
 import type { StageProfile } from '../../load/lib/profile.ts';
 import type { TrafficModel } from '../../load/lib/traffic.ts';
 
-export type DriverName = 'builtin' | 'k6';
+export type DriverName = 'builtin' | 'k6' | 'k6-operator';
 
 /** What traffic to send, where, and for how long. */
 export interface LoadPlan {

@@ -26,13 +26,13 @@ export interface RunDriverContext {
 }
 
 /**
- * The driver of a canary run, as the plan names it.
+ * The driver of a canary run, as the plan names it; `k6-operator` (the Kubernetes client and the
+ * script bundler) is imported only when asked for.
  */
 export async function createRunDriver(name: string, ctx: RunDriverContext): Promise<Driver> {
-  if (name === 'k6-operator')
-    throw new UsageError(
-      '--driver',
-      `k6-operator is not built yet (the plan for ${ctx.plan.target.service} is shown by --dry-run); use --driver builtin or k6 with --gateway`,
-    );
+  if (name === 'k6-operator') {
+    const { createK6OperatorDriver } = await import('./k6-operator.ts');
+    return createK6OperatorDriver(ctx);
+  }
   return createDriver(name);
 }
