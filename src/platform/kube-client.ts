@@ -70,9 +70,8 @@ export const KUBE_CALLS = {
     Deployment: ['get', 'list', 'watch', 'patch', 'delete'],
     Pod: ['list', 'watch'],
     VirtualService: ['get', 'patch'],
-    DestinationRule: ['get', 'patch'],
     ConfigMap: ['patch', 'delete'],
-    TestRun: ['get', 'list', 'watch', 'patch', 'delete'],
+    TestRun: ['list', 'watch', 'patch', 'delete'],
     Job: ['list'],
   },
   deploy: Object.fromEntries(
@@ -145,6 +144,8 @@ export interface KubeClientOptions {
   /** How long one request may take before it is an error (default 30 s; watches are not bounded). */
   timeoutMs?: number;
   log?: (line: string) => void;
+  /** Told of every (kind, verb) before it is sent; the RBAC test collects them. */
+  onCall?: (kind: Kind, verb: Verb) => void;
 }
 
 export interface Connection {
@@ -359,6 +360,7 @@ export class KubeClient {
     const allowed = (KUBE_CALLS[this.opts.caller] as Partial<Record<Kind, readonly Verb[]>>)[kind] ?? [];
     if (!allowed.includes(verb))
       throw new Error(`kube-client: ${this.opts.caller} may not ${verb} ${kind}; add it to KUBE_CALLS and the Role`);
+    this.opts.onCall?.(kind, verb);
     const t: ResourceType = RESOURCES[kind];
     const base = t.group === '' ? `/api/${t.version}` : `/apis/${t.group}/${t.version}`;
     const ns = t.namespaced ? `/namespaces/${encodeURIComponent(namespace ?? 'default')}` : '';
