@@ -137,6 +137,13 @@ export interface TrafficSplit {
 /** The load driver's client-side summary (latency measured from the intended start: no coordinated omission). */
 export interface LoadSummary {
   driver: string;
+  /**
+   * How the load ended (absent in older results): `failed` is a load that did not run as planned
+   * (a k6 exit code such as 99 or 107, a failed k6-operator runner), never a pass.
+   */
+  status?: 'completed' | 'stopped' | 'interrupted' | 'failed';
+  /** Why, when `failed` or `interrupted`. */
+  reason?: string;
   targetRate: number;
   achievedRate: number;
   requests: number;

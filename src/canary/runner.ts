@@ -449,6 +449,8 @@ function loadSummary(r: LoadResult, plan: CanaryPlan): LoadSummary {
   const prefix = `${plan.target.service}-`;
   return {
     driver: r.driver,
+    status: r.status,
+    ...(r.reason ? { reason: r.reason } : {}),
     targetRate: plan.load.ratePerSecond,
     achievedRate: r.achievedRate,
     requests: r.requests,

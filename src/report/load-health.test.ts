@@ -35,6 +35,34 @@ describe('assessLoadHealth', () => {
     ]);
   });
 
+  it('a failed load (a k6 exit code, a failed runner) is unreliable, so a verdict on it is inconclusive', () => {
+    const result = sampleRunResult('promoted');
+    result.load = {
+      ...result.load!,
+      status: 'failed',
+      reason: 'runner pod canary-load-1-x: k6 exited 107 (script error)',
+    };
+    const health = assessLoadHealth(result)!;
+    expect(health.reliable).toBe(false);
+    expect(health.reason).toContain('the load failed: runner pod canary-load-1-x: k6 exited 107 (script error)');
+    expect(applyLoadHealthPolicy(result).status).toBe('inconclusive');
+  });
+
+  it('does not hold the k6-operator to a client-side rate: its runners are in the cluster', () => {
+    const result = sampleRunResult('promoted');
+    result.load = {
+      ...result.load!,
+      driver: 'k6-operator',
+      status: 'stopped',
+      achievedRate: 0,
+      requests: 0,
+      latencyMs: { p50: null, p90: null, p99: null, max: null },
+    };
+    const health = assessLoadHealth(result)!;
+    expect(health.checks.map((c) => c.name)).toEqual([]);
+    expect(applyLoadHealthPolicy(result).status).toBe('promoted');
+  });
+
   it('is null when no load ran: nothing was checked, so nothing is called healthy', () => {
     const result = sampleRunResult('aborted');
     result.load = null;

@@ -25,7 +25,7 @@ export const LOAD_HEALTH_LIMITS = {
 } as const;
 
 export interface LoadHealthCheck {
-  name: 'rate' | 'client-vs-server' | 'dropped' | 'late' | 'host-cpu';
+  name: 'load-failed' | 'rate' | 'client-vs-server' | 'dropped' | 'late' | 'host-cpu';
   ok: boolean;
   /** "achieved 310 req/s of 400 req/s (78 %), at least 90 %". */
   detail: string;
@@ -58,7 +58,11 @@ export function assessLoadHealth(result: RunResult): LoadHealth | null {
   if (!l) return null;
   const L = LOAD_HEALTH_LIMITS;
   const checks: LoadHealthCheck[] = [];
-  if (l.targetRate > 0) {
+  if (l.status === 'failed')
+    checks.push({ name: 'load-failed', ok: false, detail: `the load failed: ${l.reason ?? 'no reason given'}` });
+  // The k6-operator's runners are in the cluster: this client counts none of their requests.
+  const clientSide = l.driver !== 'k6-operator';
+  if (clientSide && l.targetRate > 0) {
     const share = l.achievedRate / l.targetRate;
     checks.push({
       name: 'rate',
