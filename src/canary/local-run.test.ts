@@ -66,9 +66,47 @@ describe('runCommand', () => {
     await expect(runCommand(options({ config: bad }), io().io)).rejects.toThrow(/metrics\[0\]\.kind/);
   });
 
-  it('the Kubernetes engine is refused with a clear error', async () => {
-    await expect(runCommand(options({ engine: 'kubernetes' }), io().io)).rejects.toThrow(
-      /Kubernetes engine is not built yet/,
+  it('the Kubernetes engine: --dry-run shows every engine decision and needs no cluster', async () => {
+    const t = io();
+    const o = options({
+      engine: 'kubernetes',
+      context: 'no-such-context',
+      kubeconfig: join(dir, 'absent-kubeconfig'),
+      namespace: 'staging',
+      image: { service: 'account', ref: 'registry.example/account:v2' },
+      gateway: 'http://127.0.0.1:8080',
+      prometheus: 'http://127.0.0.1:9090',
+    });
+    expect(await runCommand(o, t.io)).toBe(0);
+    expect(t.out()).toContain(
+      `cluster: context no-such-context of ${join(dir, 'absent-kubeconfig')}, namespace staging`,
+    );
+    expect(t.out()).toMatch(/canary +account-canary v2 registry\.example\/account:v2/);
+    expect(t.out()).toContain('through http://127.0.0.1:8080); telemetry: Prometheus at http://127.0.0.1:9090');
+    const json = io();
+    await runCommand({ ...o, json: true }, json.io);
+    expect(JSON.parse(json.out())).toMatchObject({
+      platform: { engine: 'kubernetes', context: 'no-such-context', namespace: 'staging' },
+      load: { driver: 'builtin', gateway: 'http://127.0.0.1:8080' },
+      telemetry: { source: 'prometheus', url: 'http://127.0.0.1:9090' },
+    });
+  });
+
+  it('a run on a cluster with a kubeconfig that is not there is a ConfigError naming it, before anything starts', async () => {
+    const o = options({
+      engine: 'kubernetes',
+      dryRun: false,
+      kubeconfig: join(dir, 'absent-kubeconfig'),
+      gateway: 'http://127.0.0.1:8080',
+      prometheus: 'http://127.0.0.1:9090',
+    });
+    await expect(runCommand(o, io().io)).rejects.toThrow(ConfigError);
+    await expect(runCommand(o, io().io)).rejects.toThrow(/absent-kubeconfig: cannot read the kubeconfig/);
+  });
+
+  it('--service of a service with one Deployment is refused on the local engine, naming the flag', async () => {
+    await expect(runCommand(options({ service: 'friend' }), io().io)).rejects.toThrow(
+      /--service: the local engine needs Deployments friend-primary, friend-baseline and friend-canary/,
     );
   });
 

@@ -136,6 +136,8 @@ export async function runCommand(o: RunCommandOptions, io: RunCommandIo): Promis
     io.out(o.json ? `${JSON.stringify(plan, null, 2)}\n` : `${formatPlan(plan)}\n(dry run: nothing was started)\n`);
     return ExitCode.pass;
   }
+  // The cluster's credentials, before the run directory exists: a bad kubeconfig or context is exit 3.
+  await platform.prepare?.();
   // Where the run's record goes must take it, before anything starts: a verdict with nowhere to go is lost.
   const unwritable = writableProblem(o.reportsDir, [join(o.reportsDir, 'history.sqlite')]);
   if (unwritable)
@@ -157,7 +159,11 @@ export async function runCommand(o: RunCommandOptions, io: RunCommandIo): Promis
     plan,
     {
       platform,
-      driver: withHostCpu(await createRunDriver(plan.load.driver, { plan, log: io.err })),
+      // The host's CPU matters where the load is sent from: not for runners inside the cluster.
+      driver:
+        plan.load.driver === 'k6-operator'
+          ? await createRunDriver(plan.load.driver, { plan, log: io.err })
+          : withHostCpu(await createRunDriver(plan.load.driver, { plan, log: io.err })),
       createSource: sourceFor,
       judge,
       confirm: io.ask ?? askOnTerminal,

@@ -146,6 +146,11 @@ export class KubernetesPlatform implements Platform, CheckedPlatform {
     return this.connected;
   }
 
+  /** Reads the kubeconfig and connects; a bad kubeconfig or context fails here, before the run starts. */
+  async prepare(): Promise<void> {
+    this.connected ??= await this.opts.connect();
+  }
+
   async deploy(tracks: TrackPlan[], _options: DeployOptions = {}): Promise<Deployment> {
     this.connected ??= await this.opts.connect();
     const found = readManifestObjects(this.opts.manifestsDir);

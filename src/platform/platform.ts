@@ -50,6 +50,8 @@ export interface Platform {
 /** A platform that can also check, before anything starts, what deploy and each route would refuse. */
 export interface CheckedPlatform extends Platform {
   check(tracks: TrackPlan[], routes: RoutePlan[]): Promise<void>;
+  /** Connects to what it runs on (the cluster), after `--dry-run` and before the run starts; throws ConfigError/InfraError. */
+  prepare?(): Promise<void>;
 }
 
 /** What a platform factory gets besides the plan. */
