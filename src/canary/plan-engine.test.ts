@@ -66,11 +66,14 @@ describe('engine decisions in the plan', () => {
     expect(p.tracks.find((t) => t.track === 'canary')?.image).toBe('sprincube/app:0.1.0');
   });
 
-  it('k6-operator needs no gateway on a cluster', () => {
+  it("k6-operator needs no --gateway: its runners use the cluster's ingress gateway, or the one given", () => {
     expect(kube({ driver: 'k6-operator', gateway: undefined }).load).toMatchObject({
       driver: 'k6-operator',
-      gateway: null,
+      gateway: 'http://istio-ingressgateway.istio-system.svc.cluster.local',
     });
+    expect(kube({ driver: 'k6-operator', gateway: 'http://gw.mesh.svc:8080' }).load.gateway).toBe(
+      'http://gw.mesh.svc:8080',
+    );
   });
 
   it.each([
@@ -83,7 +86,6 @@ describe('engine decisions in the plan', () => {
     [() => kube({ prometheus: undefined }), "--prometheus: the Kubernetes engine judges from the cluster's Prometheus"],
     [() => kube({ gateway: undefined }), '--gateway: the builtin driver sends load from this machine'],
     [() => kube({ driver: 'k6', gateway: undefined }), '--gateway: the k6 driver'],
-    [() => kube({ driver: 'k6-operator' }), '--gateway: the k6-operator driver sends load from inside the cluster'],
     [() => kube({ gateway: 'ftp://x' }), '--gateway: expected an http(s) URL'],
     [() => kube({ namespace: 'Not_A_Label' }), '--namespace: expected a DNS label'],
     [() => kube({ image: { service: 'friend', ref: 'x:1' } }), "--image: names service 'friend'"],

@@ -251,7 +251,11 @@ export function planRun(flags: PlanFlags, defaults: PlanDefaults, target: Target
     header,
     stages,
     platform,
-    load: { driver, ratePerSecond: rate, gateway: flags.gateway ?? null },
+    load: {
+      driver,
+      ratePerSecond: rate,
+      gateway: flags.gateway ?? (driver === 'k6-operator' ? IN_CLUSTER_GATEWAY : null),
+    },
     telemetry,
     evidence,
     intervalMs,
@@ -286,6 +290,12 @@ function planPlatform(flags: PlanFlags, target: TargetFacts): PlatformPlan {
   };
 }
 
+/**
+ * Where the k6-operator's runners send load from inside the cluster without `--gateway`: Istio's
+ * default ingress gateway Service (a cluster DNS name for the runner pods, never dialled from here).
+ */
+export const IN_CLUSTER_GATEWAY = 'http://istio-ingressgateway.istio-system.svc.cluster.local';
+
 function planDriver(flags: PlanFlags): DriverChoice {
   const driver = flags.driver ?? 'builtin';
   if (!(DRIVER_CHOICES as readonly string[]).includes(driver))
@@ -311,10 +321,7 @@ function planDriver(flags: PlanFlags): DriverChoice {
       );
     return driver as DriverChoice;
   }
-  if (driver === 'k6-operator') {
-    if (flags.gateway !== undefined)
-      throw new UsageError('--gateway', 'the k6-operator driver sends load from inside the cluster; drop --gateway');
-  } else if (flags.gateway === undefined) {
+  if (driver !== 'k6-operator' && flags.gateway === undefined) {
     throw new UsageError(
       '--gateway',
       `the ${driver} driver sends load from this machine: give the URL where it enters the cluster (e.g. a port-forward of the ingress gateway), or use --driver k6-operator`,

@@ -171,7 +171,8 @@ export class KubernetesPlatform implements Platform, CheckedPlatform {
     }
     await Promise.all(objects.map((d) => this.waitReady(d.metadata.name)));
     return {
-      gatewayUrl: this.plan.load.gateway ?? `http://istio-ingressgateway.istio-system.svc`,
+      // The plan says where load enters (--gateway, or the in-cluster gateway for k6-operator runners).
+      gatewayUrl: this.plan.load.gateway ?? '',
       metricsUrls: [],
     };
   }

@@ -91,7 +91,8 @@ export const runCommand = defineCommand<RunArgs>({
       .option('driver', { type: 'string', default: 'builtin', describe: `load driver: ${DRIVER_CHOICES.join(', ')}` })
       .option('gateway', {
         type: 'string',
-        describe: 'URL where load enters the cluster, e.g. a port-forward of the ingress gateway (builtin, k6)',
+        describe:
+          'URL where load enters the cluster: a port-forward of the ingress gateway (builtin, k6), or the in-cluster URL the k6-operator runners use',
       })
       .option('config', {
         type: 'string',
