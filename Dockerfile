@@ -22,6 +22,11 @@ COPY --from=dependencies /app/node_modules ./node_modules
 COPY package.json package-lock.json ./
 COPY bin ./bin
 COPY src ./src
+# The harness runs from the same image (manifests/nightly/cronjob.yaml): its analysis
+# configuration, the manifests it deploys and the k6 scripts it bundles for the k6-operator.
+COPY analysis ./analysis
+COPY manifests ./manifests
+COPY load ./load
 # The image's `node` user (uid 1000) matches the manifests' runAsUser, so runAsNonRoot holds.
 USER node
 EXPOSE 8080

@@ -19,6 +19,7 @@ import { Secret } from 'kubernetes-models/v1/Secret';
 import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
+import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
 import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
 import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
 import { ClusterRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole';
@@ -82,6 +83,7 @@ const definitions: KindDefinition[] = [
   kubernetes('v1', 'PersistentVolumeClaim', PersistentVolumeClaim),
   kubernetes('apps/v1', 'Deployment', Deployment),
   kubernetes('apps/v1', 'StatefulSet', StatefulSet),
+  kubernetes('batch/v1', 'CronJob', CronJob),
   kubernetes('rbac.authorization.k8s.io/v1', 'Role', Role),
   kubernetes('rbac.authorization.k8s.io/v1', 'RoleBinding', RoleBinding),
   kubernetes('rbac.authorization.k8s.io/v1', 'ClusterRole', ClusterRole, true),
