@@ -3,8 +3,8 @@
  * scripts. The local engine has no long-lived data plane to change (`canary run --local` starts one
  * per run and performs every step itself; `canary mesh up` serves the committed routes), so locally
  * the routing steps print the VirtualService they would apply, ready for `kubectl apply -f -`.
- * Applying them to a cluster is the Kubernetes engine's job (`--context`), not built yet: asking
- * for it is an error, never a silent no-op.
+ * Applying a route to a cluster outside a run would leave traffic on a canary nobody judges: only
+ * `canary run --context` does it, and asking these commands for it is an error, never a silent no-op.
  */
 import type { Argv } from 'yargs';
 import { stringify } from 'yaml';
@@ -23,7 +23,7 @@ interface StepArgs {
 }
 
 const KUBERNETES_LATER =
-  'the Kubernetes engine is not built yet; without --context this command prints the object instead';
+  'a route is applied to a cluster only by `canary run --context` (which puts it back on the primary at the end); without --context this command prints the object for kubectl';
 
 /** `safe`, `header`, `weighted:10` (canary 10 %, baseline 10 %), `promoted`. */
 export function parseRouteArg(text: string): RoutePlan {
@@ -57,7 +57,7 @@ function routeStep(name: string, describe: string, fixed: RoutePlan | null): Cli
           describe: 'manifests of the app (for the VirtualService name, namespace, timeout)',
         })
         .option('service', { type: 'string', default: 'account', describe: 'service under canary' })
-        .option('context', { type: 'string', describe: 'Kubernetes context to apply to (not built yet)' })
+        .option('context', { type: 'string', describe: 'refused: routes reach a cluster only through canary run' })
         .option('json', { type: 'boolean', default: false, describe: 'print JSON instead of YAML' });
       if (!fixed) b = b.positional('route', { type: 'string', describe: 'safe | header | weighted:N | promoted' });
       return b as unknown as Argv<StepArgs>;
