@@ -2,7 +2,7 @@
  * Contract tests of the exact requests `kube-client.ts` sends, against a loopback fake API server
  * (`testing/fake-kube-api.ts`) that answers as the API server does.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError, InfraError } from '../core/errors.ts';
 import { KubeClient, type KubeObject } from './kube-client.ts';
 import { FakeKubeApi } from './testing/fake-kube-api.ts';
@@ -195,3 +195,27 @@ async function waitFor(cond: () => boolean): Promise<void> {
     if (!cond()) throw new Error('not yet');
   });
 }
+
+describe('kube-client watches across an API server restart', () => {
+  it('reconnects after the API server is down for a while, and sees what changed meanwhile', async () => {
+    const c = await client();
+    api.put(DEPLOYMENTS, { ...deployment('account-canary'), status: { ready: false } });
+    const done = c.follow(
+      'Deployment',
+      'sprincube',
+      {},
+      (o: KubeObject[]) => (o.find((d) => (d.status as { ready?: boolean })?.ready) ? 'ready' : undefined),
+      new AbortController().signal,
+    );
+    const watches = () => api.sent('GET', DEPLOYMENTS).filter((r) => r.query.watch === '1').length;
+    await vi.waitFor(() => {
+      if (watches() === 0) throw new Error('no watch yet');
+    });
+    await api.restart(async () => {
+      // While it is down, the client's reconnects are refused; the object changes in etcd.
+      api.put(DEPLOYMENTS, { ...deployment('account-canary'), status: { ready: true } });
+    });
+    expect(await done).toBe('ready');
+    expect(watches()).toBeGreaterThanOrEqual(2);
+  });
+});

@@ -140,6 +140,11 @@ export interface KubeClientOptions {
   caller: Caller;
   /** Retries of a 429, 5xx or refused connection (default 5); backoff doubles from `backoffMs` (250) to 8 s. */
   retries?: number;
+  /**
+   * Reconnects of a watch in a row that fail or bring nothing (default 20: about 2.5 min at the 8 s
+   * cap, long enough for an API server to restart); any event resets the count.
+   */
+  watchRetries?: number;
   backoffMs?: number;
   /** How long one request may take before it is an error (default 30 s; watches are not bounded). */
   timeoutMs?: number;
@@ -183,6 +188,7 @@ const APPLY_TYPE = 'application/apply-patch+yaml';
 
 export class KubeClient {
   private readonly retries: number;
+  private readonly watchRetries: number;
   private readonly backoffMs: number;
   private readonly timeoutMs: number;
   private readonly log: (line: string) => void;
@@ -192,6 +198,7 @@ export class KubeClient {
     private readonly opts: KubeClientOptions,
   ) {
     this.retries = opts.retries ?? 5;
+    this.watchRetries = opts.watchRetries ?? 20;
     this.backoffMs = opts.backoffMs ?? 250;
     this.timeoutMs = opts.timeoutMs ?? 30_000;
     this.log = opts.log ?? (() => {});
@@ -283,7 +290,16 @@ export class KubeClient {
     for (;;) {
       if (signal.aborted) throw signal.reason;
       if (version === null) {
-        const list = (await this.request('list', kind, { namespace, query })) as KubeList<T>;
+        let list: KubeList<T>;
+        try {
+          list = (await this.request('list', kind, { namespace, query })) as KubeList<T>;
+        } catch (err) {
+          // The API server may be restarting: the list itself retried; the watch keeps trying too.
+          if (!retryable(err) || ++failures > this.watchRetries) throw err;
+          this.log(`list ${kind}: ${(err as Error).message}; trying again (${failures}/${this.watchRetries})`);
+          await delay(backoff(this.backoffMs, failures, err), signal);
+          continue;
+        }
         current.clear();
         for (const o of list.items) current.set(o.metadata.name, o);
         version = list.metadata.resourceVersion ?? '';
@@ -291,6 +307,7 @@ export class KubeClient {
         if (decided !== undefined) return decided;
       }
       let result: { decided: R } | undefined;
+      let events = 0;
       if (signal.aborted) throw signal.reason;
       try {
         const outcome = await this.watchOnce<T>(
@@ -298,6 +315,7 @@ export class KubeClient {
           namespace,
           { ...query, watch: '1', resourceVersion: version, allowWatchBookmarks: 'true' },
           (ev) => {
+            events++;
             if (ev.type === 'ERROR') {
               const status = ev.object as unknown as KubeStatus;
               if (status.code === 410) return 'relist';
@@ -316,20 +334,27 @@ export class KubeClient {
           },
           signal,
         );
-        failures = 0;
         if (result) return result.decided;
         if (outcome === 'relist') {
           this.log(`watch ${kind}: 410 Gone, listing again`);
           version = null;
+          failures = 0;
+          continue;
         }
+        // Closed by the server: reconnect from the last version at once, unless streams keep
+        // closing with nothing in them (then back off like any other failure).
+        if (events > 0) failures = 0;
+        else if (++failures > this.watchRetries)
+          throw new InfraError(`watch ${kind}: the API server at ${this.server} keeps closing the stream`);
+        else await delay(backoff(this.backoffMs, failures, null), signal);
       } catch (err) {
         if (signal.aborted) throw signal.reason;
         if (err instanceof KubeApiError && err.status === 410) {
           version = null;
           continue;
         }
-        if (!retryable(err) || ++failures > this.retries) throw err;
-        this.log(`watch ${kind}: ${(err as Error).message}; reconnecting (${failures}/${this.retries})`);
+        if (!retryable(err) || ++failures > this.watchRetries) throw err;
+        this.log(`watch ${kind}: ${(err as Error).message}; reconnecting (${failures}/${this.watchRetries})`);
         await delay(backoff(this.backoffMs, failures, err), signal);
       }
     }
@@ -561,7 +586,7 @@ function retryAfterMs(h: string | string[] | undefined): number | null {
 }
 
 function backoff(baseMs: number, attempt: number, err: unknown): number {
-  const hinted = (err as { retryAfterMs?: number | null }).retryAfterMs;
+  const hinted = (err as { retryAfterMs?: number | null } | null)?.retryAfterMs;
   return hinted ?? Math.min(baseMs * 2 ** (attempt - 1), 8000);
 }
 

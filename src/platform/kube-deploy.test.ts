@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyReferenceApp, renderDeployObjects } from './kube-deploy.ts';
-import { APPLY_ORDER } from './kube-objects.ts';
+import { APPLY_ORDER, checkRendered } from './kube-objects.ts';
 import type { Kind } from './kube-client.ts';
 import { FakeKubeApi, type Json } from './testing/fake-kube-api.ts';
 
@@ -44,6 +44,12 @@ describe('canary deploy --dry-run objects', () => {
     expect(binding.subjects[0].namespace).toBe('staging');
     const vs = objects.find((o) => o.kind === 'VirtualService' && o.metadata.name === 'account') as Json;
     expect(vs.spec.http.map((r: Json) => r.route.map((d: Json) => d.destination.subset))).toEqual([['primary']]);
+  });
+
+  it('are checked against the real schemas: a field the schema does not know is refused, naming object and path', () => {
+    const [deployment] = renderDeployObjects(request).filter((o) => o.kind === 'Deployment');
+    const bad = { ...deployment!, spec: { ...(deployment as Json).spec, replica: 2 } };
+    expect(() => checkRendered([bad])).toThrow(/rendered Deployment\/account-primary: .*replica/);
   });
 
   it('refuses an image for another service than --service', () => {

@@ -8,7 +8,14 @@ import type { TrackPlan } from '../canary/plan-types.ts';
 import { nextVersion, scenarioEnv } from '../canary/plan.ts';
 import { UsageError } from '../core/errors.ts';
 import { KubeClient, type KubeObject } from './kube-client.ts';
-import { appObjects, inApplyOrder, readManifestObjects, routeObject, trackDeployment } from './kube-objects.ts';
+import {
+  appObjects,
+  checkRendered,
+  inApplyOrder,
+  readManifestObjects,
+  routeObject,
+  trackDeployment,
+} from './kube-objects.ts';
 import { readTargetFacts } from './target-facts.ts';
 
 export interface DeployRequest {
@@ -62,7 +69,9 @@ export function renderDeployObjects(r: DeployRequest): KubeObject[] {
   const replaced = new Map(run.map((o) => [key(o), o]));
   const app = appObjects(found, namespace).map((o) => replaced.get(key(o)) ?? o);
   const extra = run.filter((o) => !app.some((a) => key(a) === key(o)));
-  return inApplyOrder([...app, ...extra]);
+  const objects = inApplyOrder([...app, ...extra]);
+  checkRendered(objects);
+  return objects;
 }
 
 /**

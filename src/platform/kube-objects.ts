@@ -18,6 +18,8 @@ import type { RoutePlan } from '../canary/route-plan.ts';
 import { virtualServiceFor } from '../canary/routes.ts';
 import { ConfigError } from '../core/errors.ts';
 import { parseYamlDocuments } from '../core/yaml.ts';
+import { formatPath } from '../manifests/path.ts';
+import { schemaProblems } from '../manifests/schema.ts';
 import { type KubeObject, kindOf, type Kind } from './kube-client.ts';
 
 /** Folders of `manifests/` that `canary deploy` applies. */
@@ -193,4 +195,21 @@ function walk(dir: string): string[] {
     const path = join(dir, name);
     return statSync(path).isDirectory() ? walk(path) : [path];
   });
+}
+
+/**
+ * Checks every rendered object against the real schema of its kind (the same check the committed
+ * manifests get): a run never sends the API server an object it would refuse. ConfigError naming
+ * the object, the path and what was expected.
+ */
+export function checkRendered(objects: KubeObject[]): void {
+  for (const o of objects) {
+    const problems = schemaProblems(o);
+    if (problems.length)
+      throw new ConfigError(
+        'rendered',
+        `${o.kind}/${o.metadata.name}`,
+        problems.map((p) => `${formatPath(p.path)}: ${p.expected}`).join('; '),
+      );
+  }
 }

@@ -12,7 +12,9 @@ import type { CanaryPlan, TrackPlan } from '../canary/plan-types.ts';
 import type { RoutePlan } from '../canary/route-plan.ts';
 import { ConfigError, InfraError } from '../core/errors.ts';
 import { KubeClient, type KubeObject } from './kube-client.ts';
+import { loadValidManifests } from '../manifests/load.ts';
 import {
+  checkRendered,
   type Deployment as DeploymentObject,
   readManifestObjects,
   routeObject,
@@ -122,9 +124,12 @@ export class KubernetesPlatform implements Platform, CheckedPlatform {
 
   /** Renders every object of the run and each route's VirtualService; needs no cluster. */
   async check(tracks: TrackPlan[], routes: RoutePlan[]): Promise<void> {
+    await loadValidManifests(this.opts.manifestsDir);
     const found = readManifestObjects(this.opts.manifestsDir);
-    for (const t of tracks) trackDeployment(found, this.plan, t);
-    for (const r of routes) routeObject(this.plan, r);
+    checkRendered([
+      ...tracks.map((t) => trackDeployment(found, this.plan, t)),
+      ...routes.map((r) => routeObject(this.plan, r)),
+    ]);
     const rule = found.find(
       (f) =>
         f.object.kind === 'DestinationRule' && (f.object.spec as { host?: string })?.host === this.plan.target.host,

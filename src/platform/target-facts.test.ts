@@ -42,12 +42,29 @@ describe('targetFactsFrom', () => {
       workloads: { primary: 'cart-primary', baseline: 'cart-baseline', canary: 'cart-canary' },
       primaryVersion: 'v7',
       primaryEnv: { LATENCY: 'constant:ms=5' },
+      derivedTracks: false,
     });
+  });
+
+  it('a service with one Deployment named like it: that is the primary, baseline and canary are derived', () => {
+    const facts = targetFactsFrom([deployment('cart', {}, 'v3'), vs], 'cart', 'dir');
+    expect(facts).toMatchObject({
+      workloads: { primary: 'cart', baseline: 'cart-baseline', canary: 'cart-canary' },
+      primaryVersion: 'v3',
+      derivedTracks: true,
+    });
+  });
+
+  it("reads the primary's image for the Kubernetes engine", () => {
+    expect(readTargetFacts('manifests', 'account').primaryImage).toBe('sprincube/app:0.1.0');
   });
 
   it('names the missing Deployment', () => {
     expect(() => targetFactsFrom([deployment('cart-primary'), deployment('cart-canary'), vs], 'cart', 'dir')).toThrow(
       /Deployment\/cart-baseline/,
+    );
+    expect(() => targetFactsFrom([deployment('shop'), vs], 'cart', 'dir')).toThrow(
+      /Deployment\/cart-primary: the service under canary needs a Deployment named cart or cart-primary/,
     );
   });
 

@@ -71,6 +71,22 @@ export class FakeKubeApi {
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
+  /**
+   * Stops listening (every watch ends, new connections are refused), runs `whileDown`, then listens
+   * again on the same port with the same objects: an API server restarting over the same etcd.
+   */
+  async restart(whileDown: () => Promise<void> | void = () => {}): Promise<void> {
+    const server = this.server!;
+    const { port } = server.address() as AddressInfo;
+    for (const w of this.watchers) w.res.destroy();
+    this.watchers.clear();
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+    await whileDown();
+    server.listen(port, '127.0.0.1');
+    await once(server, 'listening');
+  }
+
   async stop(): Promise<void> {
     for (const w of this.watchers) w.res.destroy();
     this.watchers.clear();
