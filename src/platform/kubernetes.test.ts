@@ -220,6 +220,17 @@ describe('the Kubernetes platform', () => {
     expect(api.get(DEPLOYMENTS, 'account-canary')?.spec.replicas).toBe(0);
   });
 
+  it('a teardown that cannot restore the safe route says so and leaves the tracks serving', async () => {
+    const p = platform();
+    await p.deploy(plan().tracks);
+    await p.setRoute(plan().stages[2]!.route);
+    api.fail((r) => r.method === 'PATCH' && r.path.startsWith(VS), 500, 100);
+    await expect(p.teardown()).rejects.toThrow(
+      /could not put all traffic back on the primary .*left running: route VirtualService sprincube\/account to the primary by hand/,
+    );
+    expect(api.get(DEPLOYMENTS, 'account-canary')?.spec.replicas).toBe(1);
+  });
+
   it('ProgressDeadlineExceeded ends the wait with an InfraError', async () => {
     api.onApply = (collection, obj, a) => {
       if (collection !== DEPLOYMENTS) return;

@@ -137,6 +137,17 @@ export class KubernetesPlatform implements Platform, CheckedPlatform {
     const subsets = ((rule?.object.spec as { subsets?: { name: string }[] } | undefined)?.subsets ?? []).map(
       (s) => s.name,
     );
+    const primary = tracks.find((t) => t.track === 'primary');
+    const primaryObject = found.find(
+      (f) => f.object.kind === 'Deployment' && f.object.metadata.name === primary?.workload,
+    );
+    const podLabels = (primaryObject?.object as DeploymentObject | undefined)?.spec.template.metadata?.labels ?? {};
+    if (primaryObject && podLabels.track !== 'primary')
+      throw new ConfigError(
+        primaryObject.file,
+        `Deployment/${primary?.workload} spec.template.metadata.labels`,
+        'expected track: primary, so that the primary subset selects only its pods (the baseline and canary get track: baseline and track: canary)',
+      );
     const missing = ['primary', 'baseline', 'canary'].filter((s) => !subsets.includes(s));
     if (missing.length)
       throw new ConfigError(
@@ -221,8 +232,12 @@ export class KubernetesPlatform implements Platform, CheckedPlatform {
       try {
         await this.setRoute({ kind: 'safe' });
       } catch (err) {
-        this.log(`kubernetes: could not restore the safe route: ${(err as Error).message}`);
-        throw err;
+        // The tracks stay up: deleting a canary that still gets traffic would turn it into errors.
+        throw new InfraError(
+          `could not put all traffic back on the primary (${(err as Error).message}); the baseline and canary are left running: ` +
+            `route VirtualService ${this.namespace}/${this.plan.target.virtualService} to the primary by hand (canary rollback | kubectl apply -f -)`,
+          { cause: err },
+        );
       }
     }
     await this.cleanUp();
