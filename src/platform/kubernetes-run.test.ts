@@ -139,6 +139,30 @@ describe('a run on the Kubernetes engine', () => {
     expect(deployment('account-canary')).toBeUndefined();
   });
 
+  it('a canary pod that starts crash-looping mid-run ends it with exit 4 naming it; traffic on the primary', async () => {
+    const running = run(deps(() => 'continue'));
+    await vi.waitFor(() => {
+      if (!api.sent('PATCH', VS).some((r) => JSON.stringify((r.body as Json).spec).includes('"weight":10')))
+        throw new Error('not in the weighted stage yet');
+    });
+    api.put(PODS, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'account-canary-5c6d-q2', labels: { app: 'account', track: 'canary' } },
+      status: {
+        containerStatuses: [
+          { name: 'account', state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 10s restarting' } } },
+        ],
+      },
+    });
+    const out = await running;
+    expect(out.result.exitCode).toBe(4);
+    expect(out.result.reason).toContain(
+      'workload account-canary exited unexpectedly (pod account-canary-5c6d-q2 container account: CrashLoopBackOff (back-off 10s restarting))',
+    );
+    expect(routes()).toEqual(ON_PRIMARY);
+  });
+
   it('SIGINT mid-stage: the route is back on the primary before the run ends with 130', async () => {
     const signals = manualSignals();
     const running = run(deps(() => 'continue', signals));

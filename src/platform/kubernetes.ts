@@ -167,7 +167,7 @@ export class KubernetesPlatform implements Platform, CheckedPlatform {
     this.connected ??= await this.opts.connect();
   }
 
-  async deploy(tracks: TrackPlan[], _options: DeployOptions = {}): Promise<Deployment> {
+  async deploy(tracks: TrackPlan[], options: DeployOptions = {}): Promise<Deployment> {
     this.connected ??= await this.opts.connect();
     const found = readManifestObjects(this.opts.manifestsDir);
     const primary = tracks.find((t) => t.track === 'primary')!;
@@ -186,6 +186,7 @@ export class KubernetesPlatform implements Platform, CheckedPlatform {
       this.log(`kubernetes: applied Deployment ${this.namespace}/${d.metadata.name}`);
     }
     await Promise.all(objects.map((d) => this.waitReady(d.metadata.name)));
+    if (options.onUnexpectedExit) this.watchPods(options.onUnexpectedExit);
     return {
       // The plan says where load enters (--gateway, or the in-cluster gateway for k6-operator runners).
       gatewayUrl: this.plan.load.gateway ?? '',
@@ -241,6 +242,37 @@ export class KubernetesPlatform implements Platform, CheckedPlatform {
       }
     }
     await this.cleanUp();
+  }
+
+  /**
+   * For the rest of the run, a pod of the service under canary that gets stuck for good
+   * (CrashLoopBackOff, ...) is reported at once, as a crashed process is on the local engine: the
+   * run aborts (safe route first) with exit 4 naming the pod, the container and the reason.
+   */
+  private watchPods(report: NonNullable<DeployOptions['onUnexpectedExit']>): void {
+    const reported = new Set<string>();
+    const workloadOf = (pod: PodObject) =>
+      this.plan.tracks.find((t) => t.track === pod.metadata.labels?.track)?.workload ?? pod.metadata.name;
+    void this.client
+      .follow<PodObject, never>(
+        'Pod',
+        this.namespace,
+        { labelSelector: `app=${this.plan.target.service}` },
+        (pods) => {
+          for (const pod of pods) {
+            const problem = fatalPodProblem([pod]);
+            if (problem && !reported.has(pod.metadata.name)) {
+              reported.add(pod.metadata.name);
+              report({ workload: workloadOf(pod), detail: problem });
+            }
+          }
+          return undefined;
+        },
+        this.stop.signal,
+      )
+      .catch((err: unknown) => {
+        if (!this.stop.signal.aborted) this.log(`kubernetes: the pod watch ended: ${(err as Error).message}`);
+      });
   }
 
   /** Scales the run's tracks to 0 and deletes those it created; idempotent. */
