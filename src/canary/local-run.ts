@@ -40,6 +40,7 @@ export interface RunCommandOptions {
   kubeconfig?: string;
   namespace?: string;
   driver?: string;
+  parallelism?: number;
   gateway?: string;
   prometheus?: string;
   image?: { service: string; ref: string };
@@ -111,6 +112,7 @@ export async function prepareRun(o: RunCommandOptions): Promise<PreparedRun> {
     kubeconfig: o.kubeconfig,
     namespace: o.namespace,
     driver: o.driver,
+    parallelism: o.parallelism,
     gateway: o.gateway,
     prometheus: o.prometheus,
     image: o.image,

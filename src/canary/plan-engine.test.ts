@@ -74,6 +74,8 @@ describe('engine decisions in the plan', () => {
     expect(kube({ driver: 'k6-operator', gateway: 'http://gw.mesh.svc:8080' }).load.gateway).toBe(
       'http://gw.mesh.svc:8080',
     );
+    expect(kube({ driver: 'k6-operator', parallelism: 4 }).load.parallelism).toBe(4);
+    expect(kube({ driver: 'k6-operator' }).load.parallelism).toBe(1);
   });
 
   it.each([
@@ -87,6 +89,8 @@ describe('engine decisions in the plan', () => {
     [() => kube({ gateway: undefined }), '--gateway: the builtin driver sends load from this machine'],
     [() => kube({ driver: 'k6', gateway: undefined }), '--gateway: the k6 driver'],
     [() => kube({ gateway: 'ftp://x' }), '--gateway: expected an http(s) URL'],
+    [() => kube({ parallelism: 2 }), "--parallelism: is the k6-operator's number of runners"],
+    [() => kube({ driver: 'k6-operator', parallelism: 0 }), '--parallelism: expected a whole number of runners'],
     [() => kube({ namespace: 'Not_A_Label' }), '--namespace: expected a DNS label'],
     [() => kube({ image: { service: 'friend', ref: 'x:1' } }), "--image: names service 'friend'"],
   ])('%# refuses a bad combination naming the flag', (plan, message) => {

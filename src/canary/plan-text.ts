@@ -23,7 +23,7 @@ export function formatPlan(plan: CanaryPlan): string {
     ),
     `  compare: ${plan.comparison.control.workload} (control) vs ${plan.comparison.treatment.workload}${plan.comparison.biased ? '  [BIASED]' : ''}`,
     `  cohorts: ${plan.cohorts.map((c) => `${c.name} ×${c.size} ${Math.round(c.share * 100)} %`).join(', ')}`,
-    `  load: ${plan.load.ratePerSecond} requests/s (${plan.load.driver} driver, open model${plan.load.gateway ? `, through ${plan.load.gateway}` : ''}); telemetry: ${plan.telemetry.source === 'prometheus' ? `Prometheus at ${plan.telemetry.url}` : "the data plane's /metrics"}; judge looks every ${s(plan.intervalMs)} at ${plan.evidence === 'run' ? 'all evidence since the first stage' : "the current stage's evidence"}`,
+    `  load: ${plan.load.ratePerSecond} requests/s (${plan.load.driver} driver${plan.load.parallelism ? ` ×${plan.load.parallelism} runners` : ''}, open model${plan.load.gateway ? `, through ${plan.load.gateway}` : ''}); telemetry: ${plan.telemetry.source === 'prometheus' ? `Prometheus at ${plan.telemetry.url}` : "the data plane's /metrics"}; judge looks every ${s(plan.intervalMs)} at ${plan.evidence === 'run' ? 'all evidence since the first stage' : "the current stage's evidence"}`,
     `  stages:`,
     ...plan.stages.map(
       (st, i) =>

@@ -94,7 +94,13 @@ export interface CanaryPlan {
    * The load: driver, total rate, and where it enters (`gateway`: the ingress URL; `null` on the
    * local engine, whose gateway is known only once it has started).
    */
-  load: { driver: DriverChoice; ratePerSecond: number; gateway: string | null };
+  load: {
+    driver: DriverChoice;
+    ratePerSecond: number;
+    gateway: string | null;
+    /** k6-operator: runner Jobs of the TestRun, each sending its share of the rate. */
+    parallelism?: number;
+  };
   telemetry: TelemetryPlan;
   /**
    * What each look judges: `run` = everything since the first stage began (one anytime-valid test

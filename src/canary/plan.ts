@@ -85,6 +85,8 @@ export interface PlanFlags {
   gateway?: string;
   /** Base URL of a Prometheus-compatible API the judge reads. */
   prometheus?: string;
+  /** k6-operator runners (default 1). */
+  parallelism?: number;
   /** `--image SERVICE=REF`: the canary's image (Kubernetes engine). */
   image?: { service: string; ref: string };
 }
@@ -255,6 +257,7 @@ export function planRun(flags: PlanFlags, defaults: PlanDefaults, target: Target
       driver,
       ratePerSecond: rate,
       gateway: flags.gateway ?? (driver === 'k6-operator' ? IN_CLUSTER_GATEWAY : null),
+      ...(driver === 'k6-operator' ? { parallelism: flags.parallelism ?? 1 } : {}),
     },
     telemetry,
     evidence,
@@ -307,6 +310,12 @@ function planDriver(flags: PlanFlags): DriverChoice {
     } catch {}
     if (!url || !/^https?:$/.test(url.protocol))
       throw new UsageError('--gateway', `expected an http(s) URL like http://127.0.0.1:8080, got '${flags.gateway}'`);
+  }
+  if (flags.parallelism !== undefined) {
+    if (driver !== 'k6-operator')
+      throw new UsageError('--parallelism', `is the k6-operator's number of runners; the ${driver} driver has none`);
+    if (!(Number.isInteger(flags.parallelism) && flags.parallelism >= 1 && flags.parallelism <= 100))
+      throw new UsageError('--parallelism', `expected a whole number of runners in 1..100, got ${flags.parallelism}`);
   }
   if (flags.engine === 'local') {
     if (driver === 'k6-operator')

@@ -9,7 +9,7 @@ import { DEFAULT_MIX } from '../../load/lib/mix.ts';
 import { KubeClient } from '../platform/kube-client.ts';
 import { FakeKubeApi, type Json } from '../platform/testing/fake-kube-api.ts';
 import type { LoadPlan } from './driver.ts';
-import { K6OperatorDriver } from './k6-operator.ts';
+import { K6OperatorDriver, testRunObject } from './k6-operator.ts';
 
 const NS = 'sprincube';
 const TESTRUNS = `/apis/k6.io/v1alpha1/namespaces/${NS}/testruns`;
@@ -157,6 +157,11 @@ describe('the k6-operator driver', () => {
     expect(r.status).toBe('interrupted');
     expect(api.get(TESTRUNS, 'canary-load-test')).toBeUndefined();
     expect(api.get(CONFIGMAPS, 'canary-load-test')).toBeUndefined();
+  });
+
+  it('refuses a parallelism below 1 and an --env value the operator would split', () => {
+    expect(() => testRunObject('t', NS, 0, {}, {})).toThrow('parallelism must be a whole number ≥ 1, got 0');
+    expect(() => testRunObject('t', NS, 1, { MIX: 'a=1, b=2' }, {})).toThrow('--env MIX has whitespace');
   });
 
   it('has no client-side view of the requests: snapshots are empty, never invented', async () => {

@@ -64,6 +64,7 @@ export function createK6OperatorDriver(ctx: { plan: CanaryPlan; log: (line: stri
         { caller: 'run', log: (l) => ctx.log(`k6-operator: ${l}`) },
       ),
     namespace: ctx.plan.platform.namespace,
+    parallelism: ctx.plan.load.parallelism ?? 1,
     log: ctx.log,
   });
 }
@@ -298,6 +299,12 @@ export function testRunObject(
 ): KubeObject {
   if (!(Number.isInteger(parallelism) && parallelism >= 1))
     throw new InfraError(`TestRun ${name}: parallelism must be a whole number ≥ 1, got ${parallelism}`);
+  // The operator splits `arguments` on whitespace: a value with a space would become two arguments.
+  const spaced = Object.entries(env).find(([, v]) => /\s/.test(v));
+  if (spaced)
+    throw new InfraError(
+      `TestRun ${name}: --env ${spaced[0]} has whitespace in its value (${JSON.stringify(spaced[1])})`,
+    );
   return {
     apiVersion: 'k6.io/v1alpha1',
     kind: 'TestRun',

@@ -16,6 +16,7 @@ interface RunArgs {
   image?: string;
   prometheus?: string;
   driver: string;
+  parallelism?: number;
   gateway?: string;
   config: string;
   manifests: string;
@@ -89,6 +90,10 @@ export const runCommand = defineCommand<RunArgs>({
         describe: 'base URL of a Prometheus-compatible API to judge from (required on a cluster)',
       })
       .option('driver', { type: 'string', default: 'builtin', describe: `load driver: ${DRIVER_CHOICES.join(', ')}` })
+      .option('parallelism', {
+        type: 'number',
+        describe: 'k6-operator runners (Jobs) of the TestRun, each with its share of the rate (default 1)',
+      })
       .option('gateway', {
         type: 'string',
         describe:
@@ -206,6 +211,7 @@ export function toOptions(a: RunArgs): RunCommandOptions {
     image: a.image === undefined ? undefined : parseImageFlag(a.image),
     prometheus: a.prometheus,
     driver: oneOf('--driver', a.driver, DRIVER_CHOICES),
+    parallelism: a.parallelism,
     gateway: a.gateway,
     scenario: oneOf<Scenario>('--scenario', a.scenario, SCENARIOS),
     rate: a.rate === undefined ? undefined : rateFlag('--rate', a.rate),
