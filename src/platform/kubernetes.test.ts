@@ -231,6 +231,25 @@ describe('the Kubernetes platform', () => {
     expect(api.get(DEPLOYMENTS, 'account-canary')?.spec.replicas).toBe(1);
   });
 
+  it('a VirtualService whose routes another manager owns stops deploy with the conflict, before any track changes', async () => {
+    api.put(VS, {
+      apiVersion: 'networking.istio.io/v1beta1',
+      kind: 'VirtualService',
+      metadata: { name: 'account', namespace: NS },
+      spec: { hosts: ['account'], http: [{ route: [{ destination: { host: 'account', subset: 'primary' } }] }] },
+    });
+    api.own({ path: VS, name: 'account', field: '.spec.http', manager: 'argocd-controller' });
+    const err = await platform()
+      .deploy(plan().tracks)
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InfraError);
+    expect((err as Error).message).toMatch(
+      /VirtualService\/sprincube\/account: .*\.spec\.http .*argocd-controller.*Nothing was changed/,
+    );
+    expect(api.sent('PATCH').map((r) => r.path)).toEqual([`${VS}/account`]);
+    expect(api.get(DEPLOYMENTS, 'account-canary')?.spec.template).toBeUndefined();
+  });
+
   it('ProgressDeadlineExceeded ends the wait with an InfraError', async () => {
     api.onApply = (collection, obj, a) => {
       if (collection !== DEPLOYMENTS) return;
