@@ -9,7 +9,7 @@ import { planRun } from '../canary/plan.ts';
 import type { CanaryPlan } from '../canary/plan-types.ts';
 import { DEFAULTS } from '../canary/testing/fixtures.ts';
 import { KubeClient } from './kube-client.ts';
-import { deploymentReadiness, fatalPodProblem, KubernetesPlatform } from './kubernetes.ts';
+import { deploymentReadiness, fatalPodProblem, firstDifference, KubernetesPlatform } from './kubernetes.ts';
 import { readTargetFacts } from './target-facts.ts';
 import { FakeKubeApi, type Json } from './testing/fake-kube-api.ts';
 
@@ -126,6 +126,32 @@ describe('the Kubernetes platform', () => {
       ['baseline', 5],
       ['canary', 5],
     ]);
+  });
+
+  it("a route read back with the keys in the server's order and defaults added is the route applied", async () => {
+    const p = platform();
+    await p.deploy(plan().tracks);
+    const sortKeys = (v: Json): Json =>
+      Array.isArray(v)
+        ? v.map(sortKeys)
+        : v && typeof v === 'object'
+          ? Object.fromEntries(
+              Object.keys(v)
+                .sort()
+                .map((k) => [k, sortKeys(v[k])]),
+            )
+          : v;
+    api.onApply = (collection, obj, a) => {
+      if (collection === VS) a.put(VS, { ...obj, spec: sortKeys({ ...obj.spec, exportTo: ['*'] }) });
+    };
+    await p.setRoute(plan().stages[1]!.route);
+  });
+
+  it('firstDifference names where the server holds something else', () => {
+    expect(firstDifference({ a: [{ w: 5 }, { w: 95 }] }, { a: [{ w: 5, x: 1 }, { w: 95 }], b: 2 })).toBeNull();
+    expect(firstDifference({ a: [{ w: 5 }, { w: 95 }] }, { a: [{ w: 5 }, { w: 90 }] })).toBe('.a[1].w');
+    expect(firstDifference({ a: [1, 2] }, { a: [1] })).toBe('.a');
+    expect(firstDifference({ a: 1 }, null)).toBe('.');
   });
 
   it('a route the server holds differently (another controller rewrote it) is an InfraError', async () => {

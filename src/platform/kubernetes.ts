@@ -199,11 +199,11 @@ export class KubernetesPlatform implements Platform, CheckedPlatform {
     await this.client.apply(vs);
     this.routed = true;
     const held = await this.client.get<KubeObject>('VirtualService', this.namespace, vs.metadata.name);
-    const want = JSON.stringify((vs as { spec?: unknown }).spec);
-    const got = JSON.stringify(held?.spec ?? null);
-    if (want !== got)
+    const want = (vs as { spec?: unknown }).spec;
+    const differs = firstDifference(want, held?.spec);
+    if (differs !== null)
       throw new InfraError(
-        `VirtualService ${this.namespace}/${vs.metadata.name}: the API server holds a different spec than was applied (another controller or manager changed it): applied ${want}, read back ${got}`,
+        `VirtualService ${this.namespace}/${vs.metadata.name}: the API server holds a different spec than was applied (another controller or manager changed it) at spec${differs}: applied ${JSON.stringify(want)}, read back ${JSON.stringify(held?.spec ?? null)}`,
       );
   }
 
@@ -345,4 +345,29 @@ export class KubernetesPlatform implements Platform, CheckedPlatform {
       abort.abort(new InfraError('done'));
     }
   }
+}
+
+/**
+ * Where `held` (what the API server returns) does not hold `applied`, as a path like
+ * `.http[1].route[0].weight`; null when it does. Key order does not matter (the server returns
+ * its own), fields the server added (defaults) are allowed, arrays must match element for element.
+ */
+export function firstDifference(applied: unknown, held: unknown, path = ''): string | null {
+  if (Array.isArray(applied)) {
+    if (!Array.isArray(held) || held.length !== applied.length) return path || '.';
+    for (let i = 0; i < applied.length; i++) {
+      const d = firstDifference(applied[i], held[i], `${path}[${i}]`);
+      if (d !== null) return d;
+    }
+    return null;
+  }
+  if (applied !== null && typeof applied === 'object') {
+    if (held === null || typeof held !== 'object' || Array.isArray(held)) return path || '.';
+    for (const [k, v] of Object.entries(applied)) {
+      const d = firstDifference(v, (held as Record<string, unknown>)[k], `${path}.${k}`);
+      if (d !== null) return d;
+    }
+    return null;
+  }
+  return applied === held ? null : path || '.';
 }
