@@ -93,6 +93,9 @@ const run = (d: RunnerDeps) =>
 const routes = () =>
   api.get(VS, 'account')?.spec.http.map((r: Json) => r.route.map((d: Json) => [d.destination.subset, d.weight]));
 const deployment = (name: string) => api.get(DEPLOYMENTS, name);
+/** An applied VirtualService of the weighted-10 stage: the canary subset at weight 10. */
+const inWeighted10 = (vs: Json) =>
+  vs.spec.http.some((r: Json) => r.route.some((d: Json) => d.destination.subset === 'canary' && d.weight === 10));
 
 describe('a run on the Kubernetes engine', () => {
   it('promoted: the primary runs the canary image, baseline and canary are gone, all traffic on the primary', async () => {
@@ -140,11 +143,11 @@ describe('a run on the Kubernetes engine', () => {
   });
 
   it('a canary pod that starts crash-looping mid-run ends it with exit 4 naming it; traffic on the primary', async () => {
-    const running = run(deps(() => 'continue'));
+    const running = run(deps((stage) => (stage === 'header' ? 'promote' : 'continue')));
     await vi.waitFor(() => {
-      if (!api.sent('PATCH', VS).some((r) => JSON.stringify((r.body as Json).spec).includes('"weight":10')))
+      if (!api.sent('PATCH', VS).some((r) => inWeighted10(r.body as Json)))
         throw new Error('not in the weighted stage yet');
-    });
+    }, 10_000);
     api.put(PODS, {
       apiVersion: 'v1',
       kind: 'Pod',
@@ -165,11 +168,11 @@ describe('a run on the Kubernetes engine', () => {
 
   it('SIGINT mid-stage: the route is back on the primary before the run ends with 130', async () => {
     const signals = manualSignals();
-    const running = run(deps(() => 'continue', signals));
+    const running = run(deps((stage) => (stage === 'header' ? 'promote' : 'continue'), signals));
     await vi.waitFor(() => {
-      if (!api.sent('PATCH', VS).some((r) => JSON.stringify((r.body as Json).spec).includes('"weight":10')))
+      if (!api.sent('PATCH', VS).some((r) => inWeighted10(r.body as Json)))
         throw new Error('not in the weighted stage yet');
-    });
+    }, 10_000);
     signals.fire('SIGINT');
     const out = await running;
     expect(out.result.exitCode).toBe(130);
