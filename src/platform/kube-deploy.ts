@@ -8,14 +8,7 @@ import type { TrackPlan } from '../canary/plan-types.ts';
 import { nextVersion, scenarioEnv } from '../canary/plan.ts';
 import { UsageError } from '../core/errors.ts';
 import { KubeClient, type KubeObject } from './kube-client.ts';
-import {
-  appObjects,
-  checkRendered,
-  inApplyOrder,
-  readManifestObjects,
-  routeObject,
-  trackDeployment,
-} from './kube-objects.ts';
+import { appObjects, checkRendered, inApplyOrder, readManifestObjects, runObjects } from './kube-objects.ts';
 import { readTargetFacts } from './target-facts.ts';
 
 export interface DeployRequest {
@@ -60,11 +53,7 @@ export function renderDeployObjects(r: DeployRequest): KubeObject[] {
     namespace,
     routeTimeout: facts.routeTimeout,
   };
-  const planLike = { tracks, target, platform: { namespace } } as Parameters<typeof trackDeployment>[1];
-  const run: KubeObject[] = [
-    ...tracks.filter((t) => t.track !== 'primary').map((t) => trackDeployment(found, planLike, t)),
-    routeObject(planLike, { kind: 'safe' }),
-  ];
+  const run = runObjects(found, { tracks, target, platform: { namespace } });
   const key = (o: KubeObject) => `${o.kind}/${o.metadata.name}`;
   const replaced = new Map(run.map((o) => [key(o), o]));
   const app = appObjects(found, namespace).map((o) => replaced.get(key(o)) ?? o);

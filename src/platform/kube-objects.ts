@@ -142,7 +142,12 @@ export interface DeploymentStatus {
  * copy of the primary's renamed to the track (its selector and pod labels get `track` and
  * `version`), with the track's image, version and environment on the first container.
  */
-export function trackDeployment(found: Found[], plan: CanaryPlan, track: TrackPlan, replicas?: number): Deployment {
+/** What rendering a run's objects needs of the plan. */
+export type RenderPlan = Pick<CanaryPlan, 'tracks' | 'target'> & {
+  platform: Pick<CanaryPlan['platform'], 'namespace'>;
+};
+
+export function trackDeployment(found: Found[], plan: RenderPlan, track: TrackPlan, replicas?: number): Deployment {
   const deployments = found.map((f) => f.object).filter((o) => o.kind === 'Deployment') as Deployment[];
   const own = deployments.find((d) => d.metadata.name === track.workload);
   const primaryName = plan.tracks.find((t) => t.track === 'primary')?.workload ?? `${plan.target.service}-primary`;
@@ -179,14 +184,14 @@ export function trackDeployment(found: Found[], plan: CanaryPlan, track: TrackPl
 }
 
 /** What a run applies before its first stage, in order: the baseline and canary, then the safe route. */
-export function runObjects(found: Found[], plan: CanaryPlan): KubeObject[] {
+export function runObjects(found: Found[], plan: RenderPlan): KubeObject[] {
   return [
     ...plan.tracks.filter((t) => t.track !== 'primary').map((t) => trackDeployment(found, plan, t)),
     routeObject(plan, { kind: 'safe' }),
   ];
 }
 
-export function routeObject(plan: CanaryPlan, route: RoutePlan): KubeObject {
+export function routeObject(plan: Pick<CanaryPlan, 'target'>, route: RoutePlan): KubeObject {
   return virtualServiceFor(plan.target, route) as unknown as KubeObject;
 }
 
