@@ -189,11 +189,11 @@ describe('kube-client watches', () => {
   });
 });
 
+/** Waits for the event (a request reaching the fake), bounded generously for a loaded machine. */
 async function waitFor(cond: () => boolean): Promise<void> {
-  const { vi } = await import('vitest');
   await vi.waitFor(() => {
     if (!cond()) throw new Error('not yet');
-  });
+  }, 10_000);
 }
 
 describe('kube-client watches across an API server restart', () => {
@@ -208,9 +208,7 @@ describe('kube-client watches across an API server restart', () => {
       new AbortController().signal,
     );
     const watches = () => api.sent('GET', DEPLOYMENTS).filter((r) => r.query.watch === '1').length;
-    await vi.waitFor(() => {
-      if (watches() === 0) throw new Error('no watch yet');
-    });
+    await waitFor(() => watches() > 0);
     await api.restart(async () => {
       // While it is down, the client's reconnects are refused; the object changes in etcd.
       api.put(DEPLOYMENTS, { ...deployment('account-canary'), status: { ready: true } });

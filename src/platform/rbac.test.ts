@@ -57,7 +57,7 @@ function markReady(obj: Json): void {
 const watching = (path: string) =>
   vi.waitFor(() => {
     if (!api.requests.some((r) => r.path === path && r.query.watch === '1')) throw new Error(`no watch on ${path} yet`);
-  });
+  }, 10_000);
 afterEach(() => api.stop());
 
 const plan = planRun(
