@@ -96,7 +96,9 @@ async function waitFor(cond: () => boolean, timeoutMs: number): Promise<void> {
 
 describe.sequential('canary run --local (e2e)', () => {
   it('healthy: promoted, exit 0, the report exists', async () => {
-    const f = await startRun(['--stages', '10,50']).done;
+    // A stage may take long to prove non-inferiority when other suites load the machine (the p90 of
+    // two processes of one version drifts apart); the test asserts the verdict, not how soon it came.
+    const f = await startRun(['--stages', '10,50', '--max-duration', '150s']).done;
     expect(f.code, f.stderr.slice(-2000)).toBe(0);
     const r = resultOf(f);
     expect(r.status).toBe('promoted');
@@ -104,7 +106,7 @@ describe.sequential('canary run --local (e2e)', () => {
     expect(r.routes.at(-1)?.route.kind).toBe('promoted');
     const summary = JSON.parse(f.stdout) as { report: string };
     expect(existsSync(summary.report)).toBe(true);
-  }, 150_000);
+  }, 500_000);
 
   it('slow (canary 15 % slower): rolled back, exit 1, latency named', async () => {
     const f = await startRun(['--scenario', 'slow']).done;
