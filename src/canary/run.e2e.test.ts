@@ -3,13 +3,14 @@
  * telemetry and judge. Short stages (the quick analysis of testing/) keep each run well under two
  * minutes; the tests run one after another because each takes most of the machine.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunResult } from './result.ts';
+import { alive, descendants, waitFor } from './testing/processes.ts';
 
 const reportsDir = mkdtempSync(join(tmpdir(), 'canary-e2e-'));
 /**
@@ -61,37 +62,6 @@ function startRun(
 function resultOf(f: Finished): RunResult {
   const summary = JSON.parse(f.stdout) as { reportDir: string };
   return JSON.parse(readFileSync(join(summary.reportDir, 'result.json'), 'utf8')) as RunResult;
-}
-
-/** Every process below `pid`, from /proc (Linux). */
-function descendants(pid: number): number[] {
-  const out = execFileSync('ps', ['-e', '-o', 'pid=,ppid='], { encoding: 'utf8' });
-  const children = new Map<number, number[]>();
-  for (const line of out.trim().split('\n')) {
-    const [p, pp] = line.trim().split(/\s+/).map(Number);
-    children.set(pp, [...(children.get(pp) ?? []), p]);
-  }
-  const all: number[] = [];
-  const walk = (p: number) => (children.get(p) ?? []).forEach((c) => (all.push(c), walk(c)));
-  walk(pid);
-  return all;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function waitFor(cond: () => boolean, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe.sequential('canary run --local (e2e)', () => {
@@ -154,7 +124,7 @@ describe.sequential('canary run --local (e2e)', () => {
         await new Promise((r) => setTimeout(r, 20));
       }
     })();
-    await waitFor(() => probes.some((p) => p.servedBy.includes('account-canary')), 10_000);
+    await waitFor(() => probes.some((p) => p.servedBy.includes('account-canary')), 30_000);
 
     const signalledAt = Date.now();
     process.kill(-run.child.pid!, 'SIGINT');
@@ -171,6 +141,6 @@ describe.sequential('canary run --local (e2e)', () => {
     expect(safeAt).toBeGreaterThanOrEqual(signalledAt - 1);
     const after = probes.filter((p) => p.sentAt > safeAt);
     for (const p of after) expect(p.servedBy).toContain('account-primary');
-    await waitFor(() => tree.every((pid) => !alive(pid)), 5000);
+    await waitFor(() => tree.every((pid) => !alive(pid)), 20_000);
   }, 150_000);
 });
