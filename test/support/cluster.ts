@@ -213,7 +213,8 @@ function componentKubeconfig(dir: string, name: string, server: string, pki: Clu
 async function kwokConfig(layout: BuildLayout, path: string): Promise<void> {
   const { readdir } = await import('node:fs/promises');
   const stages = (await readdir(layout.kwokStages)).filter((name) => name.endsWith('.yaml')).sort();
-  const docs = ['apiVersion: config.kwok.x-k8s.io/v1alpha1\nkind: KwokConfiguration\noptions: {}\n'];
+  // Options come as flags; a KwokConfiguration document here would replace KWOK's defaults.
+  const docs: string[] = [];
   for (const name of stages) docs.push(await readFile(join(layout.kwokStages, name), 'utf8'));
   await writeFile(path, docs.map((doc) => doc.trimEnd()).join('\n---\n'));
 }
@@ -384,6 +385,8 @@ export async function startTestCluster(opts: StartTestClusterOptions = {}): Prom
       `--service-cluster-ip-range=${SERVICE_CLUSTER_IP_RANGE}`,
       '--allow-privileged=true',
       '--profiling=false',
+      // Close open watches on SIGTERM instead of waiting out the 60 s request timeout for them.
+      '--shutdown-watch-termination-grace-period=2s',
     ]);
     log('test cluster: kube-apiserver');
     apiServer.start();
@@ -473,41 +476,54 @@ export async function startTestCluster(opts: StartTestClusterOptions = {}): Prom
       if (res.status >= 300)
         throw new Error(`test cluster: creating node ${name}: HTTP ${res.status}: ${statusMessage(res)}`);
     }
+    // Health of the components that only talk to the API server; also used after a restart of it.
     const probeCa = { ca: pki.ca.cert };
-    const cmHealth = new ClusterApi(`https://127.0.0.1:${ports.controllerManager}`, probeCa);
-    const schedulerHealth = new ClusterApi(`https://127.0.0.1:${ports.scheduler}`, probeCa);
-    try {
-      await Promise.all([
-        crdsInstalled,
-        waitUntil(
-          'kube-controller-manager /healthz',
-          async () => ((await cmHealth.request('GET', '/healthz')).status === 200 ? true : undefined),
-          timeoutMs,
-          all,
-        ),
-        waitUntil(
-          'kube-scheduler /healthz',
-          async () => ((await schedulerHealth.request('GET', '/healthz')).status === 200 ? true : undefined),
-          timeoutMs,
-          all,
-        ),
-        waitUntil('kwok /healthz', () => httpOk(`http://127.0.0.1:${ports.kwok}/healthz`), timeoutMs, all),
-        waitUntil(
-          `${nodeCount} nodes Ready`,
-          async () => {
-            const res = await adminApi.expectOk('GET', '/api/v1/nodes');
-            const items = (res.json as { items: unknown[] }).items;
-            const ready = items.filter((node) => conditionTrue(node, 'Ready'));
-            return ready.length >= nodeCount ? true : undefined;
-          },
-          timeoutMs,
-          all,
-        ),
-      ]);
-    } finally {
-      cmHealth.close();
-      schedulerHealth.close();
-    }
+    const tlsHealth = async (port: number) => {
+      const probe = new ClusterApi(`https://127.0.0.1:${port}`, probeCa);
+      try {
+        return (await probe.request('GET', '/healthz', undefined, undefined, 5000)).status === 200 ? true : undefined;
+      } finally {
+        probe.close();
+      }
+    };
+    const clients = new Map<Component, () => Promise<true | undefined>>([
+      [controllerManager, () => tlsHealth(ports.controllerManager)],
+      [scheduler, () => tlsHealth(ports.scheduler)],
+      [kwok, () => httpOk(`http://127.0.0.1:${ports.kwok}/healthz`)],
+    ]);
+    const clientsHealthy = () =>
+      Promise.all([...clients].map(([c, probe]) => waitUntil(`${c.name} /healthz`, probe, timeoutMs, all)));
+    const objectExists = (path: string) => async () =>
+      (await adminApi.request('GET', path)).status === 200 ? true : undefined;
+    await Promise.all([
+      crdsInstalled,
+      clientsHealthy(),
+      waitUntil(
+        `${nodeCount} nodes Ready`,
+        async () => {
+          const res = await adminApi.expectOk('GET', '/api/v1/nodes');
+          const items = (res.json as { items: unknown[] }).items;
+          const ready = items.filter((node) => conditionTrue(node, 'Ready'));
+          return ready.length >= nodeCount ? true : undefined;
+        },
+        timeoutMs,
+        all,
+      ),
+      // The controller-manager's /healthz answers before it has started its controllers: wait for
+      // the work of two of them (ServiceAccounts, the root CA publisher) in the default namespace.
+      waitUntil(
+        'ServiceAccount default/default',
+        objectExists('/api/v1/namespaces/default/serviceaccounts/default'),
+        timeoutMs,
+        all,
+      ),
+      waitUntil(
+        'ConfigMap default/kube-root-ca.crt',
+        objectExists('/api/v1/namespaces/default/configmaps/kube-root-ca.crt'),
+        timeoutMs,
+        all,
+      ),
+    ]);
 
     const pids = () =>
       Object.fromEntries(components.map((c) => [c.name, c.child?.pid ?? -1])) as Record<string, number>;
@@ -549,6 +565,15 @@ export async function startTestCluster(opts: StartTestClusterOptions = {}): Prom
         await apiServer.stop();
         apiServer.start();
         await apiReady();
+        // As a supervisor would: a client component that gave up while the API server was away
+        // (kube-controller-manager exits if it is still starting its controllers) starts again.
+        for (const c of clients.keys()) {
+          if (!c.running) {
+            log(`test cluster: ${c.failure()}\ntest cluster: starting ${c.name} again`);
+            c.start();
+          }
+        }
+        await clientsHealthy();
         if (detached) await writeState();
       },
       async runAs(serviceAccount: string, ns: string) {
