@@ -18,12 +18,9 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { dirname, join } from 'node:path';
+import { withoutFailingPods } from './kwok-stages.ts';
 import { BINARIES, buildLayout, CLUSTER_SRC, goCommand, pinsHash } from './layout.ts';
-
-/** The annotation that sends a pod to the ImagePullBackOff stage (cluster/kwok/stages/). */
-export const FAIL_ANNOTATION = 'kwok.canary.sprincube.io/fail';
 
 /** KWOK's own default stages, from its module's kustomize/stage folder. */
 const KWOK_STAGES = [
@@ -45,7 +42,13 @@ function run(
     const child = spawn(command, args, {
       cwd,
       stdio: ['ignore', capture ? 'pipe' : 'inherit', 'inherit'],
-      env: { ...process.env, GOFLAGS: `${process.env.GOFLAGS ?? ''} -mod=readonly`.trim() },
+      env: {
+        ...process.env,
+        GOFLAGS: `${process.env.GOFLAGS ?? ''} -mod=readonly`.trim(),
+        // The machine's own Go (1.26.8 here): an older one fails naming the version go.mod needs
+        // instead of fetching a toolchain. Set GOTOOLCHAIN=go1.27.3 in the environment to change it.
+        GOTOOLCHAIN: process.env.GOTOOLCHAIN ?? 'local',
+      },
     });
     let stdout = '';
     child.stdout?.on('data', (chunk: Buffer) => {
@@ -72,28 +75,29 @@ async function moduleDir(go: string, wrapper: string, module: string): Promise<{
   return { dir: info.Dir, version: info.Version };
 }
 
-/** KWOK's pod-ready stage, made to leave alone a pod that carries the failure annotation. */
-function withoutFailingPods(stageYaml: string): string {
-  const docs = parseAllDocuments(stageYaml);
-  for (const doc of docs) {
-    const expressions = doc.getIn(['spec', 'selector', 'matchExpressions']);
-    if (!expressions || typeof expressions !== 'object' || !('add' in expressions)) {
-      throw new Error('cluster:build: the KWOK pod-ready stage has no spec.selector.matchExpressions to extend');
-    }
-    doc.addIn(['spec', 'selector', 'matchExpressions'], {
-      key: `.metadata.annotations["${FAIL_ANNOTATION}"]`,
-      operator: 'DoesNotExist',
-    });
-  }
-  return docs.map((doc) => doc.toString()).join('---\n');
-}
-
 function dirSize(path: string): number {
   const stat = statSync(path);
   if (!stat.isDirectory()) return stat.size;
   let total = 0;
   for (const name of readdirSync(path)) total += dirSize(join(path, name));
   return total;
+}
+
+/**
+ * Other builds in the cache (earlier pins) take about 370 MiB each: keep the newest one besides the
+ * current build (switching between two branches then costs nothing) and remove the rest.
+ */
+function pruneOldBuilds(current: string): void {
+  const root = dirname(current);
+  const others = readdirSync(root)
+    .map((name) => join(root, name))
+    // A folder without COMPLETE may be another build under way: left alone.
+    .filter((dir) => dir !== current && existsSync(join(dir, 'COMPLETE')))
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+  for (const dir of others.slice(1)) {
+    rmSync(dir, { recursive: true, force: true });
+    console.log(`cluster:build: removed the older build ${dir}`);
+  }
 }
 
 async function main(): Promise<void> {
@@ -166,6 +170,7 @@ async function main(): Promise<void> {
   };
   writeFileSync(join(layout.dir, 'build.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   writeFileSync(layout.complete, `${new Date().toISOString()}\n`);
+  pruneOldBuilds(layout.dir);
   console.log(`cluster:build: done in ${seconds} s, ${(bytes / 2 ** 20).toFixed(0)} MiB in ${layout.dir}`);
   console.log(layout.dir);
 }

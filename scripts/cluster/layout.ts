@@ -39,7 +39,7 @@ export function pinnedFiles(): string[] {
     }
   };
   walk(CLUSTER_SRC);
-  files.push('scripts/cluster/build.ts', 'scripts/cluster/layout.ts');
+  files.push('scripts/cluster/build.ts', 'scripts/cluster/kwok-stages.ts', 'scripts/cluster/layout.ts');
   return files.sort();
 }
 

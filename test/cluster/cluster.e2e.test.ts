@@ -104,7 +104,8 @@ function listeningAddresses(pid: number): string[] {
 const LOOPBACK_V4 = /^0100007F:/;
 const LOOPBACK_V6 = /^00000000000000000000000001000000:/;
 
-describe('test cluster', () => {
+// Waits for the cluster's controllers go up to 90 s on two busy cores, beyond vitest's default.
+describe('test cluster', { timeout: 120_000 }, () => {
   it('answers /readyz with ok and binds every listening socket to loopback', async () => {
     const res = await cluster.api.request('GET', '/readyz');
     expect(res.status).toBe(200);

@@ -17,6 +17,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
+import { FAIL_ANNOTATION } from '../../scripts/cluster/kwok-stages.ts';
 import { type BuildLayout, type Binary, requireBuild } from '../../scripts/cluster/layout.ts';
 import { ClusterApi, statusMessage } from './cluster-api.ts';
 import { type ClusterPki, makeClusterPki, pemData } from './cluster-pki.ts';
@@ -25,7 +26,7 @@ import { freeLoopbackPort } from './server-process.ts';
 /** The field manager of everything the project applies. */
 export const FIELD_MANAGER = 'sprincube-canary';
 /** The annotation that makes KWOK fail a pod; its value is the waiting reason (ImagePullBackOff). */
-export const KWOK_FAIL_ANNOTATION = 'kwok.canary.sprincube.io/fail';
+export const KWOK_FAIL_ANNOTATION = FAIL_ANNOTATION;
 /** The annotation KWOK selects its fake nodes by (--manage-nodes-with-annotation-selector). */
 export const KWOK_NODE_ANNOTATION = 'kwok.x-k8s.io/node';
 export const SERVICE_CLUSTER_IP_RANGE = '10.96.0.0/16';
