@@ -31,6 +31,7 @@ export const KWOK_FAIL_ANNOTATION = FAIL_ANNOTATION;
 export const KWOK_NODE_ANNOTATION = 'kwok.x-k8s.io/node';
 export const SERVICE_CLUSTER_IP_RANGE = '10.96.0.0/16';
 const CONTEXT = 'sprincube-test';
+const SETPRIV = '/usr/bin/setpriv';
 
 export interface StartTestClusterOptions {
   /** Fake nodes KWOK manages; 3 unless given. */
@@ -98,7 +99,13 @@ class Component {
   start(): void {
     const fd = openSync(this.logPath, 'a');
     try {
-      const child = spawn(this.command, this.args, { stdio: ['ignore', fd, fd], detached: this.detached });
+      // Attached to a suite, each program also gets SIGKILL from the kernel if the test process dies
+      // without running its exit handlers (setpriv --pdeathsig, util-linux, then execs the program).
+      const [command, args] =
+        !this.detached && existsSync(SETPRIV)
+          ? [SETPRIV, ['--pdeathsig', 'KILL', '--', this.command, ...this.args]]
+          : [this.command, this.args];
+      const child = spawn(command, args, { stdio: ['ignore', fd, fd], detached: this.detached });
       this.child = child;
       this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
       child.once('error', () => undefined);
