@@ -1,8 +1,8 @@
 /**
  * Certificates of a test cluster, made at each start with openssl: a CA, serving certificates for
  * 127.0.0.1/localhost (API server, controller-manager, scheduler), one client certificate per
- * identity (the admin in system:masters, the controller-manager, the scheduler, KWOK) and the
- * service-account signing key pair. Nothing is reused between clusters; the files live in the
+ * identity (the admin in system:masters, the controller-manager, the scheduler, KWOK), the
+ * aggregation layer's front-proxy CA and client, and the service-account signing key pair. Nothing is reused between clusters; the files live in the
  * cluster's state folder and go with it.
  */
 import { execFile } from 'node:child_process';
@@ -28,6 +28,9 @@ export interface ClusterPki {
   controllerManager: KeyPair;
   scheduler: KeyPair;
   kwok: KeyPair;
+  /** The aggregation layer's own CA and the API server's client certificate towards extension servers. */
+  frontProxyCa: KeyPair;
+  frontProxyClient: KeyPair;
   serviceAccountKey: string;
   serviceAccountPub: string;
 }
@@ -56,6 +59,7 @@ async function leaf(
   subject: string,
   usage: 'clientAuth' | 'serverAuth',
   altNames: string[] = [],
+  issuer = 'ca',
 ): Promise<KeyPair> {
   const ext = [
     'basicConstraints=critical,CA:FALSE',
@@ -72,9 +76,9 @@ async function leaf(
       '-in',
       `${name}.csr`,
       '-CA',
-      'ca.crt',
+      `${issuer}.crt`,
       '-CAkey',
-      'ca.key',
+      `${issuer}.key`,
       '-set_serial',
       `0x${randomBytes(12).toString('hex')}`,
       '-days',
@@ -92,22 +96,22 @@ async function leaf(
 
 const SERVING_NAMES = ['IP:127.0.0.1', 'DNS:localhost'];
 
-export async function makeClusterPki(dir: string): Promise<ClusterPki> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+/** A self-signed CA as `name`.crt/.key. */
+async function authority(dir: string, name: string, commonName: string): Promise<KeyPair> {
   await openssl(
     [
       'req',
       '-x509',
       ...EC_KEY,
       '-keyout',
-      'ca.key',
+      `${name}.key`,
       '-out',
-      'ca.crt',
+      `${name}.crt`,
       '-days',
       '30',
       '-sha256',
       '-subj',
-      '/CN=sprincube-canary-test-ca',
+      `/CN=${commonName}`,
       '-addext',
       'basicConstraints=critical,CA:TRUE',
       '-addext',
@@ -115,6 +119,15 @@ export async function makeClusterPki(dir: string): Promise<ClusterPki> {
     ],
     dir,
   );
+  return { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
+}
+
+export async function makeClusterPki(dir: string): Promise<ClusterPki> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const [ca, frontProxyCa] = await Promise.all([
+    authority(dir, 'ca', 'sprincube-canary-test-ca'),
+    authority(dir, 'front-proxy-ca', 'sprincube-canary-test-front-proxy-ca'),
+  ]);
   const apiServerNames = [
     ...SERVING_NAMES,
     `IP:${KUBERNETES_SERVICE_IP}`,
@@ -123,22 +136,33 @@ export async function makeClusterPki(dir: string): Promise<ClusterPki> {
     'DNS:kubernetes.default.svc',
     'DNS:kubernetes.default.svc.cluster.local',
   ];
-  const [apiServer, controllerManagerServing, schedulerServing, admin, controllerManager, scheduler, kwok] =
-    await Promise.all([
-      leaf(dir, 'apiserver', '/CN=kube-apiserver', 'serverAuth', apiServerNames),
-      leaf(dir, 'controller-manager-serving', '/CN=kube-controller-manager', 'serverAuth', SERVING_NAMES),
-      leaf(dir, 'scheduler-serving', '/CN=kube-scheduler', 'serverAuth', SERVING_NAMES),
-      leaf(dir, 'admin', '/O=system:masters/CN=sprincube-canary-admin', 'clientAuth'),
-      leaf(dir, 'controller-manager', '/CN=system:kube-controller-manager', 'clientAuth'),
-      leaf(dir, 'scheduler', '/CN=system:kube-scheduler', 'clientAuth'),
-      // KWOK plays the kubelet of every fake node and writes their pods' status: it acts as an admin.
-      leaf(dir, 'kwok', '/O=system:masters/CN=kwok', 'clientAuth'),
-    ]);
+  const [
+    apiServer,
+    controllerManagerServing,
+    schedulerServing,
+    admin,
+    controllerManager,
+    scheduler,
+    kwok,
+    frontProxyClient,
+  ] = await Promise.all([
+    leaf(dir, 'apiserver', '/CN=kube-apiserver', 'serverAuth', apiServerNames),
+    leaf(dir, 'controller-manager-serving', '/CN=kube-controller-manager', 'serverAuth', SERVING_NAMES),
+    leaf(dir, 'scheduler-serving', '/CN=kube-scheduler', 'serverAuth', SERVING_NAMES),
+    leaf(dir, 'admin', '/O=system:masters/CN=sprincube-canary-admin', 'clientAuth'),
+    leaf(dir, 'controller-manager', '/CN=system:kube-controller-manager', 'clientAuth'),
+    leaf(dir, 'scheduler', '/CN=system:kube-scheduler', 'clientAuth'),
+    // KWOK plays the kubelet of every fake node and writes their pods' status: it acts as an admin.
+    leaf(dir, 'kwok', '/O=system:masters/CN=kwok', 'clientAuth'),
+    leaf(dir, 'front-proxy-client', '/CN=front-proxy-client', 'clientAuth', [], 'front-proxy-ca'),
+  ]);
   await openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', 'sa.key'], dir);
   await openssl(['pkey', '-in', 'sa.key', '-pubout', '-out', 'sa.pub'], dir);
   return {
     dir,
-    ca: { cert: join(dir, 'ca.crt'), key: join(dir, 'ca.key') },
+    ca,
+    frontProxyCa,
+    frontProxyClient,
     apiServer,
     controllerManagerServing,
     schedulerServing,

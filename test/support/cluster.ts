@@ -393,6 +393,17 @@ export async function startTestCluster(opts: StartTestClusterOptions = {}): Prom
       `--service-cluster-ip-range=${SERVICE_CLUSTER_IP_RANGE}`,
       '--allow-privileged=true',
       '--profiling=false',
+      // The aggregation layer's request-header authentication, which the other components read.
+      `--requestheader-client-ca-file=${pki.frontProxyCa.cert}`,
+      '--requestheader-allowed-names=front-proxy-client',
+      '--requestheader-username-headers=X-Remote-User',
+      '--requestheader-group-headers=X-Remote-Group',
+      '--requestheader-extra-headers-prefix=X-Remote-Extra-',
+      `--proxy-client-cert-file=${pki.frontProxyClient.cert}`,
+      `--proxy-client-key-file=${pki.frontProxyClient.key}`,
+      // Endpoints may not hold a loopback address, so the API server cannot publish itself as the
+      // `kubernetes` Service's endpoint: no pod here would reach it anyway (KWOK runs no container).
+      '--endpoint-reconciler-type=none',
       // Close open watches on SIGTERM instead of waiting out the 60 s request timeout for them.
       '--shutdown-watch-termination-grace-period=2s',
     ]);
@@ -440,9 +451,8 @@ export async function startTestCluster(opts: StartTestClusterOptions = {}): Prom
       '--use-service-account-credentials=true',
       `--cluster-signing-cert-file=${pki.ca.cert}`,
       `--cluster-signing-key-file=${pki.ca.key}`,
-      // Every controller of kube-controller-manager 1.36; the cloud ones (service-lb, node-route,
-      // cloud-node-lifecycle) now live only in cloud-controller-manager, which does not run here.
-      '--controllers=*',
+      // Every controller but the three that need a cloud provider (none is configured here).
+      '--controllers=*,-service-lb-controller,-node-route-controller,-cloud-node-lifecycle-controller',
       '--cluster-name=sprincube-test',
       '--leader-elect=false',
       // KWOK's heartbeat comes every 20-45 s; leave room on two busy cores before a node is NotReady.
