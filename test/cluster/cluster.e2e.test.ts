@@ -233,7 +233,7 @@ describe('test cluster', { timeout: 120_000 }, () => {
     expect(stored.status).toBe(404);
   });
 
-  it('fails a pod annotated for the ImagePullBackOff stage, and it stays not Ready', async () => {
+  it('fails a pod annotated for the ImagePullBackOff stage: Pending, not Ready, waiting in ImagePullBackOff', async () => {
     await cluster.namespace('cluster-e2e');
     const core = client(cluster.kubeconfigPath, CoreV1Api);
     await core.createNamespacedPod({

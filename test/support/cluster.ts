@@ -488,6 +488,8 @@ export async function startTestCluster(opts: StartTestClusterOptions = {}): Prom
 
     const all = [etcd, apiServer, controllerManager, scheduler, kwok];
     const crdsInstalled = installCrds(adminApi, layout, timeoutMs, all);
+    // Awaited below; a failure before then (creating the nodes) must not leave it unhandled.
+    crdsInstalled.catch(() => undefined);
     const nodeNames = Array.from({ length: nodeCount }, (_, i) => `kwok-node-${i}`);
     for (const [i, name] of nodeNames.entries()) {
       const res = await adminApi.apply(`/api/v1/nodes/${name}`, fakeNode(name, `zone-${'abc'[i % 3]}`), FIELD_MANAGER);
