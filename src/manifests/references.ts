@@ -5,7 +5,7 @@
  *   validation: "total destination weight != 100");
  * - every route's host is a Service or ServiceEntry of the set, and its subset is defined by a
  *   DestinationRule for that host (else Envoy answers 503 "no healthy upstream", flag NR);
- * - regexes in matches compile (they must match the whole value, as Envoy's safe_regex does);
+ * - regexes in matches compile with RE2, as Envoy's safe_regex does (look-ahead is refused);
  * - gateways named by a VirtualService exist (`mesh` is Istio's name for all sidecars);
  * - selectors (Service, AuthorizationPolicy, PeerAuthentication, DestinationRule subsets) match
  *   at least one workload; a Deployment's selector matches its own pod labels;
@@ -13,6 +13,7 @@
  * The ingress Gateway's `selector` is not checked: it selects Istio's own gateway, installed with
  * Istio and not part of these manifests.
  */
+import { RE2JS } from 're2js';
 import { namespaceOf } from './origin.ts';
 import type { PathSegment } from './path.ts';
 import type { Located, ManifestSet, Origin } from './types.ts';
@@ -44,7 +45,10 @@ interface StringMatch {
 }
 interface HttpMatch {
   uri?: StringMatch;
+  method?: StringMatch;
+  authority?: StringMatch;
   headers?: Record<string, StringMatch>;
+  withoutHeaders?: Record<string, StringMatch>;
   queryParams?: Record<string, StringMatch>;
   gateways?: string[];
 }
@@ -129,8 +133,9 @@ export function referenceProblems(set: ManifestSet): ReferenceProblem[] {
         }
         (route.match ?? []).forEach((match, m) => {
           const matchAt = [...at, 'match', m];
-          checkRegex(vs, match.uri, [...matchAt, 'uri'], report);
-          for (const field of ['headers', 'queryParams'] as const) {
+          for (const field of ['uri', 'method', 'authority'] as const)
+            checkRegex(vs, match[field], [...matchAt, field], report);
+          for (const field of ['headers', 'withoutHeaders', 'queryParams'] as const) {
             for (const [name, value] of Object.entries(match[field] ?? {}))
               checkRegex(vs, value, [...matchAt, field, name], report);
           }
@@ -226,12 +231,12 @@ function checkRegex(
 ): void {
   if (typeof match?.regex !== 'string') return;
   try {
-    new RegExp(`^(?:${match.regex})$`);
+    RE2JS.compile(match.regex);
   } catch (error) {
     report(
       located,
       [...path, 'regex'],
-      `expected a valid regular expression, got "${match.regex}" (${(error as Error).message})`,
+      `expected a valid RE2 regular expression (Istio compiles regexes with RE2), got "${match.regex}" (${(error as Error).message})`,
     );
   }
 }

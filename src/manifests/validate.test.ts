@@ -223,9 +223,24 @@ describe('a broken manifest is reported with its file, object and path', () => {
     );
     expect(summary(await problemsOf(dir))).toEqual([
       expect.stringMatching(
-        /spec\.http\[0\]\.match\[0\]\.headers\["end-user"\]\.regex: expected a valid regular expression/,
+        /spec\.http\[0\]\.match\[0\]\.headers\["end-user"\]\.regex: expected a valid RE2 regular expression/,
       ),
     ]);
+  });
+
+  it('a regex RE2 refuses (look-ahead), and RE2 syntax JavaScript lacks accepted', async () => {
+    const lookahead = await brokenCopy('istio/account-routes.yaml', (t) =>
+      t.replace('"canary-tester-[0-9]+"', '"canary-tester-(?=[0-9])[0-9]+"'),
+    );
+    expect(summary(await problemsOf(lookahead.dir))).toEqual([
+      expect.stringMatching(
+        /VirtualService\/sprincube\/account spec\.http\[0\]\.match\[0\]\.headers\["end-user"\]\.regex: expected a valid RE2 regular expression .*\(\?=/,
+      ),
+    ]);
+    const posix = await brokenCopy('istio/account-routes.yaml', (t) =>
+      t.replace('"canary-tester-[0-9]+"', '"(?i)canary-tester-[[:digit:]]+"'),
+    );
+    expect(summary(await problemsOf(posix.dir))).toEqual([]);
   });
 
   it('a StringMatch with two forms at once', async () => {

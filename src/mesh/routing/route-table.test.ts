@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { seededRandom } from '../../core/random.ts';
 import { ConfigError } from '../../core/errors.ts';
 import type { IDestinationRule, IVirtualService } from '../../manifests/types.ts';
@@ -403,6 +403,97 @@ describe('route table: Bookinfo routing', () => {
   });
 });
 
+describe('route table: regexes are RE2, as Envoy compiles them', () => {
+  const routeOn = (match: Record<string, unknown>) =>
+    compileRouteTable(
+      config([
+        virtualService('reviews', {
+          hosts: ['reviews'],
+          http: [
+            { match: [match], route: [{ destination: { host: 'reviews', subset: 'v3' } }] },
+            { route: [{ destination: { host: 'reviews', subset: 'v1' } }] },
+          ],
+        }),
+      ]),
+    );
+
+  it('accepts RE2 classes JavaScript lacks: POSIX [[:digit:]], Unicode \\pL and the (?i) flag', () => {
+    const digits = routeOn({ headers: { 'end-user': { regex: 'tester-[[:digit:]]+' } } });
+    expect(digits.resolve(request('reviews', { 'end-user': 'tester-42' }))!.subset).toBe('v3');
+    expect(digits.resolve(request('reviews', { 'end-user': 'tester-4x' }))!.subset).toBe('v1');
+    const letters = routeOn({ headers: { 'end-user': { regex: '\\pL+' } } });
+    expect(letters.resolve(request('reviews', { 'end-user': 'zoë' }))!.subset).toBe('v3');
+    expect(letters.resolve(request('reviews', { 'end-user': 'zoë1' }))!.subset).toBe('v1');
+    const caseless = routeOn({ headers: { 'end-user': { regex: '(?i)jason' } } });
+    expect(caseless.resolve(request('reviews', { 'end-user': 'JaSoN' }))!.subset).toBe('v3');
+    expect(caseless.resolve(request('reviews', { 'end-user': 'jasonx' }))!.subset).toBe('v1');
+  });
+
+  it('refuses look-ahead and back-references, which RE2 does not have, naming the file, object and field', () => {
+    const originOf = (kind: string, name: string) => `manifests/istio/${name}-${kind.toLowerCase()}.yaml`;
+    for (const regex of ['(?=jason)\\w+', '(a)\\1']) {
+      const err = captureError(() =>
+        compileRouteTable(
+          config([
+            virtualService('reviews', {
+              hosts: ['reviews'],
+              http: [
+                {
+                  match: [{ uri: { prefix: '/' } }, { headers: { 'end-user': { regex } } }],
+                  route: [{ destination: { host: 'reviews' } }],
+                },
+              ],
+            }),
+          ]),
+          { originOf },
+        ),
+      );
+      expect(err).toBeInstanceOf(ConfigError);
+      expect(err.message).toContain('manifests/istio/reviews-virtualservice.yaml');
+      expect(err.message).toContain('VirtualService/default/reviews spec.http[0].match[1].headers.end-user.regex');
+      expect(err.message).toContain('not valid RE2 syntax');
+    }
+  });
+
+  it('applies ignoreUriCase to exact and prefix uri matches but not to a regex', () => {
+    const prefix = routeOn({ uri: { prefix: '/Reviews' }, ignoreUriCase: true });
+    expect(prefix.resolve(request('reviews', {}, '/REVIEWS/1'))!.subset).toBe('v3');
+    const regex = routeOn({ uri: { regex: '/reviews/[0-9]+' }, ignoreUriCase: true });
+    expect(regex.resolve(request('reviews', {}, '/reviews/1'))!.subset).toBe('v3');
+    expect(regex.resolve(request('reviews', {}, '/REVIEWS/1'))!.subset).toBe('v1');
+  });
+
+  it('treats an absent header as matching withoutHeaders, whatever its StringMatch', () => {
+    for (const spec of [{ regex: 'canary-.*' }, { exact: 'jason' }, { prefix: 'j' }, {}]) {
+      const table = routeOn({ withoutHeaders: { 'end-user': spec } });
+      expect(table.resolve(request('reviews'))!.subset).toBe('v3');
+    }
+    const table = routeOn({ withoutHeaders: { 'end-user': { regex: 'canary-.*' } } });
+    expect(table.resolve(request('reviews', { 'end-user': 'canary-1' }))!.subset).toBe('v1');
+    expect(table.resolve(request('reviews', { 'end-user': 'baseline-1' }))!.subset).toBe('v3');
+  });
+
+  it('compiles each pattern once per route table however many routes use it', async () => {
+    const { RE2JS } = await import('re2js');
+    const compile = vi.spyOn(RE2JS, 'compile');
+    const match = { headers: { 'end-user': { regex: 'tester-[0-9]+' } } };
+    compileRouteTable(
+      config([
+        virtualService('reviews', {
+          hosts: ['reviews'],
+          gateways: ['mesh', 'bookinfo-gateway'],
+          http: [
+            { match: [match], route: [{ destination: { host: 'reviews', subset: 'v3' } }] },
+            { match: [match, match], route: [{ destination: { host: 'reviews', subset: 'v2' } }] },
+          ],
+        }),
+      ]),
+    );
+    expect(compile.mock.calls.filter(([p]) => p === 'tester-[0-9]+')).toHaveLength(1);
+    compile.mockRestore();
+  });
+});
+
 describe('route table: configuration errors name the file and the object', () => {
   const originOf = (kind: string, name: string) => `manifests/istio/${name}-${kind.toLowerCase()}.yaml`;
 
@@ -462,7 +553,7 @@ describe('route table: configuration errors name the file and the object', () =>
             { match: [{ headers: { 'end-user': { regex: '(' } } }], route: [{ destination: { host: 'reviews' } }] },
           ],
         },
-        /match\[0\]: regex "\(" does not compile/,
+        /match\[0\]\.headers\.end-user\.regex: regex "\(" is not valid RE2 syntax/,
       ],
       [
         { hosts: ['reviews'], http: [{ timeout: 'soon', route: [{ destination: { host: 'reviews' } }] }] },

@@ -18,7 +18,13 @@ import { ConfigError } from '../../core/errors.ts';
 import type { MeshEndpoint, ProxyConfig } from '../config.ts';
 import { parseDurationMs } from './duration.ts';
 import { Cluster, loadBalancerPolicy, type LoadBalancerPolicy, type RandomSource } from './load-balancer.ts';
-import { compileStringMatch, type StringMatchSpec, type StringPredicate } from './string-match.ts';
+import {
+  compileStringMatch,
+  InvalidMatchError,
+  type RegexCache,
+  type StringMatchSpec,
+  type StringPredicate,
+} from './string-match.ts';
 
 /** Where the request is being routed: at the ingress gateway, or in a sidecar of the mesh. */
 export type RouteContext = 'gateway' | 'mesh';
@@ -322,6 +328,8 @@ export function compileRouteTable(config: ProxyConfig, options: RouteTableOption
   };
 
   const gatewayNames = new Set(config.gatewayNames.map(shortGatewayName));
+  // Every RE2 pattern of the table compiles once, however many routes and contexts use it.
+  const regexes: RegexCache = new Map();
   const meshRoutes = new Map<string, CompiledRoute[]>();
   const gatewayBindings: GatewayBinding[] = [];
 
@@ -349,9 +357,10 @@ export function compileRouteTable(config: ProxyConfig, options: RouteTableOption
       const at = `spec.http[${i}]`;
       const matches = (r.match ?? []).map((m, j) => {
         try {
-          return compileMatch(m, context, gatewayNames);
+          return compileMatch(m, context, gatewayNames, regexes);
         } catch (err) {
-          return fail('VirtualService', meta, `${at}.match[${j}]`, (err as Error).message);
+          const field = err instanceof InvalidMatchError && err.field ? `.${err.field}` : '';
+          return fail('VirtualService', meta, `${at}.match[${j}]${field}`, (err as Error).message);
         }
       });
       const dests = r.route ?? [];
@@ -455,6 +464,7 @@ function compileMatch(
   m: HttpMatchView,
   context: RouteContext,
   gatewayNames: ReadonlySet<string>,
+  regexes: RegexCache,
 ): (req: PreparedRequest) => boolean {
   const checks: ((req: PreparedRequest) => boolean)[] = [];
   if (m.gateways && m.gateways.length > 0) {
@@ -462,30 +472,45 @@ function compileMatch(
     const applies = context === 'mesh' ? names.includes('mesh') : names.some((g) => gatewayNames.has(g));
     if (!applies) return () => false;
   }
+  // A pattern RE2 refuses names its field: `headers.end-user.regex`.
+  const compile = (spec: StringMatchSpec, field: string, ignoreCase = false): StringPredicate => {
+    try {
+      return compileStringMatch(spec, ignoreCase, regexes);
+    } catch (err) {
+      if (err instanceof InvalidMatchError)
+        throw new InvalidMatchError(err.message, spec.regex === undefined ? field : `${field}.regex`);
+      throw err;
+    }
+  };
   if (m.uri) {
-    const p = compileStringMatch(m.uri, m.ignoreUriCase ?? false);
+    const p = compile(m.uri, 'uri', m.ignoreUriCase ?? false);
     checks.push((r) => p(r.path));
   }
   if (m.method) {
-    const p = compileStringMatch(m.method);
+    const p = compile(m.method, 'method');
     checks.push((r) => p(r.method));
   }
   if (m.authority) {
-    const p = compileStringMatch(m.authority);
+    const p = compile(m.authority, 'authority');
     checks.push((r) => p(r.host));
   }
   for (const [name, spec] of Object.entries(m.headers ?? {})) {
     const key = name.toLowerCase();
-    const p = compileStringMatch(spec);
+    const p = compile(spec, `headers.${name}`);
     checks.push((r) => p(headerValue(r.headers, key)));
   }
+  // Istio sets Envoy's `invert_match` for these; Envoy's inverted matcher on an absent header is true,
+  // whatever the StringMatch (exact, prefix or regex): a request without the header is "without" it.
   for (const [name, spec] of Object.entries(m.withoutHeaders ?? {})) {
     const key = name.toLowerCase();
-    const p: StringPredicate = compileStringMatch(spec);
-    checks.push((r) => !p(headerValue(r.headers, key)));
+    const p = compile(spec, `withoutHeaders.${name}`);
+    checks.push((r) => {
+      const v = headerValue(r.headers, key);
+      return v === undefined || !p(v);
+    });
   }
   for (const [name, spec] of Object.entries(m.queryParams ?? {})) {
-    const p = compileStringMatch(spec);
+    const p = compile(spec, `queryParams.${name}`);
     checks.push((r) => p(r.query?.get(name) ?? undefined));
   }
   if (m.sourceLabels) {
