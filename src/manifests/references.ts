@@ -1,8 +1,8 @@
 /**
  * Checks between objects that no single schema can make, each of which Istio or the API server
  * would otherwise accept and then misroute, reject late, or ignore:
- * - route weights are not negative and, with more than one destination, sum to 100 (Istio's
- *   validation: "total destination weight != 100");
+ * - route weights are not negative, and do not all add up to 0 (weights that do not sum to 100
+ *   are normalised, as Istio does since 1.15, istio/istio#39544);
  * - every route's host is a Service or ServiceEntry of the set, and its subset is defined by a
  *   DestinationRule for that host (else Envoy answers 503 "no healthy upstream", flag NR);
  * - regexes in matches compile with RE2, as Envoy's safe_regex does (look-ahead is refused);
@@ -123,11 +123,11 @@ export function referenceProblems(set: ManifestSet): ReferenceProblem[] {
         });
         if (destinations.length > 1) {
           const total = destinations.reduce((sum, d) => sum + (d.weight ?? 0), 0);
-          if (total !== 100) {
+          if (total <= 0) {
             report(
               vs,
               [...at, 'route'],
-              `expected the weights of ${destinations.length} destinations to sum to 100, got ${total}`,
+              `expected the weights of ${destinations.length} destinations to add up to more than 0, got ${total}`,
             );
           }
         }

@@ -153,15 +153,17 @@ describe('a broken manifest is reported with its file, object and path', () => {
     ]);
   });
 
-  it('weights that do not sum to 100', async () => {
-    const { dir, file } = await brokenCopy('istio/account-routes.yaml', (t) =>
+  it('weights that add up to 0 (weights that do not sum to 100 are normalised, as Istio does)', async () => {
+    const split = (a: number, b: number) => (t: string) =>
       t.replace(
         '            subset: primary\n          weight: 100\n',
-        '            subset: primary\n          weight: 90\n        - destination:\n            host: account\n            subset: canary\n          weight: 20\n',
-      ),
-    );
+        `            subset: primary\n          weight: ${a}\n        - destination:\n            host: account\n            subset: canary\n          weight: ${b}\n`,
+      );
+    const normalised = await brokenCopy('istio/account-routes.yaml', split(90, 20));
+    expect(summary(await problemsOf(normalised.dir))).toEqual([]);
+    const { dir, file } = await brokenCopy('istio/account-routes.yaml', split(0, 0));
     expect(summary(await problemsOf(dir))).toEqual([
-      `${file} VirtualService/sprincube/account spec.http[2].route: expected the weights of 2 destinations to sum to 100, got 110`,
+      `${file} VirtualService/sprincube/account spec.http[2].route: expected the weights of 2 destinations to add up to more than 0, got 0`,
     ]);
   });
 
