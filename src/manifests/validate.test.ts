@@ -141,6 +141,23 @@ describe('a broken manifest is reported with its file, object and path', () => {
     expect(error.problem).toBe('expected integer, got string "http"');
   });
 
+  it('Istio objects written with networking.istio.io/v1 and security.istio.io/v1, as current Istio examples are', async () => {
+    const routes = await brokenCopy('istio/account-routes.yaml', (t) =>
+      t.replaceAll('networking.istio.io/v1beta1', 'networking.istio.io/v1'),
+    );
+    expect(summary(await problemsOf(routes.dir))).toEqual([]);
+    const policies = await brokenCopy('istio/authorization.yaml', (t) =>
+      t.replaceAll('security.istio.io/v1beta1', 'security.istio.io/v1'),
+    );
+    expect(summary(await problemsOf(policies.dir))).toEqual([]);
+    const typo = await brokenCopy('istio/account-routes.yaml', (t) =>
+      t.replace('networking.istio.io/v1beta1', 'networking.istio.io/v1').replace('  hosts:\n', '  hostz:\n'),
+    );
+    expect(summary(await problemsOf(typo.dir))[0]).toMatch(
+      /VirtualService\/sprincube\/account spec\.hostz: expected one of the fields/,
+    );
+  });
+
   it('a negative weight', async () => {
     const { dir, file } = await brokenCopy('istio/account-routes.yaml', (t) =>
       t.replace(
