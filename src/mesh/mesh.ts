@@ -7,6 +7,8 @@
  */
 import { ConfigError, InfraError } from '../core/errors.ts';
 import { loadValidManifests } from '../manifests/load.ts';
+import { problemError } from '../manifests/validate.ts';
+import { lineAt } from '../manifests/source-lines.ts';
 import { meshTopology } from '../manifests/topology.ts';
 import type { IVirtualService, ManifestSet } from '../manifests/types.ts';
 import { compileAuthorizer } from './authz/authorization.ts';
@@ -14,6 +16,7 @@ import { GATEWAY_IDENTITY, type MeshEndpoint, type ProxyConfig, type WorkloadIde
 import type { ChildApp, ChildSpec } from './ipc.ts';
 import { ChildStartError, ProxyChild } from './proxy-child.ts';
 import { compileRouteTable } from './routing/route-table.ts';
+import { unsupportedFields } from './supported-fields.ts';
 
 export type { IVirtualService };
 
@@ -88,6 +91,7 @@ export async function checkMesh(
 ): Promise<CheckedMesh> {
   const dir = opts.manifestsDir ?? 'manifests';
   const set = await loadValidManifests(dir);
+  refuseUnsupportedFields(set);
   const plans = planWorkloads(set, opts.overrides ?? {});
   const originOf = (kind: string, name: string): string | undefined =>
     set.all.find((o) => o.value.kind === kind && o.value.metadata?.name === name)?.origin.file;
@@ -102,6 +106,7 @@ export async function checkMesh(
   for (const p of plans) compileAuthorizer(base.authorizationPolicies, p.identity, originOf);
   for (const vs of opts.routes ?? []) {
     const name = vs.metadata?.name;
+    refuseUnsupportedObject(vs, `route ${name}`);
     const next = [...virtualServices.filter((v) => v.metadata?.name !== name), vs];
     compileRouteTable({ ...base, virtualServices: next, endpoints: [] }, { originOf: () => `route ${name}` });
   }
@@ -225,6 +230,7 @@ export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
           'metadata.name',
           'is required to know which VirtualService to replace',
         );
+      refuseUnsupportedObject(vs, 'applyVirtualService');
       const copy = structuredClone(vs);
       const next = virtualServices.some((v) => v.metadata?.name === name)
         ? virtualServices.map((v) => (v.metadata?.name === name ? copy : v))
@@ -258,6 +264,25 @@ export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
     onUnexpectedExit: (l) => void listeners.push(l),
     stop,
   };
+}
+
+/** A field the local data plane does not implement stops the mesh before it starts (supported-fields.ts). */
+function refuseUnsupportedFields(set: ManifestSet): void {
+  const problems = set.all.flatMap(({ origin, value }) =>
+    unsupportedFields(value).map((p) => ({ origin, path: p.path, expected: p.expected, line: lineAt(value, p.path) })),
+  );
+  if (problems.length > 0) throw problemError(problems[0], problems.length - 1);
+}
+
+function refuseUnsupportedObject(vs: IVirtualService, file: string): void {
+  const problems = unsupportedFields(vs);
+  if (problems.length === 0) return;
+  const origin = {
+    file,
+    object: `VirtualService/${vs.metadata?.namespace ?? 'default'}/${vs.metadata?.name}`,
+    document: 0,
+  };
+  throw problemError({ origin, path: problems[0].path, expected: problems[0].expected }, problems.length - 1);
 }
 
 function planWorkloads(set: ManifestSet, overrides: NonNullable<MeshOptions['overrides']>): WorkloadPlan[] {
