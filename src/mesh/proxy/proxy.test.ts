@@ -78,7 +78,7 @@ const gatewayRoutes = vs('edge', {
     },
     {
       match: [{ headers: { 'end-user': { exact: 'delay-me' } } }],
-      fault: { delay: { fixedDelay: '150ms' } },
+      fault: { delay: { fixedDelay: '150ms', percentage: { value: 100 } } },
       route: [{ destination: { host: 'bff' } }],
     },
     {

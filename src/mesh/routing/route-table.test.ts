@@ -235,6 +235,25 @@ describe('route table: Bookinfo routing', () => {
     expect(Math.abs(aborted - 1000)).toBeLessThanOrEqual(3.2905 * Math.sqrt(4000 * 0.25 * 0.75));
   });
 
+  it('applies a fault without percentage to no request, as Istio does (istio/istio#36303)', () => {
+    const table = compileRouteTable(
+      config([
+        virtualService('ratings', {
+          hosts: ['ratings'],
+          http: [
+            {
+              fault: { abort: { httpStatus: 503 }, delay: { fixedDelay: '2s' } },
+              route: [{ destination: { host: 'ratings' } }],
+            },
+          ],
+        }),
+      ]),
+      { random: seededRandom(9) },
+    );
+    for (let i = 0; i < 1000; i++)
+      expect(table.resolve(request('ratings'))).toMatchObject({ abortStatus: 0, delayMs: 0 });
+  });
+
   it('requires a regex to match the whole header value', () => {
     const table = compileRouteTable(
       config([
@@ -360,7 +379,7 @@ describe('route table: Bookinfo routing', () => {
           http: [
             {
               match: [{ sourceLabels: { app: 'reviews', version: 'v2' } }],
-              fault: { abort: { httpStatus: 418 } },
+              fault: { abort: { httpStatus: 418, percentage: { value: 100 } } },
               route: [{ destination: { host: 'ratings' } }],
             },
             { route: [{ destination: { host: 'ratings' } }] },

@@ -9,7 +9,8 @@
  *   `uri` is matched against the path without the query string, as Envoy does;
  * - a route's destinations are chosen with probability weight / sum of weights;
  * - a destination's `subset` names a DestinationRule subset, which selects replicas by labels;
- * - `fault.delay` / `fault.abort` apply to `percentage.value` % of requests (100 % when unset);
+ * - `fault.delay` / `fault.abort` apply to `percentage.value` % of requests, and to none when it is unset
+ *   (istio/istio#36303: Envoy's behaviour, and Istio's documentation since);
  * - `timeout` bounds the whole request including retries; `retries.attempts` counts *re*-tries.
  * A VirtualService with no `gateways` applies to the mesh (sidecars); one bound to gateways applies at
  * the ingress gateway, and to sidecars only when it also lists `mesh`.
@@ -409,7 +410,7 @@ export function compileRouteTable(config: ProxyConfig, options: RouteTableOption
         }
       };
       const percentOf = (p: PercentView, path: string): number => {
-        const v = p.percentage?.value ?? p.percent ?? 100;
+        const v = p.percentage?.value ?? p.percent ?? 0;
         if (!(v >= 0 && v <= 100)) fail('VirtualService', meta, path, `percentage must be within 0..100, got ${v}`);
         return v;
       };
