@@ -628,6 +628,19 @@ describe('load balancing over the replicas of a subset', () => {
     expect(seen).toEqual(new Set([0, 1, 2]));
   });
 
+  it("uses Istio's default LEAST_REQUEST when no DestinationRule sets a load balancer", () => {
+    const table = compileRouteTable(
+      config([], { endpoints: replicas, destinationRules: [destinationRule('reviews', ['v1'])] }),
+      { random: seededRandom(5) },
+    );
+    const cluster = table.resolve(request('reviews'))!.cluster;
+    expect(cluster.policy).toBe('LEAST_REQUEST');
+    for (let i = 0; i < 10; i++) cluster.started(2);
+    for (let i = 0; i < 200; i++) expect(cluster.pick()).not.toBe(2);
+    const subset = compileRouteTable(config([reviewsJasonToV2])).resolve(request('reviews', { 'end-user': 'jason' }));
+    expect(subset!.cluster.policy).toBe('LEAST_REQUEST');
+  });
+
   it('selects subset replicas by every label of the subset', () => {
     const table = compileRouteTable(config([reviewsJasonToV2]));
     expect(table.resolve(request('reviews'))!.cluster.endpoints.map((e) => e.workload)).toEqual(['reviews-v1']);

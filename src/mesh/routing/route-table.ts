@@ -98,7 +98,8 @@ const DEFAULT_RETRIES: RetryPolicy = {
   },
 };
 
-const DEFAULT_POLICY: LoadBalancerPolicy = 'ROUND_ROBIN';
+// Istio's default load balancer (and Envoy's): LEAST_REQUEST, power of two random choices.
+const DEFAULT_POLICY: LoadBalancerPolicy = 'LEAST_REQUEST';
 
 interface WeightedCluster {
   cluster: Cluster;
