@@ -45,7 +45,7 @@ export function principalOf(id: { namespace: string; serviceAccount: string }): 
 
 /** The ingress gateway's identity, as Istio's default installation names it. */
 export const GATEWAY_IDENTITY: WorkloadIdentity = {
-  workload: 'gateway',
+  workload: 'istio-ingressgateway',
   namespace: 'istio-system',
   serviceAccount: 'istio-ingressgateway-service-account',
   labels: { app: 'istio-ingressgateway', istio: 'ingressgateway' },

@@ -47,6 +47,13 @@ export function ingressGateway(opts: GatewayOptions): RequestListener {
 
   return (req, res) => {
     const start = performance.now();
+    // A client that goes away before its answer is Envoy's downstream disconnect: the try in flight
+    // is cancelled and the request recorded as 0 / DC.
+    const downstream = new AbortController();
+    const onClose = (): void => {
+      if (!res.writableFinished) downstream.abort();
+    };
+    res.once('close', onClose);
     void readBody(req)
       .then(async (body) => {
         const method = req.method ?? 'GET';
@@ -68,9 +75,21 @@ export function ingressGateway(opts: GatewayOptions): RequestListener {
         const headers = upstreamRequestHeaders(req.headers);
         headers[PEER_HEADER] = peer;
         if (headers['x-request-id'] === undefined) headers['x-request-id'] = randomUUID();
-        const out = await forward(decision, { method, path: uri, headers, body }, pools);
+        const out = await forward(
+          decision,
+          { method, path: uri, headers, body },
+          pools,
+          Math.random,
+          downstream.signal,
+        );
         const workload = out.endpoint?.workload ?? 'unknown';
         const version = out.endpoint?.version ?? 'unknown';
+        if (downstream.signal.aborted) {
+          if (out.body) out.body.destroy();
+          out.release();
+          record(decision.service, workload, version, 0, 'DC', start);
+          return;
+        }
         if (!out.body) {
           localReply(res, out.status, out.localBody ?? '');
           record(decision.service, workload, version, out.status, out.flags, start);

@@ -4,7 +4,7 @@
  */
 import type { RequestListener } from 'node:http';
 import { request } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { IAuthorizationPolicy, IDestinationRule, IVirtualService } from '../../manifests/types.ts';
 import { compileAuthorizer, type Authorizer } from '../authz/authorization.ts';
 import { GATEWAY_IDENTITY, type MeshEndpoint, type ProxyConfig, type WorkloadIdentity } from '../config.ts';
@@ -53,6 +53,7 @@ const accountRule = {
       { name: 'primary', labels: { track: 'primary' } },
       { name: 'flaky', labels: { track: 'flaky' } },
       { name: 'gone', labels: { track: 'gone' } },
+      { name: 'broken', labels: { track: 'broken' } },
     ],
   },
 } as IDestinationRule;
@@ -87,7 +88,13 @@ const gatewayRoutes = vs('edge', {
       retries: { attempts: 1, perTryTimeout: '100ms', retryOn: 'gateway-error' },
       route: [{ destination: { host: 'bff' } }],
     },
+    { match: [{ uri: { prefix: '/slow-unbounded' } }], route: [{ destination: { host: 'bff' } }] },
     { match: [{ uri: { prefix: '/slow' } }], timeout: '100ms', route: [{ destination: { host: 'bff' } }] },
+    {
+      match: [{ uri: { prefix: '/broken' } }],
+      retries: { attempts: 2, retryOn: '5xx' },
+      route: [{ destination: { host: 'account', subset: 'broken' } }],
+    },
     { match: [{ uri: { prefix: '/big' } }], route: [{ destination: { host: 'bff' } }] },
     {
       match: [{ uri: { prefix: '/flaky' } }],
@@ -142,6 +149,8 @@ function account(track: string): MeshEndpoint {
 
 /** How many tries of each /slow… path reached the bff. */
 const slowTries = new Map<string, number>();
+/** How many of them the bff answered (late, to a proxy that may have gone). */
+const slowAnswered = new Map<string, number>();
 
 beforeAll(async () => {
   const outbound = new OutboundSidecar(BFF, () => routes, pools, bffTelemetry);
@@ -153,6 +162,11 @@ beforeAll(async () => {
     flakyCalls += 1;
     res.writeHead(flakyCalls % 2 === 1 ? 503 : 200, { 'x-served-by': 'account-flaky' });
     res.end(`call ${flakyCalls}`);
+  });
+  replicas.broken = await replica({ ...account('broken'), labels: { app: 'broken', track: 'broken' } }, (req, res) => {
+    req.resume();
+    res.writeHead(503);
+    res.end('down');
   });
   replicas.bff = await replica({ ...BFF, service: 'bff', version: 'v1', url: '' }, (req, res) => {
     if (req.url?.startsWith('/big')) {
@@ -167,6 +181,7 @@ beforeAll(async () => {
       setTimeout(() => {
         res.writeHead(200);
         res.end('late');
+        slowAnswered.set(req.url!, (slowAnswered.get(req.url!) ?? 0) + 1);
       }, 400);
       return;
     }
@@ -223,7 +238,7 @@ describe('gateway → bff → account through the sidecars', () => {
     expect(
       sampleSum(gw, 'istio_requests_total', {
         reporter: 'source',
-        source_workload: 'gateway',
+        source_workload: 'istio-ingressgateway',
         destination_workload: 'bff',
         destination_service_name: 'bff',
         response_code: '200',
@@ -264,7 +279,7 @@ describe('gateway → bff → account through the sidecars', () => {
     expect(
       sampleSum(acct, 'istio_requests_total', {
         reporter: 'destination',
-        source_workload: 'gateway',
+        source_workload: 'istio-ingressgateway',
         destination_workload: 'account-primary',
         response_code: '403',
         response_flags: '-',
@@ -308,6 +323,81 @@ describe('gateway → bff → account through the sidecars', () => {
     expect(slowTries.get('/slow')).toBe(1);
     expect(
       sampleSum(await text(gatewayTelemetry), 'istio_requests_total', { response_code: '504', response_flags: 'UT' }),
+    ).toBe(1);
+  });
+
+  it('cancels the try when the route timeout fires: the destination records 0 with flag DC, never a late 200', async () => {
+    const destination200 = async () =>
+      sampleSum(await text(replicas.bff.telemetry), 'istio_requests_total', {
+        reporter: 'destination',
+        destination_workload: 'bff',
+        response_code: '200',
+      });
+    const answeredBefore = await destination200();
+    const res = await call(`${gatewayUrl}/slow?case=timeout`);
+    expect(res.status).toBe(504);
+    const destination = {
+      reporter: 'destination',
+      destination_workload: 'bff',
+      source_workload: 'istio-ingressgateway',
+    };
+    await vi.waitFor(async () =>
+      expect(
+        sampleSum(await text(replicas.bff.telemetry), 'istio_requests_total', {
+          ...destination,
+          response_code: '0',
+          response_flags: 'DC',
+        }),
+      ).toBeGreaterThanOrEqual(1),
+    );
+    // The handler answers 400 ms later, to a connection that is gone: nothing more is recorded.
+    await vi.waitFor(() => expect(slowAnswered.get('/slow?case=timeout')).toBe(1));
+    expect(await destination200()).toBe(answeredBefore);
+  });
+
+  it('records a client that disconnects as 0 / DC at the gateway and at the destination', async () => {
+    const client = new AbortController();
+    const pending = request(`${gatewayUrl}/slow-unbounded`, { signal: client.signal }).catch((e: unknown) => e);
+    await vi.waitFor(() => expect(slowTries.get('/slow-unbounded')).toBe(1));
+    client.abort();
+    expect(await pending).toBeInstanceOf(Error);
+    await vi.waitFor(async () => {
+      expect(
+        sampleSum(await text(gatewayTelemetry), 'istio_requests_total', {
+          reporter: 'source',
+          destination_workload: 'unknown',
+          destination_service_name: 'bff',
+          response_code: '0',
+          response_flags: 'DC',
+        }),
+      ).toBe(1);
+      expect(
+        sampleSum(await text(replicas.bff.telemetry), 'istio_requests_total', {
+          reporter: 'destination',
+          destination_workload: 'bff',
+          response_code: '0',
+          response_flags: 'DC',
+        }),
+      ).toBeGreaterThanOrEqual(1);
+    });
+  });
+
+  it('passes on the last 5xx when the retries are exhausted, with flag URX', async () => {
+    const res = await call(`${gatewayUrl}/broken`);
+    expect(res).toMatchObject({ status: 503, body: 'down' });
+    expect(
+      sampleSum(await text(replicas.broken.telemetry), 'istio_requests_total', {
+        reporter: 'destination',
+        response_code: '503',
+      }),
+    ).toBe(3);
+    expect(
+      sampleSum(await text(gatewayTelemetry), 'istio_requests_total', {
+        reporter: 'source',
+        destination_workload: 'account-broken',
+        response_code: '503',
+        response_flags: 'URX',
+      }),
     ).toBe(1);
   });
 
