@@ -23,6 +23,8 @@ export interface ProxyConfig {
   virtualServices: IVirtualService[];
   destinationRules: IDestinationRule[];
   authorizationPolicies: IAuthorizationPolicy[];
+  /** PeerAuthentication objects (STRICT, PERMISSIVE, DISABLE per workload); none means PERMISSIVE. */
+  peerAuthentications?: unknown[];
   /** Names of the Gateway objects the ingress gateway serves (VirtualServices bind to these). */
   gatewayNames: string[];
   /** Every service of the mesh, including those with no replica running (routes to them answer 503 UH). */

@@ -12,8 +12,10 @@ import { lineAt } from '../manifests/source-lines.ts';
 import { meshTopology } from '../manifests/topology.ts';
 import type { IVirtualService, ManifestSet } from '../manifests/types.ts';
 import { compileAuthorizer } from './authz/authorization.ts';
+import { peerAuthenticationMode } from './authz/peer-authentication.ts';
 import { GATEWAY_IDENTITY, type MeshEndpoint, type ProxyConfig, type WorkloadIdentity } from './config.ts';
 import type { ChildApp, ChildSpec } from './ipc.ts';
+import { newPeerKey } from './proxy/peer-identity.ts';
 import { ChildStartError, ProxyChild } from './proxy-child.ts';
 import { compileRouteTable } from './routing/route-table.ts';
 import { unsupportedFields } from './supported-fields.ts';
@@ -99,11 +101,15 @@ export async function checkMesh(
   const base = {
     destinationRules: set.destinationRules.map((d) => d.value),
     authorizationPolicies: set.authorizationPolicies.map((a) => a.value),
+    peerAuthentications: set.all.filter((o) => o.value.kind === 'PeerAuthentication').map((o) => o.value),
     gatewayNames: set.gateways.map((g) => g.value.metadata?.name ?? ''),
     services: [...new Set(plans.map((p) => p.identity.service))],
   };
   compileRouteTable({ ...base, virtualServices, endpoints: [] }, { originOf });
-  for (const p of plans) compileAuthorizer(base.authorizationPolicies, p.identity, originOf);
+  for (const p of plans) {
+    compileAuthorizer(base.authorizationPolicies, p.identity, originOf);
+    peerAuthenticationMode(base.peerAuthentications, p.identity, originOf);
+  }
   for (const vs of opts.routes ?? []) {
     const name = vs.metadata?.name;
     refuseUnsupportedObject(vs, `route ${name}`);
@@ -152,6 +158,8 @@ export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
   let stopPromise: Promise<void> = Promise.resolve();
 
   const startTimeout = opts.startTimeoutMs ?? 30_000;
+  // Made fresh for every run: only the proxies started here can sign a peer identity.
+  const peerKey = newPeerKey();
   let gateway: ProxyChild;
   const replicas = new Map<WorkloadPlan, ProxyChild[]>();
   try {
@@ -162,6 +170,7 @@ export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
         identity: { ...GATEWAY_IDENTITY, service: 'istio-ingressgateway', version: 'unknown' },
         app: 'echo',
         port,
+        peerKey,
       },
       {},
     );
@@ -179,7 +188,7 @@ export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
       const list: ProxyChild[] = [];
       for (let i = 0; i < plan.replicas; i++) {
         const name = plan.replicas > 1 ? `${plan.identity.workload}#${i}` : plan.identity.workload;
-        list.push(spawn(name, { role: 'workload', identity: plan.identity, app, port: 0 }, plan.env));
+        list.push(spawn(name, { role: 'workload', identity: plan.identity, app, port: 0, peerKey }, plan.env));
       }
       replicas.set(plan, list);
     }

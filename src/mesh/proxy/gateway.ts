@@ -8,9 +8,17 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import { pipeline } from 'node:stream';
 import type { WorkloadIdentity } from '../config.ts';
 import type { RouteTable } from '../routing/route-table.ts';
-import type { IstioTelemetry } from '../telemetry/istio-metrics.ts';
+import {
+  type IstioTelemetry,
+  type ServiceLabels,
+  serviceLabels,
+  UNKNOWN_WORKLOAD,
+  type WorkloadLabels,
+  workloadLabels,
+} from '../telemetry/istio-metrics.ts';
 import { downstreamResponseHeaders, forward, upstreamRequestHeaders, type UpstreamPools } from './forward.ts';
-import { PEER_HEADER, peerHeaderValue } from './peer-identity.ts';
+import { destinationService, endpointLabels } from './outbound-sidecar.ts';
+import { PEER_HEADER, type PeerSigner } from './peer-identity.ts';
 
 const SMALL_BODY_BYTES = 64 * 1024;
 
@@ -19,31 +27,22 @@ export interface GatewayOptions {
   routes: () => RouteTable;
   pools: UpstreamPools;
   telemetry: IstioTelemetry;
+  signer: PeerSigner;
 }
 
+const NO_SERVICE = serviceLabels('unknown', undefined);
+
 export function ingressGateway(opts: GatewayOptions): RequestListener {
-  const { self, pools, telemetry } = opts;
-  const peer = peerHeaderValue(self);
+  const { self, pools, telemetry, signer } = opts;
+  const source = workloadLabels(self);
   const record = (
-    service: string,
-    workload: string,
-    version: string,
-    status: number,
+    service: ServiceLabels,
+    destination: WorkloadLabels,
+    code: number,
     flags: string,
     start: number,
   ): void =>
-    telemetry.record(
-      {
-        reporter: 'source',
-        source_workload: self.workload,
-        destination_workload: workload,
-        destination_service_name: service,
-        destination_version: version,
-        response_code: status,
-        response_flags: flags,
-      },
-      performance.now() - start,
-    );
+    telemetry.record({ reporter: 'source', source, destination, service, code, flags }, performance.now() - start);
 
   return (req, res) => {
     const start = performance.now();
@@ -69,11 +68,11 @@ export function ingressGateway(opts: GatewayOptions): RequestListener {
         });
         if (!decision) {
           localReply(res, 404, '');
-          record('unknown', 'unknown', 'unknown', 404, 'NR', start);
+          record(NO_SERVICE, UNKNOWN_WORKLOAD, 404, 'NR', start);
           return;
         }
         const headers = upstreamRequestHeaders(req.headers);
-        headers[PEER_HEADER] = peer;
+        headers[PEER_HEADER] = signer.header();
         if (headers['x-request-id'] === undefined) headers['x-request-id'] = randomUUID();
         const out = await forward(
           decision,
@@ -82,17 +81,17 @@ export function ingressGateway(opts: GatewayOptions): RequestListener {
           Math.random,
           downstream.signal,
         );
-        const workload = out.endpoint?.workload ?? 'unknown';
-        const version = out.endpoint?.version ?? 'unknown';
+        const service = destinationService(decision);
+        const destination = endpointLabels(out.endpoint);
         if (downstream.signal.aborted) {
           if (out.body) out.body.destroy();
           out.release();
-          record(decision.service, workload, version, 0, 'DC', start);
+          record(service, destination, 0, 'DC', start);
           return;
         }
         if (!out.body) {
           localReply(res, out.status, out.localBody ?? '');
-          record(decision.service, workload, version, out.status, out.flags, start);
+          record(service, destination, out.status, out.flags, start);
           return;
         }
         const answerHeaders = downstreamResponseHeaders(out.headers ?? {});
@@ -104,19 +103,19 @@ export function ingressGateway(opts: GatewayOptions): RequestListener {
           out.release();
           res.writeHead(out.status, answerHeaders);
           res.end(body);
-          record(decision.service, workload, version, out.status, out.flags, start);
+          record(service, destination, out.status, out.flags, start);
           return;
         }
         res.writeHead(out.status, answerHeaders);
         pipeline(out.body, res, (err) => {
           out.release();
-          record(decision.service, workload, version, err ? 0 : out.status, err ? 'DC' : out.flags, start);
+          record(service, destination, err ? 0 : out.status, err ? 'DC' : out.flags, start);
         });
       })
       .catch((err: unknown) => {
         if (!res.headersSent) localReply(res, 500, `gateway error: ${(err as Error).message}`);
         else res.destroy();
-        record('unknown', 'unknown', 'unknown', 500, '-', start);
+        record(NO_SERVICE, UNKNOWN_WORKLOAD, 500, '-', start);
       });
   };
 }

@@ -7,6 +7,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { IAuthorizationPolicy, IDestinationRule, IVirtualService } from '../../manifests/types.ts';
 import { compileAuthorizer, type Authorizer } from '../authz/authorization.ts';
+import { type MtlsMode, peerAuthenticationMode } from '../authz/peer-authentication.ts';
 import { GATEWAY_IDENTITY, type MeshEndpoint, type ProxyConfig, type WorkloadIdentity } from '../config.ts';
 import { echoHandler } from '../echo-app.ts';
 import { compileRouteTable, type RouteTable } from '../routing/route-table.ts';
@@ -17,7 +18,7 @@ import { UpstreamPools } from './forward.ts';
 import { ingressGateway } from './gateway.ts';
 import { inboundSidecar } from './inbound-sidecar.ts';
 import { OutboundSidecar } from './outbound-sidecar.ts';
-import { PEER_HEADER } from './peer-identity.ts';
+import { newPeerKey, PEER_HEADER, PeerSigner, PeerVerifier } from './peer-identity.ts';
 
 const NS = 'sprincube';
 const BFF: WorkloadIdentity = {
@@ -125,10 +126,21 @@ const gatewayTelemetry = new IstioTelemetry();
 const bffTelemetry = new IstioTelemetry();
 const replicas: Record<string, Replica> = {};
 
+const peerKey = newPeerKey();
+/** PeerAuthentication mode per workload (PERMISSIVE unless a test says otherwise). */
+const mtlsModes = new Map<string, MtlsMode>();
+
 async function replica(identity: MeshEndpoint, handler: RequestListener): Promise<Replica> {
   const telemetry = new IstioTelemetry();
   const server = await serveOnLoopback(
-    inboundSidecar({ self: identity, telemetry, authorizer: () => authorizers.get(identity.workload)!, handler }),
+    inboundSidecar({
+      self: identity,
+      telemetry,
+      verifier: new PeerVerifier(peerKey),
+      authorizer: () => authorizers.get(identity.workload)!,
+      mtls: () => mtlsModes.get(identity.workload) ?? 'PERMISSIVE',
+      handler,
+    }),
   );
   closers.push(server.close);
   return { endpoint: { ...identity, url: server.url }, telemetry, close: server.close };
@@ -153,7 +165,7 @@ const slowTries = new Map<string, number>();
 const slowAnswered = new Map<string, number>();
 
 beforeAll(async () => {
-  const outbound = new OutboundSidecar(BFF, () => routes, pools, bffTelemetry);
+  const outbound = new OutboundSidecar(BFF, () => routes, pools, bffTelemetry, new PeerSigner(peerKey, BFF));
   let flakyCalls = 0;
   replicas.primary = await replica(account('primary'), echoHandler('account-primary'));
   // Not labelled app=account, so the bff-only policy does not apply to it.
@@ -211,7 +223,13 @@ beforeAll(async () => {
   for (const r of Object.values(replicas))
     authorizers.set(r.endpoint.workload, compileAuthorizer(config.authorizationPolicies, r.endpoint));
   const gateway = await serveOnLoopback(
-    ingressGateway({ self: GATEWAY_IDENTITY, routes: () => routes, pools, telemetry: gatewayTelemetry }),
+    ingressGateway({
+      self: GATEWAY_IDENTITY,
+      routes: () => routes,
+      pools,
+      telemetry: gatewayTelemetry,
+      signer: new PeerSigner(peerKey, GATEWAY_IDENTITY),
+    }),
   );
   closers.push(gateway.close);
   gatewayUrl = gateway.url;
@@ -297,6 +315,59 @@ describe('gateway → bff → account through the sidecars', () => {
   it('ignores a peer identity a client claims: the gateway replaces it with its own', async () => {
     const res = await call(`${gatewayUrl}/direct/account`, { headers: { [PEER_HEADER]: 'bff;sprincube;bff' } });
     expect(res.status).toBe(403);
+  });
+
+  it('believes only an identity the data plane signed: STRICT refuses a raw client claiming to be the bff', async () => {
+    const strict = {
+      apiVersion: 'security.istio.io/v1',
+      kind: 'PeerAuthentication',
+      metadata: { name: 'default', namespace: NS },
+      spec: { mtls: { mode: 'STRICT' } },
+    };
+    const primary = replicas.primary.endpoint;
+    mtlsModes.set(primary.workload, peerAuthenticationMode([strict], primary));
+    expect(mtlsModes.get(primary.workload)).toBe('STRICT');
+    try {
+      const claims = {
+        'a bare header': 'bff;sprincube;bff',
+        'a header signed with another key': new PeerSigner(newPeerKey(), BFF).header(),
+        'a stale signature': new PeerSigner(peerKey, BFF).header(Date.now() - 120_000),
+        'no header': undefined,
+      };
+      for (const [what, claim] of Object.entries(claims)) {
+        const headers = claim === undefined ? {} : { [PEER_HEADER]: claim };
+        const refused = await request(`${primary.url}/api/account?id=1`, { headers }).then(
+          (r) => `answered ${r.statusCode}`,
+          (e: unknown) => e,
+        );
+        expect(refused, what).toBeInstanceOf(Error);
+      }
+      // The bff's own calls carry a signed identity and still get through.
+      const res = await call(`${gatewayUrl}/api/profile/1`, { headers: { 'end-user': 'user-8' } });
+      expect(res.status).toBe(200);
+      // PERMISSIVE lets the raw client in, but without an identity: the bff-only policy denies it.
+      mtlsModes.set(primary.workload, 'PERMISSIVE');
+      const forged = await call(`${primary.url}/api/account?id=1`, { headers: { [PEER_HEADER]: 'bff;sprincube;bff' } });
+      expect(forged.status).toBe(403);
+      expect(
+        sampleSum(await text(replicas.primary.telemetry), 'istio_requests_total', {
+          reporter: 'destination',
+          source_workload: 'unknown',
+          response_code: '403',
+          connection_security_policy: 'none',
+        }),
+      ).toBe(1);
+      expect(
+        sampleSum(await text(replicas.primary.telemetry), 'istio_requests_total', {
+          reporter: 'destination',
+          source_workload: 'bff',
+          source_principal: `spiffe://cluster.local/ns/${NS}/sa/bff`,
+          connection_security_policy: 'mutual_tls',
+        }),
+      ).toBeGreaterThanOrEqual(1);
+    } finally {
+      mtlsModes.delete(primary.workload);
+    }
   });
 
   it('answers a fault abort itself with flag FI, and delays with flag DI', async () => {
