@@ -582,6 +582,18 @@ describe('route table: configuration errors name the file and the object', () =>
         { hosts: ['reviews'], gateways: ['nope'], http: [{ route: [{ destination: { host: 'reviews' } }] }] },
         /spec\.gateways: names gateway "nope"/,
       ],
+      [
+        {
+          hosts: ['reviews'],
+          http: [
+            {
+              retries: { attempts: 2, retryOn: '5xx,envoy-ratelimited' },
+              route: [{ destination: { host: 'reviews' } }],
+            },
+          ],
+        },
+        /spec\.http\[0\]\.retries\.retryOn: retry condition "envoy-ratelimited" is not supported by the local data plane/,
+      ],
     ];
     for (const [spec, message] of cases) {
       expect(

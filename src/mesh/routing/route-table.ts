@@ -410,6 +410,13 @@ export function compileRouteTable(config: ProxyConfig, options: RouteTableOption
           return fail('VirtualService', meta, path, (err as Error).message);
         }
       };
+      const retryOnOf = (text: string | undefined, path: string): RetryConditions => {
+        try {
+          return parseRetryOn(text);
+        } catch (err) {
+          return fail('VirtualService', meta, path, (err as Error).message);
+        }
+      };
       const percentOf = (p: PercentView, path: string): number => {
         const v = p.percentage?.value ?? p.percent ?? 0;
         if (!(v >= 0 && v <= 100)) fail('VirtualService', meta, path, `percentage must be within 0..100, got ${v}`);
@@ -444,7 +451,7 @@ export function compileRouteTable(config: ProxyConfig, options: RouteTableOption
           ? {
               attempts: r.retries.attempts ?? 0,
               perTryTimeoutMs: duration(r.retries.perTryTimeout, `${at}.retries.perTryTimeout`),
-              retryOn: parseRetryOn(r.retries.retryOn),
+              retryOn: retryOnOf(r.retries.retryOn, `${at}.retries.retryOn`),
             }
           : DEFAULT_RETRIES,
       };
@@ -529,6 +536,19 @@ function compileMatch(
   };
 }
 
+/**
+ * Conditions that can never hold locally, accepted so Istio's default list parses: the gRPC statuses
+ * (no gRPC here) and `retriable-status-codes`, whose codes Istio passes as plain numbers.
+ */
+const NO_OP_RETRY_ON = new Set([
+  'cancelled',
+  'deadline-exceeded',
+  'internal',
+  'resource-exhausted',
+  'unavailable',
+  'retriable-status-codes',
+]);
+
 function parseRetryOn(text: string | undefined): RetryConditions {
   const c = {
     status5xx: false,
@@ -549,7 +569,10 @@ function parseRetryOn(text: string | undefined): RetryConditions {
     else if (t === 'reset') c.reset = true;
     else if (t === 'retriable-4xx') c.retriable4xx = true;
     else if (/^\d{3}$/.test(t)) c.statusCodes.add(Number(t));
-    // unavailable, cancelled, retriable-status-codes and the rest concern gRPC or Envoy-only setups.
+    else if (!NO_OP_RETRY_ON.has(t))
+      throw new Error(
+        `retry condition ${JSON.stringify(t)} is not supported by the local data plane (5xx, gateway-error, connect-failure, refused-stream, reset, retriable-4xx, status codes; gRPC conditions are accepted and never match)`,
+      );
   }
   return c;
 }
