@@ -3,7 +3,8 @@
  * would otherwise accept and then misroute, reject late, or ignore:
  * - route weights are not negative, and do not all add up to 0 (weights that do not sum to 100
  *   are normalised, as Istio does since 1.15, istio/istio#39544);
- * - every route's host is a Service or ServiceEntry of the set, and its subset is defined by a
+ * - every route's host is a Service or ServiceEntry of the set, its port (if given) one of the
+ *   Service's ports, and its subset is defined by a
  *   DestinationRule for that host (else Envoy answers 503 "no healthy upstream", flag NR);
  * - regexes in matches compile with RE2, as Envoy's safe_regex does (look-ahead is refused);
  * - gateways named by a VirtualService exist (`mesh` is Istio's name for all sidecars);
@@ -33,6 +34,7 @@ interface Workload {
 interface Destination {
   host?: string;
   subset?: string;
+  port?: { number?: number };
 }
 interface RouteDestination {
   destination?: Destination;
@@ -99,6 +101,18 @@ export function referenceProblems(set: ManifestSet): ReferenceProblem[] {
               vs,
               [...at, 'route', i, 'destination', 'host'],
               `expected the host of a Service or ServiceEntry in the manifests, got "${host}"`,
+            );
+          }
+          const port = d.destination?.port?.number;
+          const service = set.services.find(
+            (s) => fullHost(s.value.metadata?.name ?? '', namespaceOf(s.value)) === full,
+          );
+          const ports = (service?.value.spec?.ports ?? []).map((p) => p.port);
+          if (port !== undefined && service && !ports.includes(port)) {
+            report(
+              vs,
+              [...at, 'route', i, 'destination', 'port', 'number'],
+              `expected a port of Service ${service.origin.object} (${ports.join(', ')}), got ${port}`,
             );
           }
           const subset = d.destination?.subset;

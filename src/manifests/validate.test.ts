@@ -184,6 +184,16 @@ describe('a broken manifest is reported with its file, object and path', () => {
     ]);
   });
 
+  it('a route to a port the Service does not have', async () => {
+    const { dir, file } = await brokenCopy('istio/gateway.yaml', (t) => t.replace('number: 8080', 'number: 9080'));
+    expect(summary(await problemsOf(dir))).toEqual([
+      expect.stringMatching(
+        /VirtualService\/sprincube\/bff spec\.http\[0\]\.route\[0\]\.destination\.port\.number: expected a port of Service Service\/sprincube\/bff \(8080\), got 9080/,
+      ),
+    ]);
+    expect(file).toContain('gateway.yaml');
+  });
+
   it('a route to a subset no DestinationRule defines', async () => {
     const { dir, file } = await brokenCopy('istio/account-routes.yaml', (t) =>
       t.replace('subset: canary\n', 'subset: canary-v3\n'),

@@ -63,8 +63,10 @@ const VIRTUAL_SERVICE: FieldTable = {
   'spec.http.route.destination': I(),
   'spec.http.route.destination.host': I('a Service of the mesh'),
   'spec.http.route.destination.subset': I(),
-  'spec.http.route.destination.port': I('each service has one port locally'),
-  'spec.http.route.destination.port.number': I('each service has one port locally'),
+  'spec.http.route.destination.port': I('must be a port of the Service; each service listens on one port locally'),
+  'spec.http.route.destination.port.number': I(
+    'must be a port of the Service; each service listens on one port locally',
+  ),
   'spec.http.route.weight': I('normalised when the weights do not sum to 100'),
   'spec.http.route.headers': R('header manipulation'),
   'spec.http.headers': R('header manipulation'),
