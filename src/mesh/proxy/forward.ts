@@ -5,6 +5,7 @@
  * itself (https://www.envoyproxy.io/docs/envoy/latest/configuration/observability/access_log/usage#config-access-log-format-response-flags).
  * Shared by the ingress gateway and the bff's outbound sidecar.
  */
+import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool, type Dispatcher } from 'undici';
 import type { MeshEndpoint } from '../config.ts';
@@ -55,6 +56,21 @@ export class UpstreamPools {
 }
 
 const NOOP = (): void => {};
+
+/**
+ * A cancellation undici accepts as a request's `signal`: an EventEmitter that emits `abort` once. It
+ * costs a tenth of an AbortController and its listener, which would otherwise be paid on every
+ * request (every route has a timeout).
+ */
+export class Cancellation extends EventEmitter {
+  aborted = false;
+
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.emit('abort');
+  }
+}
 // Envoy's default retry back-off: 25 ms base interval, fully jittered, doubling per retry.
 const RETRY_BASE_MS = 25;
 
@@ -67,7 +83,7 @@ export async function forward(
   req: ForwardRequest,
   pools: UpstreamPools,
   random: () => number = Math.random,
-  downstream?: AbortSignal,
+  downstream?: Cancellation,
 ): Promise<ForwardOutcome> {
   let flags = '';
   if (decision.delayMs > 0) {
@@ -104,7 +120,7 @@ export async function forward(
     const tryTimeout = Math.min(perTryTimeoutMs > 0 ? perTryTimeoutMs : Infinity, remaining);
     // A try that outlives its time is cancelled: its connection is closed, as Envoy resets the
     // upstream stream, so the destination records a disconnect (0, DC) and not a late answer.
-    const abort = Number.isFinite(tryTimeout) || downstream ? new AbortController() : undefined;
+    const abort = Number.isFinite(tryTimeout) || downstream ? new Cancellation() : undefined;
     let expired = false;
     let timer: NodeJS.Timeout | undefined;
     if (abort && Number.isFinite(tryTimeout)) {
@@ -117,7 +133,7 @@ export async function forward(
       );
     }
     const onDownstreamAbort = (): void => abort?.abort();
-    downstream?.addEventListener('abort', onDownstreamAbort, { once: true });
+    downstream?.once('abort', onDownstreamAbort);
     cluster.started(index);
     try {
       const res = await pools.get(endpoint.url).request({
@@ -125,10 +141,10 @@ export async function forward(
         path: req.path,
         headers: req.headers,
         body: req.body,
-        ...(abort ? { signal: abort.signal } : {}),
+        ...(abort ? { signal: abort } : {}),
       });
       if (timer) clearTimeout(timer);
-      downstream?.removeEventListener('abort', onDownstreamAbort);
+      downstream?.off('abort', onDownstreamAbort);
       const retriable = retriableStatus(res.statusCode, retryOn);
       if (t < attempts && retriable) {
         await res.body.dump();
@@ -153,7 +169,7 @@ export async function forward(
       };
     } catch (err) {
       if (timer) clearTimeout(timer);
-      downstream?.removeEventListener('abort', onDownstreamAbort);
+      downstream?.off('abort', onDownstreamAbort);
       cluster.finished(index);
       const code = (err as { code?: string }).code;
       if (downstream?.aborted) return local(0, joinFlags(flags, 'DC'), '');

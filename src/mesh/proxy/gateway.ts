@@ -16,7 +16,13 @@ import {
   type WorkloadLabels,
   workloadLabels,
 } from '../telemetry/istio-metrics.ts';
-import { downstreamResponseHeaders, forward, upstreamRequestHeaders, type UpstreamPools } from './forward.ts';
+import {
+  Cancellation,
+  downstreamResponseHeaders,
+  forward,
+  upstreamRequestHeaders,
+  type UpstreamPools,
+} from './forward.ts';
 import { destinationService, endpointLabels } from './outbound-sidecar.ts';
 import { PEER_HEADER, type PeerSigner } from './peer-identity.ts';
 
@@ -48,7 +54,7 @@ export function ingressGateway(opts: GatewayOptions): RequestListener {
     const start = performance.now();
     // A client that goes away before its answer is Envoy's downstream disconnect: the try in flight
     // is cancelled and the request recorded as 0 / DC.
-    const downstream = new AbortController();
+    const downstream = new Cancellation();
     const onClose = (): void => {
       if (!res.writableFinished) downstream.abort();
     };
@@ -74,16 +80,10 @@ export function ingressGateway(opts: GatewayOptions): RequestListener {
         const headers = upstreamRequestHeaders(req.headers);
         headers[PEER_HEADER] = signer.header();
         if (headers['x-request-id'] === undefined) headers['x-request-id'] = randomUUID();
-        const out = await forward(
-          decision,
-          { method, path: uri, headers, body },
-          pools,
-          Math.random,
-          downstream.signal,
-        );
+        const out = await forward(decision, { method, path: uri, headers, body }, pools, Math.random, downstream);
         const service = destinationService(decision);
         const destination = endpointLabels(out.endpoint);
-        if (downstream.signal.aborted) {
+        if (downstream.aborted) {
           if (out.body) out.body.destroy();
           out.release();
           record(service, destination, 0, 'DC', start);

@@ -7,7 +7,8 @@
  * header and signs it, with a timestamp and a nonce, by HMAC-SHA256 under that key; the inbound side
  * removes the header before the app sees it and believes only a signature it can verify that is less
  * than a minute old. A caller without one is a plain-text peer: no principal, and refused outright
- * where PeerAuthentication is STRICT.
+ * where PeerAuthentication is STRICT. A signature is made afresh every second (not per request) and
+ * a verifier remembers the few it checked last, so the hot path pays a string comparison.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -18,6 +19,8 @@ export const PEER_HEADER = 'x-canary-mesh-peer';
 
 /** How long a signed identity is believed after it was made (clocks are the same machine's). */
 const FRESH_MS = 60_000;
+/** How long a signer reuses one signature. */
+const RESIGN_MS = 1_000;
 
 export interface Peer {
   workload: string;
@@ -39,6 +42,8 @@ export class PeerSigner {
   private readonly identity: string;
   private readonly noncePrefix = randomBytes(6).toString('base64url');
   private counter = 0;
+  private current = '';
+  private signedAt = Number.NEGATIVE_INFINITY;
 
   constructor(key: string, self: WorkloadDescription) {
     this.key = Buffer.from(key, 'base64');
@@ -55,8 +60,11 @@ export class PeerSigner {
   }
 
   header(now = Date.now()): string {
+    if (now - this.signedAt < RESIGN_MS && now >= this.signedAt) return this.current;
     const payload = `${this.identity};${now};${this.noncePrefix}${(this.counter++).toString(36)}`;
-    return `${payload};${createHmac('sha256', this.key).update(payload).digest('base64url')}`;
+    this.current = `${payload};${createHmac('sha256', this.key).update(payload).digest('base64url')}`;
+    this.signedAt = now;
+    return this.current;
   }
 }
 
@@ -64,6 +72,8 @@ export class PeerSigner {
 export class PeerVerifier {
   private readonly key: Buffer;
   private readonly known = new Map<string, Peer>();
+  /** Headers verified lately, with the time they were signed: each peer resends one for a second. */
+  private readonly verified = new Map<string, { peer: Peer; at: number }>();
 
   constructor(key: string) {
     this.key = Buffer.from(key, 'base64');
@@ -75,6 +85,8 @@ export class PeerVerifier {
     if (raw === undefined) return undefined;
     delete req.headers[PEER_HEADER];
     if (typeof raw !== 'string') return undefined;
+    const seen = this.verified.get(raw);
+    if (seen) return Math.abs(now - seen.at) <= FRESH_MS ? seen.peer : undefined;
     const cut = raw.lastIndexOf(';');
     if (cut < 0) return undefined;
     const payload = raw.slice(0, cut);
@@ -104,6 +116,8 @@ export class PeerVerifier {
       // Identities are the mesh's few workloads; the bound only keeps a misbehaving peer from growing it.
       if (this.known.size < 1000) this.known.set(identity, peer);
     }
+    if (this.verified.size >= 64) this.verified.clear();
+    this.verified.set(raw, { peer, at });
     return peer;
   }
 }
