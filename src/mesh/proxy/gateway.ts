@@ -101,6 +101,11 @@ export function ingressGateway(opts: GatewayOptions): RequestListener {
           // far less than a stream pipeline per request.
           const body = Buffer.from(await out.body.arrayBuffer());
           out.release();
+          if (downstream.aborted) {
+            // The client went away while the answer was read: nothing reaches it.
+            record(service, destination, 0, 'DC', start);
+            return;
+          }
           res.writeHead(out.status, answerHeaders);
           res.end(body);
           record(service, destination, out.status, out.flags, start);
