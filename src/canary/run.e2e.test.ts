@@ -4,7 +4,7 @@
  * minutes; the tests run one after another because each takes most of the machine.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
@@ -92,6 +92,30 @@ describe.sequential('canary run --local (e2e)', () => {
     const f = await startRun(['--scenario', 'errors']).done;
     expect(f.code, f.stderr.slice(-2000)).toBe(1);
     const r = resultOf(f);
+    expect(r.responsible).toContain('errors');
+    expect(r.routes.at(-1)?.route.kind).toBe('safe');
+  }, 150_000);
+
+  it('a canary slower than its route timeout: rolled back, exit 1, errors named (the destination records 0 / DC)', async () => {
+    const manifests = join(reportsDir, 'manifests-timeout');
+    cpSync('manifests', manifests, { recursive: true });
+    const routes = join(manifests, 'istio/account-routes.yaml');
+    writeFileSync(routes, readFileSync(routes, 'utf8').replaceAll('timeout: 10s', 'timeout: 250ms'));
+    // The primary and baseline answer in about 20 ms, the canary in 400 ms: every canary request
+    // outlives the route's 250 ms timeout.
+    const app = join(manifests, 'app/account.yaml');
+    const latencies = ['lognormal:median=20,sigma=0.3', 'lognormal:median=20,sigma=0.3', 'constant:ms=400'];
+    let i = 0;
+    const edited = readFileSync(app, 'utf8').replace(
+      /(- name: LATENCY\n\s+value: )"none"/g,
+      (_m, head: string) => `${head}"${latencies[i++]}"`,
+    );
+    expect(i).toBe(3);
+    writeFileSync(app, edited);
+    const f = await startRun(['--manifests', manifests]).done;
+    expect(f.code, f.stderr.slice(-2000)).toBe(1);
+    const r = resultOf(f);
+    expect(r.status).toBe('rolled-back');
     expect(r.responsible).toContain('errors');
     expect(r.routes.at(-1)?.route.kind).toBe('safe');
   }, 150_000);
