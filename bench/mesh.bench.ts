@@ -21,6 +21,7 @@ import { GATEWAY_IDENTITY, type MeshEndpoint, type ProxyConfig } from '../src/me
 import type { ChildSpec } from '../src/mesh/ipc.ts';
 import { UpstreamPools } from '../src/mesh/proxy/forward.ts';
 import { OutboundSidecar } from '../src/mesh/proxy/outbound-sidecar.ts';
+import { newPeerKey, PEER_HEADER, PeerSigner } from '../src/mesh/proxy/peer-identity.ts';
 import { compileRouteTable } from '../src/mesh/routing/route-table.ts';
 import { IstioTelemetry } from '../src/mesh/telemetry/istio-metrics.ts';
 import { ProxyChild } from '../src/mesh/proxy-child.ts';
@@ -67,17 +68,20 @@ function identity(workload: string, service: string) {
 async function main(): Promise<void> {
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   const bare = await startBareServer();
+  const peerKey = newPeerKey();
   const workloadSpec: ChildSpec = {
     role: 'workload',
     identity: identity('echo-sidecar', 'echo-sidecar'),
     app: 'echo',
     port: 0,
+    peerKey,
   };
   const gatewaySpec: ChildSpec = {
     role: 'gateway',
     identity: { ...GATEWAY_IDENTITY, service: 'istio-ingressgateway', version: 'unknown' },
     app: 'echo',
     port: 0,
+    peerKey,
   };
   const workload = new ProxyChild('echo-sidecar', workloadSpec, process.env, log);
   const gateway = new ProxyChild('gateway', gatewaySpec, process.env, log);
@@ -138,19 +142,16 @@ async function main(): Promise<void> {
     };
     await Promise.all(children.map((c) => c.configure(1, config, 10_000)));
 
-    // The inbound sidecar trusts the peer header from loopback: the bench client presents itself
-    // as an allowed workload, the way a calling sidecar would.
-    const asPeer = { 'x-canary-mesh-peer': `bench;${NS};bench` };
+    // The inbound sidecar believes only an identity signed with the run's key: the bench client
+    // signs one per request as an allowed workload, the way a calling sidecar does.
+    const benchIdentity = { workload: 'bench', namespace: NS, serviceAccount: 'bench', labels: { app: 'bench' } };
+    const signer = new PeerSigner(peerKey, benchIdentity);
+    const asPeer = () => ({ [PEER_HEADER]: signer.header() });
     // The bff's outbound sidecar runs in its caller's process: here it is this process, calling the
     // echo workload through the mesh's route table, as the bff calls account.
     const routes = compileRouteTable(config);
     const outboundPools = new UpstreamPools(64);
-    const outbound = new OutboundSidecar(
-      { workload: 'bench', namespace: NS, serviceAccount: 'bench', labels: { app: 'bench' } },
-      () => routes,
-      outboundPools,
-      new IstioTelemetry(),
-    );
+    const outbound = new OutboundSidecar(benchIdentity, () => routes, outboundPools, new IstioTelemetry(), signer);
     const senders = {
       direct: undiciSender(bare.url, '/api/account', {}),
       sidecar: undiciSender(workload.url, '/api/account', asPeer),
@@ -301,12 +302,16 @@ type Send = () => Promise<number>;
 function undiciSender(
   origin: string,
   path: string,
-  headers: Record<string, string>,
+  headers: Record<string, string> | (() => Record<string, string>),
 ): { send: Send; close(): Promise<void> } {
   const pool = new Pool(origin, { connections: 64, keepAliveTimeout: 30_000 });
   return {
     send: async () => {
-      const res = await pool.request({ method: 'GET', path, headers });
+      const res = await pool.request({
+        method: 'GET',
+        path,
+        headers: typeof headers === 'function' ? headers() : headers,
+      });
       await res.body.dump();
       return res.statusCode;
     },

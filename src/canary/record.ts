@@ -104,6 +104,11 @@ export class RunRecord {
     this.load = load;
   }
 
+  /** What the load-health check reads before a promotion: the load's summary and the stages so far. */
+  loadEvidence(): { load: LoadSummary | null; stages: StageResult[] } {
+    return { load: this.load, stages: this.stages };
+  }
+
   /**
    * The exit code follows what the record shows, never the other way round: any end but a promotion
    * whose data plane may still route off the primary is exit 4, naming the route that could not be

@@ -119,6 +119,26 @@ describe('runCanary', () => {
     expect(t.judge.inputs.map((i) => i.measurements.length)).toEqual([1, 2, 1, 2, 1, 2]);
   });
 
+  it('checks the load before promoting: on unreliable load the run is inconclusive and never routes to the canary alone', async () => {
+    const t = setup(() => 'promote');
+    t.driver.achievedShare = 0.5;
+    const out = await run(t.deps);
+    expect(out.result).toMatchObject({ status: 'inconclusive', exitCode: 2 });
+    expect(out.result.reason).toMatch(/^load unreliable: achieved .* the judge promoted \(every stage passed/);
+    expect(t.platform.calls.slice(-3)).toEqual(['setRoute safe', 'rollback', 'teardown']);
+    expect(t.platform.calls).not.toContain('setRoute promoted');
+    expect(out.result.routes.at(-1)?.route.kind).toBe('safe');
+  });
+
+  it('with onUnreliableLoad warn, unreliable load still promotes', async () => {
+    const t = setup(() => 'promote');
+    t.driver.achievedShare = 0.5;
+    const warn = testPlan({}, defaults);
+    const out = await run(t.deps, { ...warn, inconclusive: { ...warn.inconclusive, onUnreliableLoad: 'warn' } });
+    expect(out.result).toMatchObject({ status: 'promoted', exitCode: 0 });
+    expect(t.platform.calls.slice(-3)).toEqual(['setRoute promoted', 'promote', 'teardown']);
+  });
+
   it('a failed stage rolls back at once: safe route, rollback, exit 1, the metric named', async () => {
     const t = setup((stage) => (stage === 'weighted-5' ? 'rollback' : 'promote'));
     const out = await run(t.deps);

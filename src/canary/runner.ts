@@ -22,7 +22,7 @@ import { DEFAULT_SEED } from '../../load/lib/traffic.ts';
 import type { CanaryPlan, StagePlan } from './plan-types.ts';
 import { RunRecord } from './record.ts';
 import type { LoadSummary, RunConfig, RunResult } from './result.ts';
-import { applyLoadHealthPolicy } from '../report/load-health.ts';
+import { applyLoadHealthPolicy, assessLoadHealth } from '../report/load-health.ts';
 import { describeRoute } from './routes.ts';
 import { INITIAL_STATE, step, type Action, type CanaryState, type Observation, type RunOutcome } from './step.ts';
 
@@ -108,7 +108,7 @@ export async function runCanary(plan: CanaryPlan, deps: RunnerDeps, options: Run
   let result: RunResult;
   try {
     // Nothing that leaves the run (result.json, every report rendered from it) carries a credential.
-    result = redactDeep(applyLoadHealthPolicy(await exec.run()));
+    result = redactDeep(applyLoadHealthPolicy(await exec.run(), plan.inconclusive.onUnreliableLoad));
     try {
       writeResult(runDir, result);
     } catch (err) {
@@ -345,6 +345,17 @@ class Execution {
         const interrupted = this.state.outcome?.abort?.cause === 'signal';
         this.loadResult = await run.stop(interrupted ? 'interrupted' : 'stopped');
         this.record.loadSummary(loadSummary(this.loadResult, this.plan));
+        return;
+      }
+      case 'checkLoad': {
+        const health = assessLoadHealth(this.record.loadEvidence());
+        // No load result (nothing ran) is not evidence against the promotion the judge reached from telemetry.
+        this.push({
+          kind: 'loadChecked',
+          at: this.now(),
+          reliable: health === null || health.reliable,
+          reason: health?.reason ?? '',
+        });
         return;
       }
       case 'cleanup': {

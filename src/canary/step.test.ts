@@ -28,6 +28,23 @@ const running = (stage: number, over: Partial<CanaryState> = {}): CanaryState =>
   ...over,
 });
 const confirming: CanaryState = { ...running(2), phase: 'confirming', stageOpen: false };
+const warnOnUnreliable: CanaryPlan = {
+  ...plan,
+  inconclusive: { ...plan.inconclusive, onUnreliableLoad: 'warn' },
+};
+/** The load stopped before a promotion, its health being checked. */
+const promoting = (status: 'promoted' | 'inconclusive'): CanaryState => ({
+  ...running(2),
+  phase: 'promoting',
+  stageOpen: false,
+  outcome: {
+    status,
+    exitCode: status === 'promoted' ? 0 : 2,
+    reason: 'every stage passed',
+    responsible: [],
+    abort: null,
+  },
+});
 const done: CanaryState = { ...running(1), phase: 'done', stageOpen: false };
 
 const tick = (at: number, a: ReturnType<typeof assessment> | null, status: 'ok' | 'error' = 'ok'): Observation => ({
@@ -145,11 +162,52 @@ const rows: Row[] = [
     phase: 'done',
   },
   {
-    name: 'last stage promotes: stop load, promoted route, promote, clean up',
+    name: 'last stage promotes: stop load, then check it before promoting',
     state: running(2),
     obs: tick(3000, assessment('promote')),
-    actions: ['endStage:2:promote', 'stopLoad', 'setRoute:promoted', 'promote', 'cleanup', 'finish:promoted:0'],
+    actions: ['endStage:2:promote', 'stopLoad', 'checkLoad'],
+    phase: 'promoting',
+    check: (s) => expect(s.outcome?.status).toBe('promoted'),
+  },
+  {
+    name: 'load reliable: promoted route, promote, clean up',
+    state: promoting('promoted'),
+    obs: { kind: 'loadChecked', at: 4000, reliable: true, reason: '' },
+    actions: ['setRoute:promoted', 'promote', 'cleanup', 'finish:promoted:0'],
     phase: 'done',
+  },
+  {
+    name: 'load unreliable: inconclusive, safe route, roll back, exit 2 (no promoted route beside an inconclusive result)',
+    state: promoting('promoted'),
+    obs: { kind: 'loadChecked', at: 4000, reliable: false, reason: 'load unreliable: host CPU 99 % busy' },
+    actions: [...SAFE_EXIT, 'rollback', 'cleanup', 'finish:inconclusive:2'],
+    phase: 'done',
+    check: (s) =>
+      expect(s.outcome?.reason).toBe(
+        'load unreliable: host CPU 99 % busy; the judge promoted (every stage passed), but on distorted traffic (policy: rolled back)',
+      ),
+  },
+  {
+    name: 'load unreliable with onUnreliableLoad warn: the promotion goes ahead',
+    plan: warnOnUnreliable,
+    state: promoting('promoted'),
+    obs: { kind: 'loadChecked', at: 4000, reliable: false, reason: 'load unreliable: host CPU 99 % busy' },
+    actions: ['setRoute:promoted', 'promote', 'cleanup', 'finish:promoted:0'],
+    phase: 'done',
+  },
+  {
+    name: 'a signal while the load is checked: safe route, aborted, exit 130',
+    state: promoting('promoted'),
+    obs: { kind: 'signal', at: 4000, signal: 'SIGINT' },
+    actions: [...SAFE_EXIT, 'stopLoad', 'cleanup', 'finish:aborted:130'],
+    phase: 'done',
+  },
+  {
+    name: 'a stray loadChecked while running is ignored',
+    state: running(1),
+    obs: { kind: 'loadChecked', at: 4000, reliable: false, reason: 'x' },
+    actions: [],
+    phase: 'running',
   },
   {
     name: 'last stage promotes with --confirm: ask first',
@@ -164,8 +222,8 @@ const rows: Row[] = [
     plan: confirmPlan,
     state: confirming,
     obs: { kind: 'confirmed', at: 4000, approved: true },
-    actions: ['stopLoad', 'setRoute:promoted', 'promote', 'cleanup', 'finish:promoted:0'],
-    phase: 'done',
+    actions: ['stopLoad', 'checkLoad'],
+    phase: 'promoting',
   },
   {
     name: 'confirmation declined: roll back',
@@ -221,15 +279,9 @@ const rows: Row[] = [
     plan: promoteOnInconclusive,
     state: running(1),
     obs: tick(3000, assessment('inconclusive')),
-    actions: [
-      'endStage:1:inconclusive',
-      'stopLoad',
-      'setRoute:promoted',
-      'promote',
-      'cleanup',
-      'finish:inconclusive:2',
-    ],
-    phase: 'done',
+    actions: ['endStage:1:inconclusive', 'stopLoad', 'checkLoad'],
+    phase: 'promoting',
+    check: (s) => expect(s.outcome?.exitCode).toBe(2),
   },
   {
     name: 'one failed read: look again, counted',
@@ -367,6 +419,8 @@ describe('step: one row per transition', () => {
     feed({ kind: 'start', at: 0 });
     feed({ kind: 'deployed', at: 0 });
     for (let i = 0; i < plan.stages.length; i++) feed(tick(3000 * (i + 1), assessment('promote')));
+    expect(s.phase).toBe('promoting');
+    feed({ kind: 'loadChecked', at: 10_000, reliable: true, reason: '' });
     expect(seen.filter((k) => k.startsWith('setRoute'))).toEqual([
       'setRoute:header',
       'setRoute:weighted-5',

@@ -20,6 +20,8 @@ export type Observation =
   /** One interval measured; `assessment` is null when the measurement was not usable (status `error`). */
   | { kind: 'tick'; at: number; measurement: Measurement; assessment: StageAssessment | null }
   | { kind: 'confirmed'; at: number; approved: boolean }
+  /** The load-health check after the load stopped and before the promotion (`checkLoad`). */
+  | { kind: 'loadChecked'; at: number; reliable: boolean; reason: string }
   /** A signal, or another stop request from outside (`parent-exit`, `stdin-closed`, with a `detail`). */
   | { kind: 'signal'; at: number; signal: string; detail?: string }
   | { kind: 'crashed'; at: number; workload: string; detail: string }
@@ -53,10 +55,13 @@ export type Action =
   | { kind: 'promote' }
   | { kind: 'rollback' }
   | { kind: 'stopLoad' }
+  /** Judge whether the load that just stopped was reliable; report `loadChecked`. */
+  | { kind: 'checkLoad' }
   | { kind: 'cleanup' }
   | { kind: 'finish'; outcome: RunOutcome };
 
-export type Phase = 'idle' | 'deploying' | 'running' | 'confirming' | 'done';
+/** `promoting`: the load has stopped and its health is being checked; `outcome` holds the promotion to be. */
+export type Phase = 'idle' | 'deploying' | 'running' | 'confirming' | 'promoting' | 'done';
 
 export interface CanaryState {
   phase: Phase;
@@ -132,6 +137,8 @@ export function step(state: CanaryState, obs: Observation, plan: CanaryPlan): St
     case 'deployed':
       if (state.phase !== 'deploying') return { state, actions: [] };
       return enterStage({ ...state, phase: 'running', loadStarted: true }, 0, obs.at, plan, [{ kind: 'startLoad' }]);
+    case 'loadChecked':
+      return loadChecked(state, obs, plan);
     case 'tick':
       if (state.phase !== 'running') return { state, actions: [] };
       return onTick(state, obs, plan);
@@ -296,11 +303,51 @@ function rollBack(state: CanaryState, outcome: RunOutcome): Step {
   };
 }
 
+/**
+ * A promotion waits for the load-health check: the load stops first (as before), then `checkLoad`
+ * reports whether the traffic the verdict rests on was the traffic planned (report/load-health.ts).
+ */
 function promote(state: CanaryState, outcome: RunOutcome): Step {
+  return {
+    state: { ...state, phase: 'promoting', outcome },
+    actions: [{ kind: 'stopLoad' }, { kind: 'checkLoad' }],
+  };
+}
+
+/**
+ * Reliable load (or `onUnreliableLoad: warn`): the promotion goes ahead. Unreliable: the run is
+ * inconclusive, and the inconclusive policy decides (by default the safe route and a rollback), so a
+ * promoted route never stands beside an inconclusive result.
+ */
+function loadChecked(state: CanaryState, obs: Extract<Observation, { kind: 'loadChecked' }>, plan: CanaryPlan): Step {
+  if (state.phase !== 'promoting' || !state.outcome) return { state, actions: [] };
+  const pending = state.outcome;
+  if (obs.reliable || plan.inconclusive.onUnreliableLoad === 'warn') return completePromotion(state, pending);
+  const said = pending.status === 'promoted' ? 'promoted' : `was inconclusive (${pending.reason})`;
+  const judge = pending.status === 'promoted' ? ` (${pending.reason})` : '';
+  const outcome: RunOutcome = {
+    status: 'inconclusive',
+    exitCode: plan.inconclusive.exitCode,
+    reason: `${obs.reason}; the judge ${said}${judge}, but on distorted traffic (policy: ${plan.inconclusive.action === 'promote' ? 'promoted' : 'rolled back'})`,
+    responsible: pending.responsible,
+    abort: null,
+  };
+  if (plan.inconclusive.action === 'promote') return completePromotion(state, outcome);
   return {
     state: { ...state, phase: 'done', outcome },
     actions: [
-      { kind: 'stopLoad' },
+      { kind: 'setRoute', route: SAFE, stage: null },
+      { kind: 'rollback' },
+      { kind: 'cleanup' },
+      { kind: 'finish', outcome },
+    ],
+  };
+}
+
+function completePromotion(state: CanaryState, outcome: RunOutcome): Step {
+  return {
+    state: { ...state, phase: 'done', outcome },
+    actions: [
       { kind: 'setRoute', route: PROMOTED, stage: null },
       { kind: 'promote' },
       { kind: 'cleanup' },

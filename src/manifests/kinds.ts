@@ -48,6 +48,12 @@ export interface KindDefinition {
   fields: FieldSource;
   /** Cluster-scoped kinds have no namespace. */
   clusterScoped: boolean;
+  /**
+   * The apiVersion the model class is written for, when it differs from `apiVersion`: Istio's `v1`
+   * APIs are its `v1beta1` ones promoted unchanged (Istio 1.22), and the model package has no `v1`
+   * classes for them, so they are checked with the `v1beta1` schema.
+   */
+  modelApiVersion?: string;
 }
 
 function kubernetes(apiVersion: string, kind: string, model: unknown, clusterScoped = false): KindDefinition {
@@ -60,8 +66,15 @@ function kubernetes(apiVersion: string, kind: string, model: unknown, clusterSco
   };
 }
 
-function istio(apiVersion: string, kind: string, model: unknown): KindDefinition {
-  return { apiVersion, kind, model: model as ModelClass, fields: { kind: 'jsonSchema' }, clusterScoped: false };
+function istio(apiVersion: string, kind: string, model: unknown, modelApiVersion?: string): KindDefinition {
+  return {
+    apiVersion,
+    kind,
+    model: model as ModelClass,
+    fields: { kind: 'jsonSchema' },
+    clusterScoped: false,
+    ...(modelApiVersion ? { modelApiVersion } : {}),
+  };
 }
 
 const networkingKinds = [
@@ -88,6 +101,9 @@ const definitions: KindDefinition[] = [
   kubernetes('rbac.authorization.k8s.io/v1', 'RoleBinding', RoleBinding),
   kubernetes('rbac.authorization.k8s.io/v1', 'ClusterRole', ClusterRole, true),
   kubernetes('rbac.authorization.k8s.io/v1', 'ClusterRoleBinding', ClusterRoleBinding, true),
+  ...networkingKinds.map((kind) =>
+    istio('networking.istio.io/v1', kind, networkingV1beta1[kind], 'networking.istio.io/v1beta1'),
+  ),
   ...networkingKinds.map((kind) => istio('networking.istio.io/v1beta1', kind, networkingV1beta1[kind])),
   ...networkingKinds.map((kind) => istio('networking.istio.io/v1alpha3', kind, networkingV1alpha3[kind])),
   istio('security.istio.io/v1beta1', 'AuthorizationPolicy', securityV1beta1.AuthorizationPolicy),
@@ -95,6 +111,7 @@ const definitions: KindDefinition[] = [
   istio('security.istio.io/v1beta1', 'RequestAuthentication', securityV1beta1.RequestAuthentication),
   istio('security.istio.io/v1', 'AuthorizationPolicy', securityV1.AuthorizationPolicy),
   istio('security.istio.io/v1', 'RequestAuthentication', securityV1.RequestAuthentication),
+  istio('security.istio.io/v1', 'PeerAuthentication', securityV1beta1.PeerAuthentication, 'security.istio.io/v1beta1'),
 ];
 
 const byKey = new Map(definitions.map((d) => [`${d.apiVersion}/${d.kind}`, d]));

@@ -1,11 +1,12 @@
 /**
  * Checks between objects that no single schema can make, each of which Istio or the API server
  * would otherwise accept and then misroute, reject late, or ignore:
- * - route weights are not negative and, with more than one destination, sum to 100 (Istio's
- *   validation: "total destination weight != 100");
- * - every route's host is a Service or ServiceEntry of the set, and its subset is defined by a
+ * - route weights are not negative, and do not all add up to 0 (weights that do not sum to 100
+ *   are normalised, as Istio does since 1.15, istio/istio#39544);
+ * - every route's host is a Service or ServiceEntry of the set, its port (if given) one of the
+ *   Service's ports, and its subset is defined by a
  *   DestinationRule for that host (else Envoy answers 503 "no healthy upstream", flag NR);
- * - regexes in matches compile (they must match the whole value, as Envoy's safe_regex does);
+ * - regexes in matches compile with RE2, as Envoy's safe_regex does (look-ahead is refused);
  * - gateways named by a VirtualService exist (`mesh` is Istio's name for all sidecars);
  * - selectors (Service, AuthorizationPolicy, PeerAuthentication, DestinationRule subsets) match
  *   at least one workload; a Deployment's selector matches its own pod labels;
@@ -13,6 +14,7 @@
  * The ingress Gateway's `selector` is not checked: it selects Istio's own gateway, installed with
  * Istio and not part of these manifests.
  */
+import { RE2JS } from 're2js';
 import { namespaceOf } from './origin.ts';
 import type { PathSegment } from './path.ts';
 import type { Located, ManifestSet, Origin } from './types.ts';
@@ -32,6 +34,7 @@ interface Workload {
 interface Destination {
   host?: string;
   subset?: string;
+  port?: { number?: number };
 }
 interface RouteDestination {
   destination?: Destination;
@@ -44,7 +47,10 @@ interface StringMatch {
 }
 interface HttpMatch {
   uri?: StringMatch;
+  method?: StringMatch;
+  authority?: StringMatch;
   headers?: Record<string, StringMatch>;
+  withoutHeaders?: Record<string, StringMatch>;
   queryParams?: Record<string, StringMatch>;
   gateways?: string[];
 }
@@ -97,6 +103,18 @@ export function referenceProblems(set: ManifestSet): ReferenceProblem[] {
               `expected the host of a Service or ServiceEntry in the manifests, got "${host}"`,
             );
           }
+          const port = d.destination?.port?.number;
+          const service = set.services.find(
+            (s) => fullHost(s.value.metadata?.name ?? '', namespaceOf(s.value)) === full,
+          );
+          const ports = (service?.value.spec?.ports ?? []).map((p) => p.port);
+          if (port !== undefined && service && !ports.includes(port)) {
+            report(
+              vs,
+              [...at, 'route', i, 'destination', 'port', 'number'],
+              `expected a port of Service ${service.origin.object} (${ports.join(', ')}), got ${port}`,
+            );
+          }
           const subset = d.destination?.subset;
           if (subset === undefined) return;
           const rules = subsetsByHost.get(full) ?? [];
@@ -119,18 +137,19 @@ export function referenceProblems(set: ManifestSet): ReferenceProblem[] {
         });
         if (destinations.length > 1) {
           const total = destinations.reduce((sum, d) => sum + (d.weight ?? 0), 0);
-          if (total !== 100) {
+          if (total <= 0) {
             report(
               vs,
               [...at, 'route'],
-              `expected the weights of ${destinations.length} destinations to sum to 100, got ${total}`,
+              `expected the weights of ${destinations.length} destinations to add up to more than 0, got ${total}`,
             );
           }
         }
         (route.match ?? []).forEach((match, m) => {
           const matchAt = [...at, 'match', m];
-          checkRegex(vs, match.uri, [...matchAt, 'uri'], report);
-          for (const field of ['headers', 'queryParams'] as const) {
+          for (const field of ['uri', 'method', 'authority'] as const)
+            checkRegex(vs, match[field], [...matchAt, field], report);
+          for (const field of ['headers', 'withoutHeaders', 'queryParams'] as const) {
             for (const [name, value] of Object.entries(match[field] ?? {}))
               checkRegex(vs, value, [...matchAt, field, name], report);
           }
@@ -226,12 +245,12 @@ function checkRegex(
 ): void {
   if (typeof match?.regex !== 'string') return;
   try {
-    new RegExp(`^(?:${match.regex})$`);
+    RE2JS.compile(match.regex);
   } catch (error) {
     report(
       located,
       [...path, 'regex'],
-      `expected a valid regular expression, got "${match.regex}" (${(error as Error).message})`,
+      `expected a valid RE2 regular expression (Istio compiles regexes with RE2), got "${match.regex}" (${(error as Error).message})`,
     );
   }
 }

@@ -35,7 +35,8 @@ export function schemaProblems(object: { apiVersion: string; kind: string }): Sc
   }
   const problems: SchemaProblem[] = [];
   try {
-    new definition.model(object as unknown as Record<string, unknown>).validate();
+    const checked = definition.modelApiVersion ? { ...object, apiVersion: definition.modelApiVersion } : object;
+    new definition.model(checked as unknown as Record<string, unknown>).validate();
   } catch (error) {
     const errors = (error as { errors?: AjvError[] }).errors;
     if (!Array.isArray(errors)) throw error;

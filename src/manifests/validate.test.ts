@@ -141,6 +141,23 @@ describe('a broken manifest is reported with its file, object and path', () => {
     expect(error.problem).toBe('expected integer, got string "http"');
   });
 
+  it('Istio objects written with networking.istio.io/v1 and security.istio.io/v1, as current Istio examples are', async () => {
+    const routes = await brokenCopy('istio/account-routes.yaml', (t) =>
+      t.replaceAll('networking.istio.io/v1beta1', 'networking.istio.io/v1'),
+    );
+    expect(summary(await problemsOf(routes.dir))).toEqual([]);
+    const policies = await brokenCopy('istio/authorization.yaml', (t) =>
+      t.replaceAll('security.istio.io/v1beta1', 'security.istio.io/v1'),
+    );
+    expect(summary(await problemsOf(policies.dir))).toEqual([]);
+    const typo = await brokenCopy('istio/account-routes.yaml', (t) =>
+      t.replace('networking.istio.io/v1beta1', 'networking.istio.io/v1').replace('  hosts:\n', '  hostz:\n'),
+    );
+    expect(summary(await problemsOf(typo.dir))[0]).toMatch(
+      /VirtualService\/sprincube\/account spec\.hostz: expected one of the fields/,
+    );
+  });
+
   it('a negative weight', async () => {
     const { dir, file } = await brokenCopy('istio/account-routes.yaml', (t) =>
       t.replace(
@@ -153,16 +170,28 @@ describe('a broken manifest is reported with its file, object and path', () => {
     ]);
   });
 
-  it('weights that do not sum to 100', async () => {
-    const { dir, file } = await brokenCopy('istio/account-routes.yaml', (t) =>
+  it('weights that add up to 0 (weights that do not sum to 100 are normalised, as Istio does)', async () => {
+    const split = (a: number, b: number) => (t: string) =>
       t.replace(
         '            subset: primary\n          weight: 100\n',
-        '            subset: primary\n          weight: 90\n        - destination:\n            host: account\n            subset: canary\n          weight: 20\n',
-      ),
-    );
+        `            subset: primary\n          weight: ${a}\n        - destination:\n            host: account\n            subset: canary\n          weight: ${b}\n`,
+      );
+    const normalised = await brokenCopy('istio/account-routes.yaml', split(90, 20));
+    expect(summary(await problemsOf(normalised.dir))).toEqual([]);
+    const { dir, file } = await brokenCopy('istio/account-routes.yaml', split(0, 0));
     expect(summary(await problemsOf(dir))).toEqual([
-      `${file} VirtualService/sprincube/account spec.http[2].route: expected the weights of 2 destinations to sum to 100, got 110`,
+      `${file} VirtualService/sprincube/account spec.http[2].route: expected the weights of 2 destinations to add up to more than 0, got 0`,
     ]);
+  });
+
+  it('a route to a port the Service does not have', async () => {
+    const { dir, file } = await brokenCopy('istio/gateway.yaml', (t) => t.replace('number: 8080', 'number: 9080'));
+    expect(summary(await problemsOf(dir))).toEqual([
+      expect.stringMatching(
+        /VirtualService\/sprincube\/bff spec\.http\[0\]\.route\[0\]\.destination\.port\.number: expected a port of Service Service\/sprincube\/bff \(8080\), got 9080/,
+      ),
+    ]);
+    expect(file).toContain('gateway.yaml');
   });
 
   it('a route to a subset no DestinationRule defines', async () => {
@@ -223,9 +252,24 @@ describe('a broken manifest is reported with its file, object and path', () => {
     );
     expect(summary(await problemsOf(dir))).toEqual([
       expect.stringMatching(
-        /spec\.http\[0\]\.match\[0\]\.headers\["end-user"\]\.regex: expected a valid regular expression/,
+        /spec\.http\[0\]\.match\[0\]\.headers\["end-user"\]\.regex: expected a valid RE2 regular expression/,
       ),
     ]);
+  });
+
+  it('a regex RE2 refuses (look-ahead), and RE2 syntax JavaScript lacks accepted', async () => {
+    const lookahead = await brokenCopy('istio/account-routes.yaml', (t) =>
+      t.replace('"canary-tester-[0-9]+"', '"canary-tester-(?=[0-9])[0-9]+"'),
+    );
+    expect(summary(await problemsOf(lookahead.dir))).toEqual([
+      expect.stringMatching(
+        /VirtualService\/sprincube\/account spec\.http\[0\]\.match\[0\]\.headers\["end-user"\]\.regex: expected a valid RE2 regular expression .*\(\?=/,
+      ),
+    ]);
+    const posix = await brokenCopy('istio/account-routes.yaml', (t) =>
+      t.replace('"canary-tester-[0-9]+"', '"(?i)canary-tester-[[:digit:]]+"'),
+    );
+    expect(summary(await problemsOf(posix.dir))).toEqual([]);
   });
 
   it('a StringMatch with two forms at once', async () => {

@@ -23,6 +23,8 @@ export interface ProxyConfig {
   virtualServices: IVirtualService[];
   destinationRules: IDestinationRule[];
   authorizationPolicies: IAuthorizationPolicy[];
+  /** PeerAuthentication objects (STRICT, PERMISSIVE, DISABLE per workload); none means PERMISSIVE. */
+  peerAuthentications?: unknown[];
   /** Names of the Gateway objects the ingress gateway serves (VirtualServices bind to these). */
   gatewayNames: string[];
   /** Every service of the mesh, including those with no replica running (routes to them answer 503 UH). */
@@ -45,7 +47,7 @@ export function principalOf(id: { namespace: string; serviceAccount: string }): 
 
 /** The ingress gateway's identity, as Istio's default installation names it. */
 export const GATEWAY_IDENTITY: WorkloadIdentity = {
-  workload: 'gateway',
+  workload: 'istio-ingressgateway',
   namespace: 'istio-system',
   serviceAccount: 'istio-ingressgateway-service-account',
   labels: { app: 'istio-ingressgateway', istio: 'ingressgateway' },

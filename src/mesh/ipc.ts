@@ -14,6 +14,8 @@ export interface ChildSpec {
   app: ChildApp;
   /** Port to listen on (0 = any free port). */
   port: number;
+  /** The run's secret key that signs peer identities (base64). Crosses only this channel; never logged. */
+  peerKey: string;
 }
 
 export type SupervisorMessage =

@@ -155,7 +155,12 @@ describe('the local mesh from manifests/', () => {
       },
       ...(gatewayVs.spec!.http ?? []),
     ];
-    const denied = { reporter: 'destination', source_workload: 'gateway', response_code: '403', response_flags: '-' };
+    const denied = {
+      reporter: 'destination',
+      source_workload: 'istio-ingressgateway',
+      response_code: '403',
+      response_flags: '-',
+    };
     const before = await metricSum('account-primary', denied);
     await mesh.applyVirtualService(direct);
     try {

@@ -7,13 +7,18 @@
  */
 import { ConfigError, InfraError } from '../core/errors.ts';
 import { loadValidManifests } from '../manifests/load.ts';
+import { problemError } from '../manifests/validate.ts';
+import { lineAt } from '../manifests/source-lines.ts';
 import { meshTopology } from '../manifests/topology.ts';
 import type { IVirtualService, ManifestSet } from '../manifests/types.ts';
 import { compileAuthorizer } from './authz/authorization.ts';
+import { peerAuthenticationMode } from './authz/peer-authentication.ts';
 import { GATEWAY_IDENTITY, type MeshEndpoint, type ProxyConfig, type WorkloadIdentity } from './config.ts';
 import type { ChildApp, ChildSpec } from './ipc.ts';
+import { newPeerKey } from './proxy/peer-identity.ts';
 import { ChildStartError, ProxyChild } from './proxy-child.ts';
 import { compileRouteTable } from './routing/route-table.ts';
+import { unsupportedFields } from './supported-fields.ts';
 
 export type { IVirtualService };
 
@@ -88,6 +93,7 @@ export async function checkMesh(
 ): Promise<CheckedMesh> {
   const dir = opts.manifestsDir ?? 'manifests';
   const set = await loadValidManifests(dir);
+  refuseUnsupportedFields(set);
   const plans = planWorkloads(set, opts.overrides ?? {});
   const originOf = (kind: string, name: string): string | undefined =>
     set.all.find((o) => o.value.kind === kind && o.value.metadata?.name === name)?.origin.file;
@@ -95,13 +101,18 @@ export async function checkMesh(
   const base = {
     destinationRules: set.destinationRules.map((d) => d.value),
     authorizationPolicies: set.authorizationPolicies.map((a) => a.value),
+    peerAuthentications: set.all.filter((o) => o.value.kind === 'PeerAuthentication').map((o) => o.value),
     gatewayNames: set.gateways.map((g) => g.value.metadata?.name ?? ''),
     services: [...new Set(plans.map((p) => p.identity.service))],
   };
   compileRouteTable({ ...base, virtualServices, endpoints: [] }, { originOf });
-  for (const p of plans) compileAuthorizer(base.authorizationPolicies, p.identity, originOf);
+  for (const p of plans) {
+    compileAuthorizer(base.authorizationPolicies, p.identity, originOf);
+    peerAuthenticationMode(base.peerAuthentications, p.identity, originOf);
+  }
   for (const vs of opts.routes ?? []) {
     const name = vs.metadata?.name;
+    refuseUnsupportedObject(vs, `route ${name}`);
     const next = [...virtualServices.filter((v) => v.metadata?.name !== name), vs];
     compileRouteTable({ ...base, virtualServices: next, endpoints: [] }, { originOf: () => `route ${name}` });
   }
@@ -147,6 +158,8 @@ export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
   let stopPromise: Promise<void> = Promise.resolve();
 
   const startTimeout = opts.startTimeoutMs ?? 30_000;
+  // Made fresh for every run: only the proxies started here can sign a peer identity.
+  const peerKey = newPeerKey();
   let gateway: ProxyChild;
   const replicas = new Map<WorkloadPlan, ProxyChild[]>();
   try {
@@ -157,6 +170,7 @@ export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
         identity: { ...GATEWAY_IDENTITY, service: 'istio-ingressgateway', version: 'unknown' },
         app: 'echo',
         port,
+        peerKey,
       },
       {},
     );
@@ -174,7 +188,7 @@ export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
       const list: ProxyChild[] = [];
       for (let i = 0; i < plan.replicas; i++) {
         const name = plan.replicas > 1 ? `${plan.identity.workload}#${i}` : plan.identity.workload;
-        list.push(spawn(name, { role: 'workload', identity: plan.identity, app, port: 0 }, plan.env));
+        list.push(spawn(name, { role: 'workload', identity: plan.identity, app, port: 0, peerKey }, plan.env));
       }
       replicas.set(plan, list);
     }
@@ -225,6 +239,7 @@ export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
           'metadata.name',
           'is required to know which VirtualService to replace',
         );
+      refuseUnsupportedObject(vs, 'applyVirtualService');
       const copy = structuredClone(vs);
       const next = virtualServices.some((v) => v.metadata?.name === name)
         ? virtualServices.map((v) => (v.metadata?.name === name ? copy : v))
@@ -258,6 +273,25 @@ export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
     onUnexpectedExit: (l) => void listeners.push(l),
     stop,
   };
+}
+
+/** A field the local data plane does not implement stops the mesh before it starts (supported-fields.ts). */
+function refuseUnsupportedFields(set: ManifestSet): void {
+  const problems = set.all.flatMap(({ origin, value }) =>
+    unsupportedFields(value).map((p) => ({ origin, path: p.path, expected: p.expected, line: lineAt(value, p.path) })),
+  );
+  if (problems.length > 0) throw problemError(problems[0], problems.length - 1);
+}
+
+function refuseUnsupportedObject(vs: IVirtualService, file: string): void {
+  const problems = unsupportedFields(vs);
+  if (problems.length === 0) return;
+  const origin = {
+    file,
+    object: `VirtualService/${vs.metadata?.namespace ?? 'default'}/${vs.metadata?.name}`,
+    document: 0,
+  };
+  throw problemError({ origin, path: problems[0].path, expected: problems[0].expected }, problems.length - 1);
 }
 
 function planWorkloads(set: ManifestSet, overrides: NonNullable<MeshOptions['overrides']>): WorkloadPlan[] {

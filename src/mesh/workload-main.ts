@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { ConfigError } from '../core/errors.ts';
 import { adminServer } from './admin-server.ts';
 import { compileAuthorizer, type Authorizer } from './authz/authorization.ts';
+import { type MtlsMode, peerAuthenticationMode } from './authz/peer-authentication.ts';
 import type { ProxyConfig } from './config.ts';
 import { echoHandler } from './echo-app.ts';
 import type { ChildMessage, ChildSpec, SupervisorMessage } from './ipc.ts';
@@ -17,6 +18,7 @@ import { UpstreamPools } from './proxy/forward.ts';
 import { ingressGateway } from './proxy/gateway.ts';
 import { inboundSidecar } from './proxy/inbound-sidecar.ts';
 import { OutboundSidecar } from './proxy/outbound-sidecar.ts';
+import { PeerSigner, PeerVerifier } from './proxy/peer-identity.ts';
 import { compileRouteTable, type RouteTable } from './routing/route-table.ts';
 import { IstioTelemetry } from './telemetry/istio-metrics.ts';
 
@@ -42,6 +44,7 @@ const EMPTY: ProxyConfig = {
 let spec: ChildSpec | undefined;
 let routes: RouteTable = compileRouteTable(EMPTY);
 let authorizer: Authorizer = compileAuthorizer([], { namespace: 'default', labels: {} });
+let mtls: MtlsMode = 'PERMISSIVE';
 const telemetry = new IstioTelemetry();
 const pools = new UpstreamPools();
 const servers: Server[] = [];
@@ -94,14 +97,23 @@ function applyConfig(config: ProxyConfig): void {
           labels: spec.identity.labels,
         })
       : authorizer;
+  const nextMtls =
+    spec?.role === 'workload'
+      ? peerAuthenticationMode(config.peerAuthentications ?? [], {
+          namespace: spec.identity.namespace,
+          labels: spec.identity.labels,
+        })
+      : mtls;
   routes = nextRoutes;
   authorizer = nextAuthorizer;
+  mtls = nextMtls;
 }
 
 async function start(s: ChildSpec): Promise<void> {
   let listener: RequestListener;
+  const signer = new PeerSigner(s.peerKey, s.identity);
   if (s.role === 'gateway') {
-    listener = ingressGateway({ self: s.identity, routes: () => routes, pools, telemetry });
+    listener = ingressGateway({ self: s.identity, routes: () => routes, pools, telemetry, signer });
   } else {
     let handler: RequestListener;
     if (s.app === 'echo') {
@@ -122,13 +134,21 @@ async function start(s: ChildSpec): Promise<void> {
         workload: s.identity.workload,
         version: s.identity.version,
         knobs: knobsFromEnv(process.env),
-        upstream: service === 'bff' ? new OutboundSidecar(s.identity, () => routes, pools, telemetry) : undefined,
+        upstream:
+          service === 'bff' ? new OutboundSidecar(s.identity, () => routes, pools, telemetry, signer) : undefined,
         databaseUrl: process.env.DATABASE_URL || undefined,
       });
       handler = running.handler;
       closeApp = () => running.close();
     }
-    listener = inboundSidecar({ self: s.identity, telemetry, authorizer: () => authorizer, handler });
+    listener = inboundSidecar({
+      self: s.identity,
+      telemetry,
+      verifier: new PeerVerifier(s.peerKey),
+      authorizer: () => authorizer,
+      mtls: () => mtls,
+      handler,
+    });
   }
   const traffic = createServer(listener);
   traffic.keepAliveTimeout = 60_000;

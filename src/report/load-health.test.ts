@@ -71,14 +71,28 @@ describe('assessLoadHealth', () => {
 });
 
 describe('applyLoadHealthPolicy', () => {
-  it('makes a verdict on unreliable load inconclusive (exit 2), keeping what the judge said', () => {
-    const result = sampleRunResult('promoted');
+  it('makes a rollback on unreliable load inconclusive (exit 2), keeping what the judge said', () => {
+    const result = sampleRunResult('rolled-back');
     result.load = { ...result.load!, achievedRate: 150 };
     const out = applyLoadHealthPolicy(result);
     expect(out).toMatchObject({ status: 'inconclusive', exitCode: 2 });
     expect(out.reason).toBe(
-      'load unreliable: achieved 150 req/s of 200 req/s (75 %), at least 90 %; the judge promoted (all stages passed), but on distorted traffic',
+      `load unreliable: achieved 150 req/s of 200 req/s (75 %), at least 90 %; the judge rolled back (${result.reason}), but on distorted traffic`,
     );
+  });
+
+  it('leaves a promoted result alone: the state machine checked the load before promoting', () => {
+    const result = sampleRunResult('promoted');
+    result.load = { ...result.load!, achievedRate: 150 };
+    expect(applyLoadHealthPolicy(result)).toBe(result);
+  });
+
+  it('with warn, keeps the verdict on unreliable load while the reports still warn', () => {
+    const result = sampleRunResult('rolled-back');
+    result.load = { ...result.load!, achievedRate: 150 };
+    const out = applyLoadHealthPolicy(result, 'warn');
+    expect(out).toMatchObject({ status: 'rolled-back', exitCode: 1 });
+    expect(renderMarkdown(out)).toContain('**⚠ Unreliable load: the verdict may rest on distorted traffic');
   });
 
   it('leaves healthy runs and runs without a verdict alone', () => {

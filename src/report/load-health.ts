@@ -39,9 +39,9 @@ export interface LoadHealth {
 }
 
 /** Server-side p50 over the whole run, from the compared arms' histograms; null without data. */
-function serverP50(result: RunResult): number | null {
+function serverP50(stages: RunResult['stages']): number | null {
   const hs: LatencyHistogram[] = [];
-  for (const s of result.stages)
+  for (const s of stages)
     for (const i of s.intervals) {
       if (i.baseline?.latency) hs.push(i.baseline.latency);
       if (i.canary?.latency) hs.push(i.canary.latency);
@@ -53,7 +53,7 @@ function serverP50(result: RunResult): number | null {
 }
 
 /** The load-health check of a run; null when no load ran (nothing to check, nothing to trust). */
-export function assessLoadHealth(result: RunResult): LoadHealth | null {
+export function assessLoadHealth(result: Pick<RunResult, 'load' | 'stages'>): LoadHealth | null {
   const l = result.load;
   if (!l) return null;
   const L = LOAD_HEALTH_LIMITS;
@@ -70,7 +70,7 @@ export function assessLoadHealth(result: RunResult): LoadHealth | null {
       detail: `achieved ${formatRate(l.achievedRate)} of ${formatRate(l.targetRate)} (${formatProportion(share)}), at least ${formatProportion(L.minAchievedShare)}`,
     });
   }
-  const server = serverP50(result);
+  const server = serverP50(result.stages);
   const client = l.latencyMs.p50;
   if (server !== null && client !== null) {
     const limit = Math.max(server * L.clientServerRatio, server + L.clientExcessMs);
@@ -111,18 +111,29 @@ export function assessLoadHealth(result: RunResult): LoadHealth | null {
 }
 
 /**
- * The policy: a verdict reached on unreliable load is inconclusive (exit 2); the reason keeps what
- * the judge said. Runs without a verdict (aborted, error) and inconclusive ones are left as they are.
+ * The policy after the fact, for a rollback reached on unreliable load: the run becomes inconclusive
+ * (exit 2), the reason keeping what the judge said; traffic is on the primary either way. A promotion
+ * is checked before it happens (the state machine's `checkLoad`), so a promoted result always rests
+ * on reliable load or on `warn`. Runs without a verdict (aborted, error) and inconclusive ones are
+ * left as they are. With `warn` (the analysis configuration's `onUnreliableLoad`) the verdict stands
+ * and only the reports say the load was unreliable.
  */
-export function applyLoadHealthPolicy(result: RunResult): RunResult {
-  if (result.status !== 'promoted' && result.status !== 'rolled-back') return result;
+export function applyLoadHealthPolicy(
+  result: RunResult,
+  onUnreliable: 'inconclusive' | 'warn' = 'inconclusive',
+): RunResult {
+  if (onUnreliable === 'warn' || result.status !== 'rolled-back') return result;
   const health = assessLoadHealth(result);
   if (!health || health.reliable) return result;
-  const said = result.status === 'promoted' ? 'promoted' : 'rolled back';
   return {
     ...result,
     status: 'inconclusive',
     exitCode: 2,
-    reason: `${health.reason}; the judge ${said} (${result.reason}), but on distorted traffic`,
+    reason: unreliableReason(health.reason, 'rolled back', result.reason),
   };
+}
+
+/** The reason of a verdict overruled by unreliable load. */
+export function unreliableReason(health: string, said: 'promoted' | 'rolled back', judge: string): string {
+  return `${health}; the judge ${said} (${judge}), but on distorted traffic`;
 }

@@ -18,7 +18,8 @@ export type ResponseClass = '1xx' | '2xx' | '3xx' | '4xx' | '5xx';
 export interface WorkloadMeasurement {
   workload: string;
   requests: number;
-  /** Requests the analysis counts as errors (5xx by default). */
+  /** Requests the analysis counts as errors: the error classes (5xx by default), plus code 0 and the
+   * failure flags DC, UT, URX, UF, UH whatever the code. */
   errors: number;
   byClass: Partial<Record<ResponseClass, number>>;
   latency: LatencyHistogram;

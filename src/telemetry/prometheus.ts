@@ -140,7 +140,7 @@ export class PrometheusSource implements Source {
     };
     feed(requests, 'req', (t, s, n) => {
       const w = s.metric.destination_workload;
-      if (w !== undefined) t.addRequests(w, s.metric.response_code ?? '', n);
+      if (w !== undefined) t.addRequests(w, s.metric.response_code ?? '', n, s.metric.response_flags ?? '-');
     });
     feed(buckets, 'le', (t, s, n) => {
       const w = s.metric.destination_workload;

@@ -124,7 +124,8 @@ export class ScrapeSource implements Source {
       if (workload === undefined || !this.wanted.has(workload)) continue;
       if (s.name === 'istio_requests_total') {
         const code = l.response_code ?? '';
-        add(`${url}\0req\0${workload}\0${code}`, s.value, (n) => tally.addRequests(workload, code, n));
+        const flags = l.response_flags ?? '-';
+        add(`${url}\0req\0${workload}\0${code}\0${flags}`, s.value, (n) => tally.addRequests(workload, code, n, flags));
       } else if (s.name === 'istio_request_duration_milliseconds_bucket') {
         const le = parseBound(l.le ?? '');
         if (le === undefined) continue;

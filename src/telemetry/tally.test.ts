@@ -10,11 +10,25 @@ describe('IntervalTally', () => {
     t.addRequests('canary', '404', 3);
     t.addRequests('canary', '503', 4);
     t.addRequests('canary', '500', 1);
-    t.addRequests('canary', '0', 2);
     const w = t.build().canary!;
-    expect(w.requests).toBe(102);
+    expect(w.requests).toBe(100);
     expect(w.byClass).toEqual({ '2xx': 92, '4xx': 3, '5xx': 5 });
     expect(w.errors).toBe(5);
+  });
+
+  it('counts what the caller experienced as a failure: code 0 and the flags DC, UT, URX, UF, UH', () => {
+    const t = new IntervalTally(['canary']);
+    t.addRequests('canary', '200', 90, '-');
+    t.addRequests('canary', '0', 4, 'DC'); // the destination's record of a route timeout
+    t.addRequests('canary', '504', 2, 'UT');
+    t.addRequests('canary', '503', 1, 'URX');
+    t.addRequests('canary', '200', 3, 'DI'); // delayed, then answered: not a failure
+    t.addRequests('canary', '404', 1, 'NR');
+    t.addRequests('canary', '0', 1); // a source that does not keep the flags
+    const w = t.build().canary!;
+    expect(w.requests).toBe(102);
+    expect(w.errors).toBe(4 + 2 + 1 + 1);
+    expect(new IntervalTally(['c'], ['4xx', '5xx']).build().c!.errors).toBe(0);
   });
 
   it('counts the configured classes as errors', () => {

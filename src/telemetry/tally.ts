@@ -10,6 +10,8 @@ import type { LatencyHistogram, ResponseClass, WorkloadMeasurement } from './mea
  */
 export class IntervalTally {
   private readonly requests = new Map<string, Map<string, number>>();
+  /** Requests that failed for the caller whatever their code: status 0, or a failure flag. */
+  private readonly failed = new Map<string, Map<string, number>>();
   private readonly buckets = new Map<string, Map<number, number>>();
   private readonly sums = new Map<string, number>();
 
@@ -18,10 +20,19 @@ export class IntervalTally {
     private readonly errorClasses: readonly ResponseClass[] = ['5xx'],
   ) {}
 
-  addRequests(workload: string, responseCode: string, increase: number): void {
+  /**
+   * `responseFlags` are Envoy's (`-` or none when the source does not keep them). A request the
+   * caller did not get an answer to (code `0`: a timeout, a disconnect) or whose flags say the
+   * proxy failed it (DC, UT, URX, UF, UH) is an error, whatever its code's class.
+   */
+  addRequests(workload: string, responseCode: string, increase: number, responseFlags = '-'): void {
     if (increase === 0) return;
     const byCode = getOrCreate(this.requests, workload, () => new Map<string, number>());
     byCode.set(responseCode, (byCode.get(responseCode) ?? 0) + increase);
+    if (responseCode === '0' || failureFlag(responseFlags)) {
+      const byCodeFailed = getOrCreate(this.failed, workload, () => new Map<string, number>());
+      byCodeFailed.set(responseCode, (byCodeFailed.get(responseCode) ?? 0) + increase);
+    }
   }
 
   /** `le` is the bucket's upper bound in ms (`Infinity` for `+Inf`). */
@@ -45,7 +56,12 @@ export class IntervalTally {
         const cls = responseClass(code);
         if (cls) byClass[cls] = (byClass[cls] ?? 0) + n;
       }
-      const errors = this.errorClasses.reduce((acc, cls) => acc + (byClass[cls] ?? 0), 0);
+      let errors = this.errorClasses.reduce((acc, cls) => acc + (byClass[cls] ?? 0), 0);
+      // Failed requests whose class is not already counted (code 0 has none; a 503 with URX has).
+      for (const [code, n] of this.failed.get(workload) ?? []) {
+        const cls = responseClass(code);
+        if (!cls || !this.errorClasses.includes(cls)) errors += n;
+      }
       out[workload] = { workload, requests, errors, byClass, latency: this.histogram(workload) };
     }
     return out;
@@ -70,6 +86,14 @@ export class IntervalTally {
     }
     return { bounds, counts, ...(sum !== undefined ? { sum } : {}) };
   }
+}
+
+/** Envoy response flags that mean the caller did not get the upstream's answer. */
+export const FAILURE_FLAGS: readonly string[] = ['DC', 'UT', 'URX', 'UF', 'UH'];
+
+function failureFlag(flags: string): boolean {
+  if (flags === '-' || flags === '') return false;
+  return flags.split(',').some((f) => FAILURE_FLAGS.includes(f));
 }
 
 /** `"503"` → `'5xx'`; `undefined` for codes outside 100–599 (Istio reports `0` when no response was sent). */

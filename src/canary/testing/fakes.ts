@@ -56,12 +56,15 @@ export class FakeDriver implements Driver {
   readonly name = 'builtin' as const;
   plan: LoadPlan | null = null;
   stopped: string | null = null;
+  /** Share of the planned rate the fake achieves: below 0.9 the load-health check finds the load unreliable. */
+  achievedShare = 1;
 
   async start(plan: LoadPlan): Promise<LoadRun> {
     this.plan = plan;
     const startedAt = Date.now();
-    // The fake keeps the planned rate, so the load-health check finds the load healthy.
+    // By default the fake keeps the planned rate, so the load-health check finds the load healthy.
     const rate = plan.model.kind === 'open' && plan.model.profile.kind === 'constant' ? plan.model.profile.rate : 10;
+    const achieved = rate * this.achievedShare;
     const result = (status: LoadResult['status']): LoadResult => ({
       driver: 'builtin',
       target: plan.target,
@@ -74,7 +77,7 @@ export class FakeDriver implements Driver {
       requests: 10,
       errors: 0,
       dropped: 0,
-      achievedRate: rate,
+      achievedRate: achieved,
       latencyMs: { p50: 20, p90: 25, p99: 30, max: 40, mean: 21 },
       byWorkload: { bff: 10, 'account-canary': 2 },
       byTrack: { 'account-primary': 6, 'account-baseline': 2, 'account-canary': 2, '-': 0 },

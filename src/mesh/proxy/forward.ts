@@ -5,6 +5,7 @@
  * itself (https://www.envoyproxy.io/docs/envoy/latest/configuration/observability/access_log/usage#config-access-log-format-response-flags).
  * Shared by the ingress gateway and the bff's outbound sidecar.
  */
+import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool, type Dispatcher } from 'undici';
 import type { MeshEndpoint } from '../config.ts';
@@ -55,78 +56,97 @@ export class UpstreamPools {
 }
 
 const NOOP = (): void => {};
-const TIMED_OUT = Symbol('timed out');
+
+/**
+ * A cancellation undici accepts as a request's `signal`: an EventEmitter that emits `abort` once. It
+ * costs a tenth of an AbortController and its listener, which would otherwise be paid on every
+ * request (every route has a timeout).
+ */
+export class Cancellation extends EventEmitter {
+  aborted = false;
+
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.emit('abort');
+  }
+}
 // Envoy's default retry back-off: 25 ms base interval, fully jittered, doubling per retry.
 const RETRY_BASE_MS = 25;
 
+/**
+ * `downstream` aborts when the caller goes away: the try in flight is cancelled (its connection
+ * closed, so the destination records a downstream disconnect too) and the outcome is `0` / `DC`.
+ */
 export async function forward(
   decision: RouteDecision,
   req: ForwardRequest,
   pools: UpstreamPools,
   random: () => number = Math.random,
+  downstream?: Cancellation,
 ): Promise<ForwardOutcome> {
   let flags = '';
   if (decision.delayMs > 0) {
     await sleep(decision.delayMs);
     flags = 'DI';
   }
+  if (downstream?.aborted) return local(0, joinFlags(flags, 'DC'), '');
   if (decision.abortStatus > 0) {
     return local(decision.abortStatus, joinFlags(flags, 'FI'), 'fault filter abort');
   }
   const cluster = decision.cluster;
   const { attempts, perTryTimeoutMs, retryOn } = decision.retries;
   const deadline = decision.timeoutMs > 0 ? performance.now() + decision.timeoutMs : Infinity;
+  const timedOut = () => local(504, joinFlags(flags, 'UT'), 'upstream request timeout');
   let failure = { status: 503, flag: 'UH', body: 'no healthy upstream' };
   let tries = 0;
   for (let t = 0; t <= attempts; t++) {
     if (t > 0) {
       const wait = random() * RETRY_BASE_MS * 2 ** (t - 1);
-      if (performance.now() + wait >= deadline) break;
+      if (performance.now() + wait >= deadline) {
+        // The route timeout fires during the back-off: Envoy answers 504 UT when it does.
+        await sleep(Math.max(0, deadline - performance.now()));
+        return timedOut();
+      }
       await sleep(wait);
+      if (downstream?.aborted) return local(0, joinFlags(flags, 'DC'), '');
     }
     const remaining = deadline - performance.now();
-    if (remaining <= 0) return local(504, joinFlags(flags, 'UT'), 'upstream request timeout');
+    if (remaining <= 0) return timedOut();
     const index = cluster.pick();
     if (index < 0) return local(503, joinFlags(flags, 'UH'), 'no healthy upstream');
     const endpoint = cluster.endpoints[index];
     tries += 1;
     const tryTimeout = Math.min(perTryTimeoutMs > 0 ? perTryTimeoutMs : Infinity, remaining);
-    // A try that outlives its time is answered 504 at once and left to finish in the background,
-    // its answer discarded. A plain timer raced against the request costs far less per request than
-    // an AbortSignal, and undici's own headersTimeout only ticks every half second or so.
-    cluster.started(index);
-    const pending = pools.get(endpoint.url).request({
-      method: req.method as Dispatcher.HttpMethod,
-      path: req.path,
-      headers: req.headers,
-      body: req.body,
-    });
+    // A try that outlives its time is cancelled: its connection is closed, as Envoy resets the
+    // upstream stream, so the destination records a disconnect (0, DC) and not a late answer.
+    const abort = Number.isFinite(tryTimeout) || downstream ? new Cancellation() : undefined;
+    let expired = false;
     let timer: NodeJS.Timeout | undefined;
+    if (abort && Number.isFinite(tryTimeout)) {
+      timer = setTimeout(
+        () => {
+          expired = true;
+          abort.abort();
+        },
+        Math.max(1, tryTimeout),
+      );
+    }
+    const onDownstreamAbort = (): void => abort?.abort();
+    downstream?.once('abort', onDownstreamAbort);
+    cluster.started(index);
     try {
-      const res = Number.isFinite(tryTimeout)
-        ? await Promise.race([
-            pending,
-            new Promise<typeof TIMED_OUT>(
-              (resolve) => (timer = setTimeout(resolve, Math.max(1, tryTimeout), TIMED_OUT)),
-            ),
-          ])
-        : await pending;
+      const res = await pools.get(endpoint.url).request({
+        method: req.method as Dispatcher.HttpMethod,
+        path: req.path,
+        headers: req.headers,
+        body: req.body,
+        ...(abort ? { signal: abort } : {}),
+      });
       if (timer) clearTimeout(timer);
-      if (res === TIMED_OUT) {
-        pending.then(
-          (late) =>
-            late.body
-              .dump()
-              .catch(() => {})
-              .finally(() => cluster.finished(index)),
-          () => cluster.finished(index),
-        );
-        if (performance.now() >= deadline - 1) return local(504, joinFlags(flags, 'UT'), 'upstream request timeout');
-        failure = { status: 504, flag: 'UT', body: 'upstream request timeout' };
-        if (!(retryOn.status5xx || retryOn.gatewayError || retryOn.reset)) break;
-        continue;
-      }
-      if (t < attempts && retriableStatus(res.statusCode, retryOn)) {
+      downstream?.off('abort', onDownstreamAbort);
+      const retriable = retriableStatus(res.statusCode, retryOn);
+      if (t < attempts && retriable) {
         await res.body.dump();
         cluster.finished(index);
         failure = { status: res.statusCode, flag: '', body: '' };
@@ -135,7 +155,8 @@ export async function forward(
       let released = false;
       return {
         status: res.statusCode,
-        flags: flags || '-',
+        // The last try's retriable answer is passed on, marked as the end of the retries.
+        flags: t > 0 && retriable ? joinFlags(flags, 'URX') : flags || '-',
         endpoint,
         headers: res.headers,
         body: res.body,
@@ -148,10 +169,12 @@ export async function forward(
       };
     } catch (err) {
       if (timer) clearTimeout(timer);
+      downstream?.off('abort', onDownstreamAbort);
       cluster.finished(index);
       const code = (err as { code?: string }).code;
-      if (code === 'UND_ERR_HEADERS_TIMEOUT') {
-        if (performance.now() >= deadline - 1) return local(504, joinFlags(flags, 'UT'), 'upstream request timeout');
+      if (downstream?.aborted) return local(0, joinFlags(flags, 'DC'), '');
+      if (expired || code === 'UND_ERR_HEADERS_TIMEOUT') {
+        if (performance.now() >= deadline - 1) return timedOut();
         failure = { status: 504, flag: 'UT', body: 'upstream request timeout' };
         if (!(retryOn.status5xx || retryOn.gatewayError || retryOn.reset)) break;
       } else if (code === 'ECONNREFUSED' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ENOTFOUND') {
@@ -170,10 +193,6 @@ export async function forward(
         if (!(retryOn.reset || retryOn.status5xx || retryOn.gatewayError)) break;
       }
     }
-  }
-  if (failure.flag === '') {
-    // The last try answered with a retriable status and no time was left to retry it again.
-    return local(failure.status, joinFlags(flags, 'URX'), 'upstream retry limit exceeded');
   }
   return local(failure.status, joinFlags(flags, tries > 1 ? `${failure.flag},URX` : failure.flag), failure.body);
 }

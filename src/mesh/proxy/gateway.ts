@@ -8,9 +8,23 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import { pipeline } from 'node:stream';
 import type { WorkloadIdentity } from '../config.ts';
 import type { RouteTable } from '../routing/route-table.ts';
-import type { IstioTelemetry } from '../telemetry/istio-metrics.ts';
-import { downstreamResponseHeaders, forward, upstreamRequestHeaders, type UpstreamPools } from './forward.ts';
-import { PEER_HEADER, peerHeaderValue } from './peer-identity.ts';
+import {
+  type IstioTelemetry,
+  type ServiceLabels,
+  serviceLabels,
+  UNKNOWN_WORKLOAD,
+  type WorkloadLabels,
+  workloadLabels,
+} from '../telemetry/istio-metrics.ts';
+import {
+  Cancellation,
+  downstreamResponseHeaders,
+  forward,
+  upstreamRequestHeaders,
+  type UpstreamPools,
+} from './forward.ts';
+import { destinationService, endpointLabels } from './outbound-sidecar.ts';
+import { PEER_HEADER, type PeerSigner } from './peer-identity.ts';
 
 const SMALL_BODY_BYTES = 64 * 1024;
 
@@ -19,34 +33,32 @@ export interface GatewayOptions {
   routes: () => RouteTable;
   pools: UpstreamPools;
   telemetry: IstioTelemetry;
+  signer: PeerSigner;
 }
 
+const NO_SERVICE = serviceLabels('unknown', undefined);
+
 export function ingressGateway(opts: GatewayOptions): RequestListener {
-  const { self, pools, telemetry } = opts;
-  const peer = peerHeaderValue(self);
+  const { self, pools, telemetry, signer } = opts;
+  const source = workloadLabels(self);
   const record = (
-    service: string,
-    workload: string,
-    version: string,
-    status: number,
+    service: ServiceLabels,
+    destination: WorkloadLabels,
+    code: number,
     flags: string,
     start: number,
   ): void =>
-    telemetry.record(
-      {
-        reporter: 'source',
-        source_workload: self.workload,
-        destination_workload: workload,
-        destination_service_name: service,
-        destination_version: version,
-        response_code: status,
-        response_flags: flags,
-      },
-      performance.now() - start,
-    );
+    telemetry.record({ reporter: 'source', source, destination, service, code, flags }, performance.now() - start);
 
   return (req, res) => {
     const start = performance.now();
+    // A client that goes away before its answer is Envoy's downstream disconnect: the try in flight
+    // is cancelled and the request recorded as 0 / DC.
+    const downstream = new Cancellation();
+    const onClose = (): void => {
+      if (!res.writableFinished) downstream.abort();
+    };
+    res.once('close', onClose);
     void readBody(req)
       .then(async (body) => {
         const method = req.method ?? 'GET';
@@ -62,18 +74,24 @@ export function ingressGateway(opts: GatewayOptions): RequestListener {
         });
         if (!decision) {
           localReply(res, 404, '');
-          record('unknown', 'unknown', 'unknown', 404, 'NR', start);
+          record(NO_SERVICE, UNKNOWN_WORKLOAD, 404, 'NR', start);
           return;
         }
         const headers = upstreamRequestHeaders(req.headers);
-        headers[PEER_HEADER] = peer;
+        headers[PEER_HEADER] = signer.header();
         if (headers['x-request-id'] === undefined) headers['x-request-id'] = randomUUID();
-        const out = await forward(decision, { method, path: uri, headers, body }, pools);
-        const workload = out.endpoint?.workload ?? 'unknown';
-        const version = out.endpoint?.version ?? 'unknown';
+        const out = await forward(decision, { method, path: uri, headers, body }, pools, Math.random, downstream);
+        const service = destinationService(decision);
+        const destination = endpointLabels(out.endpoint);
+        if (downstream.aborted) {
+          if (out.body) out.body.destroy();
+          out.release();
+          record(service, destination, 0, 'DC', start);
+          return;
+        }
         if (!out.body) {
           localReply(res, out.status, out.localBody ?? '');
-          record(decision.service, workload, version, out.status, out.flags, start);
+          record(service, destination, out.status, out.flags, start);
           return;
         }
         const answerHeaders = downstreamResponseHeaders(out.headers ?? {});
@@ -83,21 +101,26 @@ export function ingressGateway(opts: GatewayOptions): RequestListener {
           // far less than a stream pipeline per request.
           const body = Buffer.from(await out.body.arrayBuffer());
           out.release();
+          if (downstream.aborted) {
+            // The client went away while the answer was read: nothing reaches it.
+            record(service, destination, 0, 'DC', start);
+            return;
+          }
           res.writeHead(out.status, answerHeaders);
           res.end(body);
-          record(decision.service, workload, version, out.status, out.flags, start);
+          record(service, destination, out.status, out.flags, start);
           return;
         }
         res.writeHead(out.status, answerHeaders);
         pipeline(out.body, res, (err) => {
           out.release();
-          record(decision.service, workload, version, err ? 0 : out.status, err ? 'DC' : out.flags, start);
+          record(service, destination, err ? 0 : out.status, err ? 'DC' : out.flags, start);
         });
       })
       .catch((err: unknown) => {
         if (!res.headersSent) localReply(res, 500, `gateway error: ${(err as Error).message}`);
         else res.destroy();
-        record('unknown', 'unknown', 'unknown', 500, '-', start);
+        record(NO_SERVICE, UNKNOWN_WORKLOAD, 500, '-', start);
       });
   };
 }

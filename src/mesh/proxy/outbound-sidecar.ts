@@ -3,11 +3,18 @@
  * calls to `account` and `friend` are routed by the mesh's VirtualServices (context `mesh`, the bff as
  * source), sent with its peer identity, and reported with `reporter="source"`.
  */
-import type { WorkloadIdentity } from '../config.ts';
-import type { RouteTable } from '../routing/route-table.ts';
-import type { IstioTelemetry } from '../telemetry/istio-metrics.ts';
+import type { MeshEndpoint, WorkloadIdentity } from '../config.ts';
+import type { RouteDecision, RouteTable } from '../routing/route-table.ts';
+import {
+  type IstioTelemetry,
+  type ServiceLabels,
+  serviceLabels,
+  UNKNOWN_WORKLOAD,
+  type WorkloadLabels,
+  workloadLabels,
+} from '../telemetry/istio-metrics.ts';
 import { forward, upstreamRequestHeaders, type UpstreamPools } from './forward.ts';
-import { PEER_HEADER, peerHeaderValue } from './peer-identity.ts';
+import { PEER_HEADER, type PeerSigner } from './peer-identity.ts';
 
 /** Mirrors `UpstreamResponse` of the app contract (src/app/service.ts). */
 export interface MeshUpstreamResponse {
@@ -17,15 +24,16 @@ export interface MeshUpstreamResponse {
 }
 
 export class OutboundSidecar {
-  private readonly peer: string;
+  private readonly source: WorkloadLabels;
 
   constructor(
     private readonly self: WorkloadIdentity,
     private readonly routes: () => RouteTable,
     private readonly pools: UpstreamPools,
     private readonly telemetry: IstioTelemetry,
+    private readonly signer: PeerSigner,
   ) {
-    this.peer = peerHeaderValue(self);
+    this.source = workloadLabels(self);
   }
 
   async request(
@@ -47,11 +55,11 @@ export class OutboundSidecar {
       sourceNamespace: this.self.namespace,
     });
     if (!decision) {
-      this.record(service, 'unknown', 'unknown', 404, 'NR', start);
+      this.record(serviceLabels('unknown', undefined), UNKNOWN_WORKLOAD, 404, 'NR', start);
       return { status: 404, headers: {}, body: '' };
     }
     const headers = upstreamRequestHeaders(lower);
-    headers[PEER_HEADER] = this.peer;
+    headers[PEER_HEADER] = this.signer.header();
     const out = await forward(decision, { method, path, headers, body: null }, this.pools);
     let body = out.localBody ?? '';
     const flat: Record<string, string> = {};
@@ -66,36 +74,44 @@ export class OutboundSidecar {
         if (v !== undefined) flat[k] = Array.isArray(v) ? v.join(', ') : v;
       }
     }
-    this.record(
-      decision.service,
-      out.endpoint?.workload ?? 'unknown',
-      out.endpoint?.version ?? 'unknown',
-      out.status,
-      out.flags,
-      start,
-    );
+    this.record(destinationService(decision), endpointLabels(out.endpoint), out.status, out.flags, start);
     return { status: out.status, headers: flat, body };
   }
 
   private record(
-    service: string,
-    workload: string,
-    version: string,
-    status: number,
+    service: ServiceLabels,
+    destination: WorkloadLabels,
+    code: number,
     flags: string,
     start: number,
   ): void {
     this.telemetry.record(
-      {
-        reporter: 'source',
-        source_workload: this.self.workload,
-        destination_workload: workload,
-        destination_service_name: service,
-        destination_version: version,
-        response_code: status,
-        response_flags: flags,
-      },
+      { reporter: 'source', source: this.source, destination, service, code, flags },
       performance.now() - start,
     );
   }
+}
+
+const endpointCache = new WeakMap<MeshEndpoint, WorkloadLabels>();
+const serviceCache = new WeakMap<RouteDecision['cluster'], ServiceLabels>();
+
+/** Telemetry labels of the replica that answered (computed once per endpoint), or `unknown`. */
+export function endpointLabels(endpoint: MeshEndpoint | undefined): WorkloadLabels {
+  if (!endpoint) return UNKNOWN_WORKLOAD;
+  let l = endpointCache.get(endpoint);
+  if (!l) {
+    l = workloadLabels(endpoint);
+    endpointCache.set(endpoint, l);
+  }
+  return l;
+}
+
+/** The destination service of a routing decision, with the namespace of its replicas. */
+export function destinationService(decision: RouteDecision): ServiceLabels {
+  let l = serviceCache.get(decision.cluster);
+  if (!l) {
+    l = serviceLabels(decision.service, decision.cluster.endpoints[0]?.namespace);
+    serviceCache.set(decision.cluster, l);
+  }
+  return l;
 }

@@ -4,9 +4,10 @@
  */
 import type { RequestListener } from 'node:http';
 import { request } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { IAuthorizationPolicy, IDestinationRule, IVirtualService } from '../../manifests/types.ts';
 import { compileAuthorizer, type Authorizer } from '../authz/authorization.ts';
+import { type MtlsMode, peerAuthenticationMode } from '../authz/peer-authentication.ts';
 import { GATEWAY_IDENTITY, type MeshEndpoint, type ProxyConfig, type WorkloadIdentity } from '../config.ts';
 import { echoHandler } from '../echo-app.ts';
 import { compileRouteTable, type RouteTable } from '../routing/route-table.ts';
@@ -17,7 +18,7 @@ import { UpstreamPools } from './forward.ts';
 import { ingressGateway } from './gateway.ts';
 import { inboundSidecar } from './inbound-sidecar.ts';
 import { OutboundSidecar } from './outbound-sidecar.ts';
-import { PEER_HEADER } from './peer-identity.ts';
+import { newPeerKey, PEER_HEADER, PeerSigner, PeerVerifier } from './peer-identity.ts';
 
 const NS = 'sprincube';
 const BFF: WorkloadIdentity = {
@@ -53,6 +54,7 @@ const accountRule = {
       { name: 'primary', labels: { track: 'primary' } },
       { name: 'flaky', labels: { track: 'flaky' } },
       { name: 'gone', labels: { track: 'gone' } },
+      { name: 'broken', labels: { track: 'broken' } },
     ],
   },
 } as IDestinationRule;
@@ -78,7 +80,7 @@ const gatewayRoutes = vs('edge', {
     },
     {
       match: [{ headers: { 'end-user': { exact: 'delay-me' } } }],
-      fault: { delay: { fixedDelay: '150ms' } },
+      fault: { delay: { fixedDelay: '150ms', percentage: { value: 100 } } },
       route: [{ destination: { host: 'bff' } }],
     },
     {
@@ -87,7 +89,13 @@ const gatewayRoutes = vs('edge', {
       retries: { attempts: 1, perTryTimeout: '100ms', retryOn: 'gateway-error' },
       route: [{ destination: { host: 'bff' } }],
     },
+    { match: [{ uri: { prefix: '/slow-unbounded' } }], route: [{ destination: { host: 'bff' } }] },
     { match: [{ uri: { prefix: '/slow' } }], timeout: '100ms', route: [{ destination: { host: 'bff' } }] },
+    {
+      match: [{ uri: { prefix: '/broken' } }],
+      retries: { attempts: 2, retryOn: '5xx' },
+      route: [{ destination: { host: 'account', subset: 'broken' } }],
+    },
     { match: [{ uri: { prefix: '/big' } }], route: [{ destination: { host: 'bff' } }] },
     {
       match: [{ uri: { prefix: '/flaky' } }],
@@ -118,10 +126,21 @@ const gatewayTelemetry = new IstioTelemetry();
 const bffTelemetry = new IstioTelemetry();
 const replicas: Record<string, Replica> = {};
 
+const peerKey = newPeerKey();
+/** PeerAuthentication mode per workload (PERMISSIVE unless a test says otherwise). */
+const mtlsModes = new Map<string, MtlsMode>();
+
 async function replica(identity: MeshEndpoint, handler: RequestListener): Promise<Replica> {
   const telemetry = new IstioTelemetry();
   const server = await serveOnLoopback(
-    inboundSidecar({ self: identity, telemetry, authorizer: () => authorizers.get(identity.workload)!, handler }),
+    inboundSidecar({
+      self: identity,
+      telemetry,
+      verifier: new PeerVerifier(peerKey),
+      authorizer: () => authorizers.get(identity.workload)!,
+      mtls: () => mtlsModes.get(identity.workload) ?? 'PERMISSIVE',
+      handler,
+    }),
   );
   closers.push(server.close);
   return { endpoint: { ...identity, url: server.url }, telemetry, close: server.close };
@@ -142,9 +161,11 @@ function account(track: string): MeshEndpoint {
 
 /** How many tries of each /slow… path reached the bff. */
 const slowTries = new Map<string, number>();
+/** How many of them the bff answered (late, to a proxy that may have gone). */
+const slowAnswered = new Map<string, number>();
 
 beforeAll(async () => {
-  const outbound = new OutboundSidecar(BFF, () => routes, pools, bffTelemetry);
+  const outbound = new OutboundSidecar(BFF, () => routes, pools, bffTelemetry, new PeerSigner(peerKey, BFF));
   let flakyCalls = 0;
   replicas.primary = await replica(account('primary'), echoHandler('account-primary'));
   // Not labelled app=account, so the bff-only policy does not apply to it.
@@ -153,6 +174,11 @@ beforeAll(async () => {
     flakyCalls += 1;
     res.writeHead(flakyCalls % 2 === 1 ? 503 : 200, { 'x-served-by': 'account-flaky' });
     res.end(`call ${flakyCalls}`);
+  });
+  replicas.broken = await replica({ ...account('broken'), labels: { app: 'broken', track: 'broken' } }, (req, res) => {
+    req.resume();
+    res.writeHead(503);
+    res.end('down');
   });
   replicas.bff = await replica({ ...BFF, service: 'bff', version: 'v1', url: '' }, (req, res) => {
     if (req.url?.startsWith('/big')) {
@@ -167,6 +193,7 @@ beforeAll(async () => {
       setTimeout(() => {
         res.writeHead(200);
         res.end('late');
+        slowAnswered.set(req.url!, (slowAnswered.get(req.url!) ?? 0) + 1);
       }, 400);
       return;
     }
@@ -196,7 +223,13 @@ beforeAll(async () => {
   for (const r of Object.values(replicas))
     authorizers.set(r.endpoint.workload, compileAuthorizer(config.authorizationPolicies, r.endpoint));
   const gateway = await serveOnLoopback(
-    ingressGateway({ self: GATEWAY_IDENTITY, routes: () => routes, pools, telemetry: gatewayTelemetry }),
+    ingressGateway({
+      self: GATEWAY_IDENTITY,
+      routes: () => routes,
+      pools,
+      telemetry: gatewayTelemetry,
+      signer: new PeerSigner(peerKey, GATEWAY_IDENTITY),
+    }),
   );
   closers.push(gateway.close);
   gatewayUrl = gateway.url;
@@ -223,7 +256,7 @@ describe('gateway → bff → account through the sidecars', () => {
     expect(
       sampleSum(gw, 'istio_requests_total', {
         reporter: 'source',
-        source_workload: 'gateway',
+        source_workload: 'istio-ingressgateway',
         destination_workload: 'bff',
         destination_service_name: 'bff',
         response_code: '200',
@@ -264,7 +297,7 @@ describe('gateway → bff → account through the sidecars', () => {
     expect(
       sampleSum(acct, 'istio_requests_total', {
         reporter: 'destination',
-        source_workload: 'gateway',
+        source_workload: 'istio-ingressgateway',
         destination_workload: 'account-primary',
         response_code: '403',
         response_flags: '-',
@@ -282,6 +315,59 @@ describe('gateway → bff → account through the sidecars', () => {
   it('ignores a peer identity a client claims: the gateway replaces it with its own', async () => {
     const res = await call(`${gatewayUrl}/direct/account`, { headers: { [PEER_HEADER]: 'bff;sprincube;bff' } });
     expect(res.status).toBe(403);
+  });
+
+  it('believes only an identity the data plane signed: STRICT refuses a raw client claiming to be the bff', async () => {
+    const strict = {
+      apiVersion: 'security.istio.io/v1',
+      kind: 'PeerAuthentication',
+      metadata: { name: 'default', namespace: NS },
+      spec: { mtls: { mode: 'STRICT' } },
+    };
+    const primary = replicas.primary.endpoint;
+    mtlsModes.set(primary.workload, peerAuthenticationMode([strict], primary));
+    expect(mtlsModes.get(primary.workload)).toBe('STRICT');
+    try {
+      const claims = {
+        'a bare header': 'bff;sprincube;bff',
+        'a header signed with another key': new PeerSigner(newPeerKey(), BFF).header(),
+        'a stale signature': new PeerSigner(peerKey, BFF).header(Date.now() - 120_000),
+        'no header': undefined,
+      };
+      for (const [what, claim] of Object.entries(claims)) {
+        const headers = claim === undefined ? {} : { [PEER_HEADER]: claim };
+        const refused = await request(`${primary.url}/api/account?id=1`, { headers }).then(
+          (r) => `answered ${r.statusCode}`,
+          (e: unknown) => e,
+        );
+        expect(refused, what).toBeInstanceOf(Error);
+      }
+      // The bff's own calls carry a signed identity and still get through.
+      const res = await call(`${gatewayUrl}/api/profile/1`, { headers: { 'end-user': 'user-8' } });
+      expect(res.status).toBe(200);
+      // PERMISSIVE lets the raw client in, but without an identity: the bff-only policy denies it.
+      mtlsModes.set(primary.workload, 'PERMISSIVE');
+      const forged = await call(`${primary.url}/api/account?id=1`, { headers: { [PEER_HEADER]: 'bff;sprincube;bff' } });
+      expect(forged.status).toBe(403);
+      expect(
+        sampleSum(await text(replicas.primary.telemetry), 'istio_requests_total', {
+          reporter: 'destination',
+          source_workload: 'unknown',
+          response_code: '403',
+          connection_security_policy: 'none',
+        }),
+      ).toBe(1);
+      expect(
+        sampleSum(await text(replicas.primary.telemetry), 'istio_requests_total', {
+          reporter: 'destination',
+          source_workload: 'bff',
+          source_principal: `spiffe://cluster.local/ns/${NS}/sa/bff`,
+          connection_security_policy: 'mutual_tls',
+        }),
+      ).toBeGreaterThanOrEqual(1);
+    } finally {
+      mtlsModes.delete(primary.workload);
+    }
   });
 
   it('answers a fault abort itself with flag FI, and delays with flag DI', async () => {
@@ -308,6 +394,81 @@ describe('gateway → bff → account through the sidecars', () => {
     expect(slowTries.get('/slow')).toBe(1);
     expect(
       sampleSum(await text(gatewayTelemetry), 'istio_requests_total', { response_code: '504', response_flags: 'UT' }),
+    ).toBe(1);
+  });
+
+  it('cancels the try when the route timeout fires: the destination records 0 with flag DC, never a late 200', async () => {
+    const destination200 = async () =>
+      sampleSum(await text(replicas.bff.telemetry), 'istio_requests_total', {
+        reporter: 'destination',
+        destination_workload: 'bff',
+        response_code: '200',
+      });
+    const answeredBefore = await destination200();
+    const res = await call(`${gatewayUrl}/slow?case=timeout`);
+    expect(res.status).toBe(504);
+    const destination = {
+      reporter: 'destination',
+      destination_workload: 'bff',
+      source_workload: 'istio-ingressgateway',
+    };
+    await vi.waitFor(async () =>
+      expect(
+        sampleSum(await text(replicas.bff.telemetry), 'istio_requests_total', {
+          ...destination,
+          response_code: '0',
+          response_flags: 'DC',
+        }),
+      ).toBeGreaterThanOrEqual(1),
+    );
+    // The handler answers 400 ms later, to a connection that is gone: nothing more is recorded.
+    await vi.waitFor(() => expect(slowAnswered.get('/slow?case=timeout')).toBe(1));
+    expect(await destination200()).toBe(answeredBefore);
+  });
+
+  it('records a client that disconnects as 0 / DC at the gateway and at the destination', async () => {
+    const client = new AbortController();
+    const pending = request(`${gatewayUrl}/slow-unbounded`, { signal: client.signal }).catch((e: unknown) => e);
+    await vi.waitFor(() => expect(slowTries.get('/slow-unbounded')).toBe(1));
+    client.abort();
+    expect(await pending).toBeInstanceOf(Error);
+    await vi.waitFor(async () => {
+      expect(
+        sampleSum(await text(gatewayTelemetry), 'istio_requests_total', {
+          reporter: 'source',
+          destination_workload: 'unknown',
+          destination_service_name: 'bff',
+          response_code: '0',
+          response_flags: 'DC',
+        }),
+      ).toBe(1);
+      expect(
+        sampleSum(await text(replicas.bff.telemetry), 'istio_requests_total', {
+          reporter: 'destination',
+          destination_workload: 'bff',
+          response_code: '0',
+          response_flags: 'DC',
+        }),
+      ).toBeGreaterThanOrEqual(1);
+    });
+  });
+
+  it('passes on the last 5xx when the retries are exhausted, with flag URX', async () => {
+    const res = await call(`${gatewayUrl}/broken`);
+    expect(res).toMatchObject({ status: 503, body: 'down' });
+    expect(
+      sampleSum(await text(replicas.broken.telemetry), 'istio_requests_total', {
+        reporter: 'destination',
+        response_code: '503',
+      }),
+    ).toBe(3);
+    expect(
+      sampleSum(await text(gatewayTelemetry), 'istio_requests_total', {
+        reporter: 'source',
+        destination_workload: 'account-broken',
+        response_code: '503',
+        response_flags: 'URX',
+      }),
     ).toBe(1);
   });
 

@@ -59,7 +59,7 @@ export class Cluster {
 }
 
 /** Maps `simple`; LEAST_CONN is Istio's deprecated alias of LEAST_REQUEST. Unset stays unset: the
- * route table then uses ROUND_ROBIN, as DESIGN.md asks (Istio itself defaults to LEAST_REQUEST). */
+ * route table then uses Istio's default, LEAST_REQUEST. */
 export function loadBalancerPolicy(simple: string | undefined): LoadBalancerPolicy | undefined {
   switch (simple) {
     case undefined:

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { seededRandom } from '../../core/random.ts';
 import { ConfigError } from '../../core/errors.ts';
 import type { IDestinationRule, IVirtualService } from '../../manifests/types.ts';
@@ -235,6 +235,25 @@ describe('route table: Bookinfo routing', () => {
     expect(Math.abs(aborted - 1000)).toBeLessThanOrEqual(3.2905 * Math.sqrt(4000 * 0.25 * 0.75));
   });
 
+  it('applies a fault without percentage to no request, as Istio does (istio/istio#36303)', () => {
+    const table = compileRouteTable(
+      config([
+        virtualService('ratings', {
+          hosts: ['ratings'],
+          http: [
+            {
+              fault: { abort: { httpStatus: 503 }, delay: { fixedDelay: '2s' } },
+              route: [{ destination: { host: 'ratings' } }],
+            },
+          ],
+        }),
+      ]),
+      { random: seededRandom(9) },
+    );
+    for (let i = 0; i < 1000; i++)
+      expect(table.resolve(request('ratings'))).toMatchObject({ abortStatus: 0, delayMs: 0 });
+  });
+
   it('requires a regex to match the whole header value', () => {
     const table = compileRouteTable(
       config([
@@ -360,7 +379,7 @@ describe('route table: Bookinfo routing', () => {
           http: [
             {
               match: [{ sourceLabels: { app: 'reviews', version: 'v2' } }],
-              fault: { abort: { httpStatus: 418 } },
+              fault: { abort: { httpStatus: 418, percentage: { value: 100 } } },
               route: [{ destination: { host: 'ratings' } }],
             },
             { route: [{ destination: { host: 'ratings' } }] },
@@ -400,6 +419,97 @@ describe('route table: Bookinfo routing', () => {
     const plain = table.resolve(request('reviews'))!;
     expect(plain.timeoutMs).toBe(0);
     expect(plain.retries.retryOn).toMatchObject({ connectFailure: true, status5xx: false, gatewayError: false });
+  });
+});
+
+describe('route table: regexes are RE2, as Envoy compiles them', () => {
+  const routeOn = (match: Record<string, unknown>) =>
+    compileRouteTable(
+      config([
+        virtualService('reviews', {
+          hosts: ['reviews'],
+          http: [
+            { match: [match], route: [{ destination: { host: 'reviews', subset: 'v3' } }] },
+            { route: [{ destination: { host: 'reviews', subset: 'v1' } }] },
+          ],
+        }),
+      ]),
+    );
+
+  it('accepts RE2 classes JavaScript lacks: POSIX [[:digit:]], Unicode \\pL and the (?i) flag', () => {
+    const digits = routeOn({ headers: { 'end-user': { regex: 'tester-[[:digit:]]+' } } });
+    expect(digits.resolve(request('reviews', { 'end-user': 'tester-42' }))!.subset).toBe('v3');
+    expect(digits.resolve(request('reviews', { 'end-user': 'tester-4x' }))!.subset).toBe('v1');
+    const letters = routeOn({ headers: { 'end-user': { regex: '\\pL+' } } });
+    expect(letters.resolve(request('reviews', { 'end-user': 'zoë' }))!.subset).toBe('v3');
+    expect(letters.resolve(request('reviews', { 'end-user': 'zoë1' }))!.subset).toBe('v1');
+    const caseless = routeOn({ headers: { 'end-user': { regex: '(?i)jason' } } });
+    expect(caseless.resolve(request('reviews', { 'end-user': 'JaSoN' }))!.subset).toBe('v3');
+    expect(caseless.resolve(request('reviews', { 'end-user': 'jasonx' }))!.subset).toBe('v1');
+  });
+
+  it('refuses look-ahead and back-references, which RE2 does not have, naming the file, object and field', () => {
+    const originOf = (kind: string, name: string) => `manifests/istio/${name}-${kind.toLowerCase()}.yaml`;
+    for (const regex of ['(?=jason)\\w+', '(a)\\1']) {
+      const err = captureError(() =>
+        compileRouteTable(
+          config([
+            virtualService('reviews', {
+              hosts: ['reviews'],
+              http: [
+                {
+                  match: [{ uri: { prefix: '/' } }, { headers: { 'end-user': { regex } } }],
+                  route: [{ destination: { host: 'reviews' } }],
+                },
+              ],
+            }),
+          ]),
+          { originOf },
+        ),
+      );
+      expect(err).toBeInstanceOf(ConfigError);
+      expect(err.message).toContain('manifests/istio/reviews-virtualservice.yaml');
+      expect(err.message).toContain('VirtualService/default/reviews spec.http[0].match[1].headers.end-user.regex');
+      expect(err.message).toContain('not valid RE2 syntax');
+    }
+  });
+
+  it('applies ignoreUriCase to exact and prefix uri matches but not to a regex', () => {
+    const prefix = routeOn({ uri: { prefix: '/Reviews' }, ignoreUriCase: true });
+    expect(prefix.resolve(request('reviews', {}, '/REVIEWS/1'))!.subset).toBe('v3');
+    const regex = routeOn({ uri: { regex: '/reviews/[0-9]+' }, ignoreUriCase: true });
+    expect(regex.resolve(request('reviews', {}, '/reviews/1'))!.subset).toBe('v3');
+    expect(regex.resolve(request('reviews', {}, '/REVIEWS/1'))!.subset).toBe('v1');
+  });
+
+  it('treats an absent header as matching withoutHeaders, whatever its StringMatch', () => {
+    for (const spec of [{ regex: 'canary-.*' }, { exact: 'jason' }, { prefix: 'j' }, {}]) {
+      const table = routeOn({ withoutHeaders: { 'end-user': spec } });
+      expect(table.resolve(request('reviews'))!.subset).toBe('v3');
+    }
+    const table = routeOn({ withoutHeaders: { 'end-user': { regex: 'canary-.*' } } });
+    expect(table.resolve(request('reviews', { 'end-user': 'canary-1' }))!.subset).toBe('v1');
+    expect(table.resolve(request('reviews', { 'end-user': 'baseline-1' }))!.subset).toBe('v3');
+  });
+
+  it('compiles each pattern once per route table however many routes use it', async () => {
+    const { RE2JS } = await import('re2js');
+    const compile = vi.spyOn(RE2JS, 'compile');
+    const match = { headers: { 'end-user': { regex: 'tester-[0-9]+' } } };
+    compileRouteTable(
+      config([
+        virtualService('reviews', {
+          hosts: ['reviews'],
+          gateways: ['mesh', 'bookinfo-gateway'],
+          http: [
+            { match: [match], route: [{ destination: { host: 'reviews', subset: 'v3' } }] },
+            { match: [match, match], route: [{ destination: { host: 'reviews', subset: 'v2' } }] },
+          ],
+        }),
+      ]),
+    );
+    expect(compile.mock.calls.filter(([p]) => p === 'tester-[0-9]+')).toHaveLength(1);
+    compile.mockRestore();
   });
 });
 
@@ -462,7 +572,7 @@ describe('route table: configuration errors name the file and the object', () =>
             { match: [{ headers: { 'end-user': { regex: '(' } } }], route: [{ destination: { host: 'reviews' } }] },
           ],
         },
-        /match\[0\]: regex "\(" does not compile/,
+        /match\[0\]\.headers\.end-user\.regex: regex "\(" is not valid RE2 syntax/,
       ],
       [
         { hosts: ['reviews'], http: [{ timeout: 'soon', route: [{ destination: { host: 'reviews' } }] }] },
@@ -471,6 +581,18 @@ describe('route table: configuration errors name the file and the object', () =>
       [
         { hosts: ['reviews'], gateways: ['nope'], http: [{ route: [{ destination: { host: 'reviews' } }] }] },
         /spec\.gateways: names gateway "nope"/,
+      ],
+      [
+        {
+          hosts: ['reviews'],
+          http: [
+            {
+              retries: { attempts: 2, retryOn: '5xx,envoy-ratelimited' },
+              route: [{ destination: { host: 'reviews' } }],
+            },
+          ],
+        },
+        /spec\.http\[0\]\.retries\.retryOn: retry condition "envoy-ratelimited" is not supported by the local data plane/,
       ],
     ];
     for (const [spec, message] of cases) {
@@ -516,6 +638,19 @@ describe('load balancing over the replicas of a subset', () => {
     for (let i = 0; i < 10; i++) cluster.finished(0);
     const seen = new Set(Array.from({ length: 200 }, () => cluster.pick()));
     expect(seen).toEqual(new Set([0, 1, 2]));
+  });
+
+  it("uses Istio's default LEAST_REQUEST when no DestinationRule sets a load balancer", () => {
+    const table = compileRouteTable(
+      config([], { endpoints: replicas, destinationRules: [destinationRule('reviews', ['v1'])] }),
+      { random: seededRandom(5) },
+    );
+    const cluster = table.resolve(request('reviews'))!.cluster;
+    expect(cluster.policy).toBe('LEAST_REQUEST');
+    for (let i = 0; i < 10; i++) cluster.started(2);
+    for (let i = 0; i < 200; i++) expect(cluster.pick()).not.toBe(2);
+    const subset = compileRouteTable(config([reviewsJasonToV2])).resolve(request('reviews', { 'end-user': 'jason' }));
+    expect(subset!.cluster.policy).toBe('LEAST_REQUEST');
   });
 
   it('selects subset replicas by every label of the subset', () => {

@@ -9,7 +9,8 @@
  *   `uri` is matched against the path without the query string, as Envoy does;
  * - a route's destinations are chosen with probability weight / sum of weights;
  * - a destination's `subset` names a DestinationRule subset, which selects replicas by labels;
- * - `fault.delay` / `fault.abort` apply to `percentage.value` % of requests (100 % when unset);
+ * - `fault.delay` / `fault.abort` apply to `percentage.value` % of requests, and to none when it is unset
+ *   (istio/istio#36303: Envoy's behaviour, and Istio's documentation since);
  * - `timeout` bounds the whole request including retries; `retries.attempts` counts *re*-tries.
  * A VirtualService with no `gateways` applies to the mesh (sidecars); one bound to gateways applies at
  * the ingress gateway, and to sidecars only when it also lists `mesh`.
@@ -18,7 +19,13 @@ import { ConfigError } from '../../core/errors.ts';
 import type { MeshEndpoint, ProxyConfig } from '../config.ts';
 import { parseDurationMs } from './duration.ts';
 import { Cluster, loadBalancerPolicy, type LoadBalancerPolicy, type RandomSource } from './load-balancer.ts';
-import { compileStringMatch, type StringMatchSpec, type StringPredicate } from './string-match.ts';
+import {
+  compileStringMatch,
+  InvalidMatchError,
+  type RegexCache,
+  type StringMatchSpec,
+  type StringPredicate,
+} from './string-match.ts';
 
 /** Where the request is being routed: at the ingress gateway, or in a sidecar of the mesh. */
 export type RouteContext = 'gateway' | 'mesh';
@@ -91,7 +98,8 @@ const DEFAULT_RETRIES: RetryPolicy = {
   },
 };
 
-const DEFAULT_POLICY: LoadBalancerPolicy = 'ROUND_ROBIN';
+// Istio's default load balancer (and Envoy's): LEAST_REQUEST, power of two random choices.
+const DEFAULT_POLICY: LoadBalancerPolicy = 'LEAST_REQUEST';
 
 interface WeightedCluster {
   cluster: Cluster;
@@ -322,6 +330,8 @@ export function compileRouteTable(config: ProxyConfig, options: RouteTableOption
   };
 
   const gatewayNames = new Set(config.gatewayNames.map(shortGatewayName));
+  // Every RE2 pattern of the table compiles once, however many routes and contexts use it.
+  const regexes: RegexCache = new Map();
   const meshRoutes = new Map<string, CompiledRoute[]>();
   const gatewayBindings: GatewayBinding[] = [];
 
@@ -349,9 +359,10 @@ export function compileRouteTable(config: ProxyConfig, options: RouteTableOption
       const at = `spec.http[${i}]`;
       const matches = (r.match ?? []).map((m, j) => {
         try {
-          return compileMatch(m, context, gatewayNames);
+          return compileMatch(m, context, gatewayNames, regexes);
         } catch (err) {
-          return fail('VirtualService', meta, `${at}.match[${j}]`, (err as Error).message);
+          const field = err instanceof InvalidMatchError && err.field ? `.${err.field}` : '';
+          return fail('VirtualService', meta, `${at}.match[${j}]${field}`, (err as Error).message);
         }
       });
       const dests = r.route ?? [];
@@ -399,8 +410,15 @@ export function compileRouteTable(config: ProxyConfig, options: RouteTableOption
           return fail('VirtualService', meta, path, (err as Error).message);
         }
       };
+      const retryOnOf = (text: string | undefined, path: string): RetryConditions => {
+        try {
+          return parseRetryOn(text);
+        } catch (err) {
+          return fail('VirtualService', meta, path, (err as Error).message);
+        }
+      };
       const percentOf = (p: PercentView, path: string): number => {
-        const v = p.percentage?.value ?? p.percent ?? 100;
+        const v = p.percentage?.value ?? p.percent ?? 0;
         if (!(v >= 0 && v <= 100)) fail('VirtualService', meta, path, `percentage must be within 0..100, got ${v}`);
         return v;
       };
@@ -433,7 +451,7 @@ export function compileRouteTable(config: ProxyConfig, options: RouteTableOption
           ? {
               attempts: r.retries.attempts ?? 0,
               perTryTimeoutMs: duration(r.retries.perTryTimeout, `${at}.retries.perTryTimeout`),
-              retryOn: parseRetryOn(r.retries.retryOn),
+              retryOn: retryOnOf(r.retries.retryOn, `${at}.retries.retryOn`),
             }
           : DEFAULT_RETRIES,
       };
@@ -455,6 +473,7 @@ function compileMatch(
   m: HttpMatchView,
   context: RouteContext,
   gatewayNames: ReadonlySet<string>,
+  regexes: RegexCache,
 ): (req: PreparedRequest) => boolean {
   const checks: ((req: PreparedRequest) => boolean)[] = [];
   if (m.gateways && m.gateways.length > 0) {
@@ -462,30 +481,45 @@ function compileMatch(
     const applies = context === 'mesh' ? names.includes('mesh') : names.some((g) => gatewayNames.has(g));
     if (!applies) return () => false;
   }
+  // A pattern RE2 refuses names its field: `headers.end-user.regex`.
+  const compile = (spec: StringMatchSpec, field: string, ignoreCase = false): StringPredicate => {
+    try {
+      return compileStringMatch(spec, ignoreCase, regexes);
+    } catch (err) {
+      if (err instanceof InvalidMatchError)
+        throw new InvalidMatchError(err.message, spec.regex === undefined ? field : `${field}.regex`);
+      throw err;
+    }
+  };
   if (m.uri) {
-    const p = compileStringMatch(m.uri, m.ignoreUriCase ?? false);
+    const p = compile(m.uri, 'uri', m.ignoreUriCase ?? false);
     checks.push((r) => p(r.path));
   }
   if (m.method) {
-    const p = compileStringMatch(m.method);
+    const p = compile(m.method, 'method');
     checks.push((r) => p(r.method));
   }
   if (m.authority) {
-    const p = compileStringMatch(m.authority);
+    const p = compile(m.authority, 'authority');
     checks.push((r) => p(r.host));
   }
   for (const [name, spec] of Object.entries(m.headers ?? {})) {
     const key = name.toLowerCase();
-    const p = compileStringMatch(spec);
+    const p = compile(spec, `headers.${name}`);
     checks.push((r) => p(headerValue(r.headers, key)));
   }
+  // Istio sets Envoy's `invert_match` for these; Envoy's inverted matcher on an absent header is true,
+  // whatever the StringMatch (exact, prefix or regex): a request without the header is "without" it.
   for (const [name, spec] of Object.entries(m.withoutHeaders ?? {})) {
     const key = name.toLowerCase();
-    const p: StringPredicate = compileStringMatch(spec);
-    checks.push((r) => !p(headerValue(r.headers, key)));
+    const p = compile(spec, `withoutHeaders.${name}`);
+    checks.push((r) => {
+      const v = headerValue(r.headers, key);
+      return v === undefined || !p(v);
+    });
   }
   for (const [name, spec] of Object.entries(m.queryParams ?? {})) {
-    const p = compileStringMatch(spec);
+    const p = compile(spec, `queryParams.${name}`);
     checks.push((r) => p(r.query?.get(name) ?? undefined));
   }
   if (m.sourceLabels) {
@@ -501,6 +535,19 @@ function compileMatch(
     return true;
   };
 }
+
+/**
+ * Conditions that can never hold locally, accepted so Istio's default list parses: the gRPC statuses
+ * (no gRPC here) and `retriable-status-codes`, whose codes Istio passes as plain numbers.
+ */
+const NO_OP_RETRY_ON = new Set([
+  'cancelled',
+  'deadline-exceeded',
+  'internal',
+  'resource-exhausted',
+  'unavailable',
+  'retriable-status-codes',
+]);
 
 function parseRetryOn(text: string | undefined): RetryConditions {
   const c = {
@@ -522,7 +569,10 @@ function parseRetryOn(text: string | undefined): RetryConditions {
     else if (t === 'reset') c.reset = true;
     else if (t === 'retriable-4xx') c.retriable4xx = true;
     else if (/^\d{3}$/.test(t)) c.statusCodes.add(Number(t));
-    // unavailable, cancelled, retriable-status-codes and the rest concern gRPC or Envoy-only setups.
+    else if (!NO_OP_RETRY_ON.has(t))
+      throw new Error(
+        `retry condition ${JSON.stringify(t)} is not supported by the local data plane (5xx, gateway-error, connect-failure, refused-stream, reset, retriable-4xx, status codes; gRPC conditions are accepted and never match)`,
+      );
   }
   return c;
 }

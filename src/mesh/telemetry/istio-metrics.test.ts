@@ -1,16 +1,36 @@
 import { describe, expect, it } from 'vitest';
 import { LATENCY_BUCKETS_MS } from '../../telemetry/buckets.ts';
 import { sampleSum } from '../testing.ts';
-import { IstioTelemetry, type RequestLabels } from './istio-metrics.ts';
+import {
+  IstioTelemetry,
+  LABEL_NAMES,
+  type RequestRecord,
+  serviceLabels,
+  UNKNOWN_WORKLOAD,
+  workloadLabels,
+} from './istio-metrics.ts';
 
-const canary: RequestLabels = {
+const bff = workloadLabels({
+  workload: 'bff',
+  namespace: 'sprincube',
+  serviceAccount: 'bff',
+  labels: { app: 'bff', version: 'v1' },
+});
+const accountCanary = workloadLabels({
+  workload: 'account-canary',
+  namespace: 'sprincube',
+  serviceAccount: 'account',
+  labels: { app: 'account', track: 'canary' },
+  version: 'v2',
+});
+const canary: RequestRecord = {
   reporter: 'destination',
-  source_workload: 'bff',
-  destination_workload: 'account-canary',
-  destination_service_name: 'account',
-  destination_version: 'v2',
-  response_code: 200,
-  response_flags: '-',
+  source: bff,
+  destination: accountCanary,
+  service: serviceLabels('account', 'sprincube'),
+  code: 200,
+  flags: '-',
+  authenticated: true,
 };
 
 describe('Istio request metrics', () => {
@@ -18,7 +38,7 @@ describe('Istio request metrics', () => {
     const t = new IstioTelemetry();
     t.record(canary, 3.2);
     t.record(canary, 7.9);
-    t.record({ ...canary, response_code: 503, response_flags: 'UF' }, 0.4);
+    t.record({ ...canary, code: 503, flags: 'UF' }, 0.4);
     const { body, contentType } = await t.exposition();
     expect(contentType).toMatch(/^text\/plain/);
     expect(
@@ -36,10 +56,80 @@ describe('Istio request metrics', () => {
     expect(sampleSum(body, 'istio_request_duration_milliseconds_bucket', { response_code: '200', le: '8.07' })).toBe(2);
     const bounds = [
       ...body.matchAll(
-        /istio_request_duration_milliseconds_bucket\{le="([^"]+)",reporter="destination",source_workload="bff",destination_workload="account-canary",destination_service_name="account",destination_version="v2",response_code="200"/g,
+        /istio_request_duration_milliseconds_bucket\{le="([^"]+)",reporter="destination",[^}]*response_code="200"/g,
       ),
     ].map((m) => m[1]);
     expect(bounds).toEqual([...LATENCY_BUCKETS_MS.map(String), '+Inf']);
+  });
+
+  it("labels each request with Istio's 25 standard labels and Istio's values for them", async () => {
+    const t = new IstioTelemetry();
+    t.record(canary, 1);
+    t.record(
+      {
+        reporter: 'source',
+        source: workloadLabels({
+          workload: 'istio-ingressgateway',
+          namespace: 'istio-system',
+          serviceAccount: 'istio-ingressgateway-service-account',
+          labels: { app: 'istio-ingressgateway', istio: 'ingressgateway' },
+        }),
+        destination: UNKNOWN_WORKLOAD,
+        service: serviceLabels('unknown', undefined),
+        code: 404,
+        flags: 'NR',
+      },
+      1,
+    );
+    const { body } = await t.exposition();
+    const labelsOf = (line: string) =>
+      Object.fromEntries([...line.matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]));
+    const lines = body.split('\n').filter((l) => l.startsWith('istio_requests_total{'));
+    expect(lines).toHaveLength(2);
+    const destination = labelsOf(lines.find((l) => l.includes('reporter="destination"'))!);
+    expect(Object.keys(destination)).toEqual([...LABEL_NAMES]);
+    expect(LABEL_NAMES).toHaveLength(25);
+    expect(destination).toEqual({
+      reporter: 'destination',
+      source_workload: 'bff',
+      source_workload_namespace: 'sprincube',
+      source_principal: 'spiffe://cluster.local/ns/sprincube/sa/bff',
+      source_app: 'bff',
+      source_version: 'v1',
+      source_canonical_service: 'bff',
+      source_canonical_revision: 'v1',
+      source_cluster: 'Kubernetes',
+      destination_workload: 'account-canary',
+      destination_workload_namespace: 'sprincube',
+      destination_principal: 'spiffe://cluster.local/ns/sprincube/sa/account',
+      destination_app: 'account',
+      destination_version: 'v2',
+      destination_service: 'account.sprincube.svc.cluster.local',
+      destination_service_name: 'account',
+      destination_service_namespace: 'sprincube',
+      destination_canonical_service: 'account',
+      destination_canonical_revision: 'latest',
+      destination_cluster: 'Kubernetes',
+      request_protocol: 'http',
+      response_code: '200',
+      grpc_response_status: '',
+      response_flags: '-',
+      connection_security_policy: 'mutual_tls',
+    });
+    const gateway = labelsOf(lines.find((l) => l.includes('reporter="source"'))!);
+    expect(gateway).toMatchObject({
+      source_workload: 'istio-ingressgateway',
+      source_workload_namespace: 'istio-system',
+      source_app: 'istio-ingressgateway',
+      source_canonical_service: 'istio-ingressgateway',
+      source_canonical_revision: 'latest',
+      destination_workload: 'unknown',
+      destination_service: 'unknown',
+      destination_cluster: 'unknown',
+      response_code: '404',
+      response_flags: 'NR',
+      connection_security_policy: 'unknown',
+    });
   });
 
   it('puts a value equal to a bound in that bucket (upper-inclusive) and a value past the last in +Inf', async () => {
