@@ -22,7 +22,7 @@ import { DEFAULT_SEED } from '../../load/lib/traffic.ts';
 import type { CanaryPlan, StagePlan } from './plan-types.ts';
 import { RunRecord } from './record.ts';
 import type { LoadSummary, RunConfig, RunResult } from './result.ts';
-import { applyLoadHealthPolicy, assessLoadHealth } from '../report/load-health.ts';
+import { applyLoadHealthPolicy, assessLoadHealth, loadFailed } from '../report/load-health.ts';
 import { describeRoute } from './routes.ts';
 import { INITIAL_STATE, step, type Action, type CanaryState, type Observation, type RunOutcome } from './step.ts';
 
@@ -354,6 +354,7 @@ class Execution {
           kind: 'loadChecked',
           at: this.now(),
           reliable: health === null || health.reliable,
+          failed: health !== null && loadFailed(health),
           reason: health?.reason ?? '',
         });
         return;

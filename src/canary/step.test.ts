@@ -196,6 +196,14 @@ const rows: Row[] = [
     phase: 'done',
   },
   {
+    name: 'a failed load (a k6 exit code) is not excused by warn: inconclusive, safe route, roll back',
+    plan: warnOnUnreliable,
+    state: promoting('promoted'),
+    obs: { kind: 'loadChecked', at: 4000, reliable: false, failed: true, reason: 'the load failed: k6 exited 99' },
+    actions: [...SAFE_EXIT, 'rollback', 'cleanup', 'finish:inconclusive:2'],
+    phase: 'done',
+  },
+  {
     name: 'a signal while the load is checked: safe route, aborted, exit 130',
     state: promoting('promoted'),
     obs: { kind: 'signal', at: 4000, signal: 'SIGINT' },

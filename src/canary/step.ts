@@ -21,7 +21,8 @@ export type Observation =
   | { kind: 'tick'; at: number; measurement: Measurement; assessment: StageAssessment | null }
   | { kind: 'confirmed'; at: number; approved: boolean }
   /** The load-health check after the load stopped and before the promotion (`checkLoad`). */
-  | { kind: 'loadChecked'; at: number; reliable: boolean; reason: string }
+  /** `failed`: the load itself failed (a k6 exit code, a failed runner), which `warn` does not excuse. */
+  | { kind: 'loadChecked'; at: number; reliable: boolean; failed?: boolean; reason: string }
   /** A signal, or another stop request from outside (`parent-exit`, `stdin-closed`, with a `detail`). */
   | { kind: 'signal'; at: number; signal: string; detail?: string }
   | { kind: 'crashed'; at: number; workload: string; detail: string }
@@ -315,14 +316,15 @@ function promote(state: CanaryState, outcome: RunOutcome): Step {
 }
 
 /**
- * Reliable load (or `onUnreliableLoad: warn`): the promotion goes ahead. Unreliable: the run is
+ * Reliable load (or `onUnreliableLoad: warn`, unless the load failed outright): the promotion goes ahead. Unreliable: the run is
  * inconclusive, and the inconclusive policy decides (by default the safe route and a rollback), so a
  * promoted route never stands beside an inconclusive result.
  */
 function loadChecked(state: CanaryState, obs: Extract<Observation, { kind: 'loadChecked' }>, plan: CanaryPlan): Step {
   if (state.phase !== 'promoting' || !state.outcome) return { state, actions: [] };
   const pending = state.outcome;
-  if (obs.reliable || plan.inconclusive.onUnreliableLoad === 'warn') return completePromotion(state, pending);
+  if (obs.reliable || (plan.inconclusive.onUnreliableLoad === 'warn' && !obs.failed))
+    return completePromotion(state, pending);
   const said = pending.status === 'promoted' ? 'promoted' : `was inconclusive (${pending.reason})`;
   const judge = pending.status === 'promoted' ? ` (${pending.reason})` : '';
   const outcome: RunOutcome = {

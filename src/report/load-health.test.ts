@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { sampleRunResult } from './fixtures/run-result.ts';
-import { applyLoadHealthPolicy, assessLoadHealth } from './load-health.ts';
+import { applyLoadHealthPolicy, assessLoadHealth, loadFailed } from './load-health.ts';
 import { renderHtml } from './html.ts';
 import { renderMarkdown } from './markdown.ts';
 
@@ -45,7 +45,11 @@ describe('assessLoadHealth', () => {
     const health = assessLoadHealth(result)!;
     expect(health.reliable).toBe(false);
     expect(health.reason).toContain('the load failed: runner pod canary-load-1-x: k6 exited 107 (script error)');
-    expect(applyLoadHealthPolicy(result).status).toBe('inconclusive');
+    expect(loadFailed(health)).toBe(true);
+    // A rollback on it becomes inconclusive, even under warn: a failed load is never evidence.
+    const rolledBack = { ...sampleRunResult('rolled-back'), load: result.load };
+    expect(applyLoadHealthPolicy(rolledBack).status).toBe('inconclusive');
+    expect(applyLoadHealthPolicy(rolledBack, 'warn').status).toBe('inconclusive');
   });
 
   it('does not hold the k6-operator to a client-side rate: its runners are in the cluster', () => {

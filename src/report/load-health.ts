@@ -116,21 +116,26 @@ export function assessLoadHealth(result: Pick<RunResult, 'load' | 'stages'>): Lo
  * is checked before it happens (the state machine's `checkLoad`), so a promoted result always rests
  * on reliable load or on `warn`. Runs without a verdict (aborted, error) and inconclusive ones are
  * left as they are. With `warn` (the analysis configuration's `onUnreliableLoad`) the verdict stands
- * and only the reports say the load was unreliable.
+ * and only the reports say the load was unreliable, unless the load failed outright.
  */
 export function applyLoadHealthPolicy(
   result: RunResult,
   onUnreliable: 'inconclusive' | 'warn' = 'inconclusive',
 ): RunResult {
-  if (onUnreliable === 'warn' || result.status !== 'rolled-back') return result;
+  if (result.status !== 'rolled-back') return result;
   const health = assessLoadHealth(result);
-  if (!health || health.reliable) return result;
+  if (!health || health.reliable || (onUnreliable === 'warn' && !loadFailed(health))) return result;
   return {
     ...result,
     status: 'inconclusive',
     exitCode: 2,
     reason: unreliableReason(health.reason, 'rolled back', result.reason),
   };
+}
+
+/** The load itself failed (a k6 exit code, a failed runner): never evidence, whatever `onUnreliableLoad` says. */
+export function loadFailed(health: LoadHealth): boolean {
+  return health.checks.some((c) => c.name === 'load-failed' && !c.ok);
 }
 
 /** The reason of a verdict overruled by unreliable load. */
