@@ -1,14 +1,38 @@
 import { defineConfig } from 'vitest/config';
 
-// Suites named *.e2e.test.ts start real servers (Prometheus, MariaDB, Chromium, the whole mesh).
-// They are slow but run in CI like the rest; `npm run test:unit` leaves them out for quick loops.
+// Suites named *.e2e.test.ts start real servers (Prometheus, MariaDB, Chromium, the whole mesh, the
+// test cluster). They are slow but run in CI like the rest; `npm run test:unit` leaves them out.
+// Whole canary runs (the harness with its mesh, load and judge as child processes) each take most of
+// the machine and judge latency between processes: they run after everything else, one at a time,
+// so that no other suite competes with their canary for the CPU.
+const WHOLE_RUNS = ['src/canary/run.e2e.test.ts', 'src/canary/shutdown.e2e.test.ts'];
+
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'load/**/*.test.ts', 'test/**/*.test.ts'],
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 20_000,
     hookTimeout: 60_000,
     reporters: ['default'],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'suites',
+          include: ['src/**/*.test.ts', 'load/**/*.test.ts', 'test/**/*.test.ts'],
+          exclude: ['**/node_modules/**', ...WHOLE_RUNS],
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'whole-runs',
+          include: WHOLE_RUNS,
+          maxWorkers: 1,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });
