@@ -41,5 +41,6 @@ export function planDefaultsFrom(config: AnalysisConfig, overrides: StageOverrid
     header: budget,
     weighted: { ...budget },
     inconclusive: overrides.onInconclusive ?? 'rollback',
+    onUnreliableLoad: config.onUnreliableLoad,
   };
 }

@@ -75,6 +75,11 @@ export interface InconclusivePolicy {
   action: 'rollback' | 'promote';
   /** Exit code of an inconclusive run (DESIGN.md: 2). */
   exitCode: number;
+  /**
+   * A verdict reached on unreliable load (report/load-health.ts): `inconclusive` (exit 2, the default)
+   * or `warn` (the verdict stands; the reports say the load was unreliable).
+   */
+  onUnreliableLoad?: 'inconclusive' | 'warn';
 }
 
 export interface CanaryPlan {

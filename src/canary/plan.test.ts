@@ -24,7 +24,7 @@ describe('planRun', () => {
       treatment: { workload: 'account-canary' },
       biased: false,
     });
-    expect(plan.inconclusive).toEqual({ action: 'rollback', exitCode: 2 });
+    expect(plan.inconclusive).toEqual({ action: 'rollback', exitCode: 2, onUnreliableLoad: 'inconclusive' });
     expect(plan.stages[0]).toMatchObject(DEFAULTS.header);
     expect(plan.intervalMs).toBe(DEFAULTS.intervalMs);
   });

@@ -38,6 +38,8 @@ export interface PlanDefaults {
   header: StageBudget;
   weighted: StageBudget;
   inconclusive: 'rollback' | 'promote';
+  /** A verdict on unreliable load: inconclusive (the default) or kept with a warning. */
+  onUnreliableLoad?: 'inconclusive' | 'warn';
 }
 
 /** The service under canary as the manifests declare it. */
@@ -262,7 +264,11 @@ export function planRun(flags: PlanFlags, defaults: PlanDefaults, target: Target
     telemetry,
     evidence,
     intervalMs,
-    inconclusive: { action: flags.onInconclusive ?? defaults.inconclusive, exitCode: ExitCode.inconclusive },
+    inconclusive: {
+      action: flags.onInconclusive ?? defaults.inconclusive,
+      exitCode: ExitCode.inconclusive,
+      onUnreliableLoad: defaults.onUnreliableLoad ?? 'inconclusive',
+    },
     confirm: flags.confirm,
     analysisFile: flags.configFile,
     notes,

@@ -3,16 +3,24 @@
  * telemetry and judge. Short stages (the quick analysis of testing/) keep each run well under two
  * minutes; the tests run one after another because each takes most of the machine.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunResult } from './result.ts';
+import { alive, descendants, waitFor } from './testing/processes.ts';
 
-const QUICK = 'analysis/local.yaml';
 const reportsDir = mkdtempSync(join(tmpdir(), 'canary-e2e-'));
+/**
+ * The embedded default's analysis, with one change: the verdict stands on unreliable load. These
+ * runs share the machine with other suites, so the host is often busy; what they check is the
+ * judge's verdict on a healthy, slow or erroring canary. The policy itself is tested in
+ * report/load-health.test.ts.
+ */
+const QUICK = join(reportsDir, 'local-warn.yaml');
+writeFileSync(QUICK, `${readFileSync('analysis/local.yaml', 'utf8')}\nonUnreliableLoad: warn\n`);
 const children: ChildProcess[] = [];
 afterAll(() => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
@@ -56,40 +64,11 @@ function resultOf(f: Finished): RunResult {
   return JSON.parse(readFileSync(join(summary.reportDir, 'result.json'), 'utf8')) as RunResult;
 }
 
-/** Every process below `pid`, from /proc (Linux). */
-function descendants(pid: number): number[] {
-  const out = execFileSync('ps', ['-e', '-o', 'pid=,ppid='], { encoding: 'utf8' });
-  const children = new Map<number, number[]>();
-  for (const line of out.trim().split('\n')) {
-    const [p, pp] = line.trim().split(/\s+/).map(Number);
-    children.set(pp, [...(children.get(pp) ?? []), p]);
-  }
-  const all: number[] = [];
-  const walk = (p: number) => (children.get(p) ?? []).forEach((c) => (all.push(c), walk(c)));
-  walk(pid);
-  return all;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function waitFor(cond: () => boolean, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe.sequential('canary run --local (e2e)', () => {
   it('healthy: promoted, exit 0, the report exists', async () => {
-    const f = await startRun(['--stages', '10,50']).done;
+    // A stage may take long to prove non-inferiority when other suites load the machine (the p90 of
+    // two processes of one version drifts apart); the test asserts the verdict, not how soon it came.
+    const f = await startRun(['--stages', '10,50', '--max-duration', '150s']).done;
     expect(f.code, f.stderr.slice(-2000)).toBe(0);
     const r = resultOf(f);
     expect(r.status).toBe('promoted');
@@ -97,7 +76,7 @@ describe.sequential('canary run --local (e2e)', () => {
     expect(r.routes.at(-1)?.route.kind).toBe('promoted');
     const summary = JSON.parse(f.stdout) as { report: string };
     expect(existsSync(summary.report)).toBe(true);
-  }, 150_000);
+  }, 500_000);
 
   it('slow (canary 15 % slower): rolled back, exit 1, latency named', async () => {
     const f = await startRun(['--scenario', 'slow']).done;
@@ -145,7 +124,7 @@ describe.sequential('canary run --local (e2e)', () => {
         await new Promise((r) => setTimeout(r, 20));
       }
     })();
-    await waitFor(() => probes.some((p) => p.servedBy.includes('account-canary')), 10_000);
+    await waitFor(() => probes.some((p) => p.servedBy.includes('account-canary')), 30_000);
 
     const signalledAt = Date.now();
     process.kill(-run.child.pid!, 'SIGINT');
@@ -162,6 +141,6 @@ describe.sequential('canary run --local (e2e)', () => {
     expect(safeAt).toBeGreaterThanOrEqual(signalledAt - 1);
     const after = probes.filter((p) => p.sentAt > safeAt);
     for (const p of after) expect(p.servedBy).toContain('account-primary');
-    await waitFor(() => tree.every((pid) => !alive(pid)), 5000);
+    await waitFor(() => tree.every((pid) => !alive(pid)), 20_000);
   }, 150_000);
 });

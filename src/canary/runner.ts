@@ -108,7 +108,7 @@ export async function runCanary(plan: CanaryPlan, deps: RunnerDeps, options: Run
   let result: RunResult;
   try {
     // Nothing that leaves the run (result.json, every report rendered from it) carries a credential.
-    result = redactDeep(applyLoadHealthPolicy(await exec.run()));
+    result = redactDeep(applyLoadHealthPolicy(await exec.run(), plan.inconclusive.onUnreliableLoad));
     try {
       writeResult(runDir, result);
     } catch (err) {

@@ -6,12 +6,13 @@
  * and safeRouteAt, applied only once every proxy acknowledged), the exit code, the files in the run
  * directory, and that no process of the run is left. Runs one at a time: each takes the machine.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunResult } from './result.ts';
+import { alive, descendants, waitFor } from './testing/processes.ts';
 
 const reportsDir = mkdtempSync(join(tmpdir(), 'canary-shutdown-e2e-'));
 const started: ChildProcess[] = [];
@@ -46,37 +47,6 @@ function start(via: 'npm' | 'bin', args: string[] = []): Run {
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
   );
   return { child, stderr: () => stderr, done };
-}
-
-async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** Every process below `pid`. */
-function descendants(pid: number): number[] {
-  const out = execFileSync('ps', ['-e', '-o', 'pid=,ppid='], { encoding: 'utf8' });
-  const children = new Map<number, number[]>();
-  for (const line of out.trim().split('\n')) {
-    const [p, pp] = line.trim().split(/\s+/).map(Number);
-    children.set(pp!, [...(children.get(pp!) ?? []), p!]);
-  }
-  const all: number[] = [];
-  const walk = (p: number): void => (children.get(p) ?? []).forEach((c) => (all.push(c), walk(c)));
-  walk(pid);
-  return all;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The harness's pid: the node process running bin/canary.js (npm's child when started through npm). */

@@ -212,6 +212,12 @@ export const AnalysisConfigSchema = z
       .describe(
         'share of intervals without data (a failed read) above which a promote becomes inconclusive (a rollback stands)',
       ),
+    onUnreliableLoad: z
+      .enum(['inconclusive', 'warn'])
+      .default('inconclusive')
+      .describe(
+        'a verdict reached on unreliable load (rate not kept, client saturated, host CPU busy): inconclusive (exit 2), or warn and keep the verdict',
+      ),
     metrics: z.array(Metric).min(1),
     kayenta: Kayenta.default({
       tolerance: 0.25,

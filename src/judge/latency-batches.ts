@@ -13,20 +13,25 @@ import type { BinnedBatch } from './stats/rank-score-e-process.ts';
 
 const BOUNDS: readonly number[] = [...LATENCY_BUCKETS_MS, Infinity];
 
-/** Counts of raw samples per bucket (bounds[i-1], bounds[i]], by bisection. */
+/** Index of the bucket (bounds[i-1], bounds[i]] holding x, by bisection. */
+export function bucketIndex(bounds: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = bounds.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (x <= bounds[mid]) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/** Counts of raw samples per bucket (bounds[i-1], bounds[i]]. */
 export function binSamples(samples: ArrayLike<number>, bounds: readonly number[] = BOUNDS): number[] {
   const counts = new Array<number>(bounds.length).fill(0);
   for (let s = 0; s < samples.length; s++) {
     const x = samples[s];
     if (!Number.isFinite(x)) throw new RangeError(`samples[${s}]: expected a finite number, got ${x}`);
-    let lo = 0;
-    let hi = bounds.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (x <= bounds[mid]) hi = mid;
-      else lo = mid + 1;
-    }
-    counts[lo]++;
+    counts[bucketIndex(bounds, x)]++;
   }
   return counts;
 }

@@ -5,22 +5,13 @@
  */
 import { LATENCY_BUCKETS_MS } from '../telemetry/buckets.ts';
 import type { LatencyHistogram, Measurement, WorkloadMeasurement } from '../telemetry/measurement.ts';
+import { bucketIndex } from './latency-batches.ts';
 import { normalQuantile } from './stats/normal.ts';
 import type { Random } from '../core/random.ts';
 
 export const SIMULATION_BOUNDS: readonly number[] = [...LATENCY_BUCKETS_MS, Infinity];
 
-/** Index of the bucket (bounds[i-1], bounds[i]] holding x, by bisection. */
-export function bucketIndex(bounds: readonly number[], x: number): number {
-  let lo = 0;
-  let hi = bounds.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (x <= bounds[mid]) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
-}
+export { bucketIndex };
 
 export interface ArmTraffic {
   requests: number;

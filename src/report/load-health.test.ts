@@ -81,6 +81,14 @@ describe('applyLoadHealthPolicy', () => {
     );
   });
 
+  it('with warn, keeps the verdict on unreliable load while the reports still warn', () => {
+    const result = sampleRunResult('promoted');
+    result.load = { ...result.load!, achievedRate: 150 };
+    const out = applyLoadHealthPolicy(result, 'warn');
+    expect(out).toMatchObject({ status: 'promoted', exitCode: 0 });
+    expect(renderMarkdown(out)).toContain('**⚠ Unreliable load: the verdict may rest on distorted traffic');
+  });
+
   it('leaves healthy runs and runs without a verdict alone', () => {
     const healthy = sampleRunResult('rolled-back');
     expect(applyLoadHealthPolicy(healthy)).toBe(healthy);

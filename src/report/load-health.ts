@@ -113,8 +113,14 @@ export function assessLoadHealth(result: RunResult): LoadHealth | null {
 /**
  * The policy: a verdict reached on unreliable load is inconclusive (exit 2); the reason keeps what
  * the judge said. Runs without a verdict (aborted, error) and inconclusive ones are left as they are.
+ * With `warn` (the analysis configuration's `onUnreliableLoad`) the verdict stands and only the
+ * reports say the load was unreliable.
  */
-export function applyLoadHealthPolicy(result: RunResult): RunResult {
+export function applyLoadHealthPolicy(
+  result: RunResult,
+  onUnreliable: 'inconclusive' | 'warn' = 'inconclusive',
+): RunResult {
+  if (onUnreliable === 'warn') return result;
   if (result.status !== 'promoted' && result.status !== 'rolled-back') return result;
   const health = assessLoadHealth(result);
   if (!health || health.reliable) return result;
