@@ -61,23 +61,25 @@ export const RESOURCES = {
 export type Kind = keyof typeof RESOURCES;
 
 /**
- * Who calls what. `run`: `canary run --context` as the harness's ServiceAccount (exactly what the
+ * Who calls what. Server-side apply is a PATCH, but one that creates a missing object is
+ * authorized as `create` (the real API server answers 403 "cannot create resource" without it), so
+ * every kind the caller applies has both. `run`: `canary run --context` as the harness's ServiceAccount (exactly what the
  * Role grants; `kube-client.rbac.test.ts` compares); `deploy`: `canary deploy`, run once by a cluster
  * admin (it creates the namespace and the harness's own Role, so it cannot run as the harness).
  */
 export const KUBE_CALLS = {
   run: {
-    Deployment: ['get', 'list', 'watch', 'patch', 'delete'],
+    Deployment: ['get', 'list', 'watch', 'create', 'patch', 'delete'],
     Pod: ['list', 'watch'],
-    VirtualService: ['get', 'patch'],
-    ConfigMap: ['patch', 'delete'],
-    TestRun: ['list', 'watch', 'patch', 'delete'],
+    VirtualService: ['get', 'create', 'patch'],
+    ConfigMap: ['create', 'patch', 'delete'],
+    TestRun: ['list', 'watch', 'create', 'patch', 'delete'],
     Job: ['list'],
   },
   deploy: Object.fromEntries(
     (Object.keys(RESOURCES) as Kind[])
       .filter((k) => !['Pod', 'Job', 'TestRun', 'ConfigMap'].includes(k))
-      .map((k) => [k, ['patch']]),
+      .map((k) => [k, ['create', 'patch']]),
   ),
 } as const satisfies Record<string, Partial<Record<Kind, readonly Verb[]>>>;
 
@@ -221,6 +223,9 @@ export class KubeClient {
   /** Server-side apply of `obj` as `sprincube-canary`, never forcing; returns what the server holds. */
   async apply<T extends KubeObject>(obj: T, opts: { dryRun?: boolean } = {}): Promise<T> {
     const kind = kindOf(obj);
+    // The API server authorizes an apply that creates the object as `create`.
+    this.allow('patch', kind);
+    this.allow('create', kind);
     const query: Record<string, string> = { fieldManager: FIELD_MANAGER, force: 'false' };
     if (opts.dryRun) query.dryRun = 'All';
     try {
@@ -380,12 +385,17 @@ export class KubeClient {
     }
   }
 
-  /** The request path, after checking this caller is allowed the (kind, verb): a missing entry is a bug. */
-  private pathFor(verb: Verb, kind: Kind, namespace?: string, name?: string, query: Record<string, string> = {}) {
+  /** Checks this caller is allowed the (kind, verb) and tells `onCall`: a missing entry is a bug. */
+  private allow(verb: Verb, kind: Kind): void {
     const allowed = (KUBE_CALLS[this.opts.caller] as Partial<Record<Kind, readonly Verb[]>>)[kind] ?? [];
     if (!allowed.includes(verb))
       throw new Error(`kube-client: ${this.opts.caller} may not ${verb} ${kind}; add it to KUBE_CALLS and the Role`);
     this.opts.onCall?.(kind, verb);
+  }
+
+  /** The request path, after checking this caller is allowed the (kind, verb): a missing entry is a bug. */
+  private pathFor(verb: Verb, kind: Kind, namespace?: string, name?: string, query: Record<string, string> = {}) {
+    this.allow(verb, kind);
     const t: ResourceType = RESOURCES[kind];
     const base = t.group === '' ? `/api/${t.version}` : `/apis/${t.group}/${t.version}`;
     const ns = t.namespaced ? `/namespaces/${encodeURIComponent(namespace ?? 'default')}` : '';
