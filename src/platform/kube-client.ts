@@ -278,7 +278,9 @@ export class KubeClient {
   /**
    * Follows the objects of `kind` matching `selector` until `decide` returns a result (or throws):
    * lists, then watches from the list's version; a closed stream reconnects from the last version
-   * seen; 410 Gone lists again. `decide` sees every current object after each change.
+   * seen; 410 Gone lists again. `decide` sees every current object after each change. While
+   * reconnecting (after a closed stream or a failed attempt), 401 and 403 are retried too: an API
+   * server that has just restarted answers them until its authorizer's caches have synced.
    */
   async follow<T extends KubeObject, R>(
     kind: Kind,
@@ -290,6 +292,10 @@ export class KubeClient {
     const current = new Map<string, T>();
     let version: string | null = null;
     let failures = 0;
+    /** True from a closed stream or failed attempt until the server answers again. */
+    let reconnecting = false;
+    const again = (err: unknown) =>
+      retryable(err) || (reconnecting && err instanceof KubeApiError && (err.status === 401 || err.status === 403));
     const query = { ...(selector.labelSelector ? { labelSelector: selector.labelSelector } : {}) };
     if (selector.fieldSelector) Object.assign(query, { fieldSelector: selector.fieldSelector });
     for (;;) {
@@ -300,11 +306,13 @@ export class KubeClient {
           list = (await this.request('list', kind, { namespace, query })) as KubeList<T>;
         } catch (err) {
           // The API server may be restarting: the list itself retried; the watch keeps trying too.
-          if (!retryable(err) || ++failures > this.watchRetries) throw err;
+          if (!again(err) || ++failures > this.watchRetries) throw err;
+          reconnecting = true;
           this.log(`list ${kind}: ${(err as Error).message}; trying again (${failures}/${this.watchRetries})`);
           await delay(backoff(this.backoffMs, failures, err), signal);
           continue;
         }
+        reconnecting = false;
         current.clear();
         for (const o of list.items) current.set(o.metadata.name, o);
         version = list.metadata.resourceVersion ?? '';
@@ -321,6 +329,7 @@ export class KubeClient {
           { ...query, watch: '1', resourceVersion: version, allowWatchBookmarks: 'true' },
           (ev) => {
             events++;
+            reconnecting = false;
             if (ev.type === 'ERROR') {
               const status = ev.object as unknown as KubeStatus;
               if (status.code === 410) return 'relist';
@@ -348,6 +357,7 @@ export class KubeClient {
         }
         // Closed by the server: reconnect from the last version at once, unless streams keep
         // closing with nothing in them (then back off like any other failure).
+        reconnecting = true;
         if (events > 0) failures = 0;
         else if (++failures > this.watchRetries)
           throw new InfraError(`watch ${kind}: the API server at ${this.server} keeps closing the stream`);
@@ -358,7 +368,8 @@ export class KubeClient {
           version = null;
           continue;
         }
-        if (!retryable(err) || ++failures > this.watchRetries) throw err;
+        if (!again(err) || ++failures > this.watchRetries) throw err;
+        reconnecting = true;
         this.log(`watch ${kind}: ${(err as Error).message}; reconnecting (${failures}/${this.watchRetries})`);
         await delay(backoff(this.backoffMs, failures, err), signal);
       }
