@@ -173,7 +173,7 @@ describe('the Kubernetes engine on the test cluster, as the harness ServiceAccou
     // At the second look of each stage the route the stage applied is read from the server.
     const looks: Promise<void>[] = [];
     const out = await runAsHarness((stage, look) => {
-      if (look === 2) looks.push(routes().then((r) => void seen.push([stage, r.at(-1)])));
+      if (look === 2) looks.push(routes().then((r) => void seen.push([stage, r])));
       return look >= 3 ? 'promote' : 'continue';
     });
     await Promise.all(looks);
@@ -189,8 +189,9 @@ describe('the Kubernetes engine on the test cluster, as the harness ServiceAccou
     expect(await routes()).toEqual(ON_PRIMARY);
     // Each stage ran on its own route: header (default route all-primary), then 10 % and 50 %.
     const byStage = Object.fromEntries(seen.map(([s, r]) => [s, r]));
-    expect(byStage['weighted-10']).toContainEqual(['canary', 10]);
-    expect(byStage['weighted-50']).toContainEqual(['canary', 50]);
+    expect(byStage.header).toEqual([[['canary', 100]], [['baseline', 100]], [['primary', 100]]]);
+    expect((byStage['weighted-10'] as unknown[]).at(-1)).toContainEqual(['canary', 10]);
+    expect((byStage['weighted-50'] as unknown[]).at(-1)).toContainEqual(['canary', 50]);
     // The primary's image field is the harness's now.
     const managers = ((primary?.metadata.managedFields ?? []) as Json[]).map((m) => m.manager);
     expect(managers).toContain(FIELD_MANAGER);
