@@ -179,6 +179,22 @@ describe('kube-client watches', () => {
     expect(Number(watches[2]?.query.resourceVersion)).toBeGreaterThan(Number(watches[0]?.query.resourceVersion));
   });
 
+  it('retries a 403 while reconnecting (a restarted API server before its authorizer has synced), not on the first watch', async () => {
+    const c = await client();
+    api.put(DEPLOYMENTS, { ...deployment('account-canary'), status: { ready: false } });
+    const done = c.follow('Deployment', 'sprincube', {}, ready, new AbortController().signal);
+    await waitFor(() => api.sent('GET', DEPLOYMENTS).some((r) => r.query.watch === '1'));
+    api.fail((r) => r.query.watch === '1', 403, 2);
+    api.closeWatches();
+    await waitFor(() => api.sent('GET', DEPLOYMENTS).filter((r) => r.query.watch === '1').length === 4);
+    api.put(DEPLOYMENTS, { ...deployment('account-canary'), status: { ready: true } });
+    expect(await done).toBe('ready');
+
+    api.fail((r) => r.query.watch === '1', 403, 1);
+    const first = c.follow('Deployment', 'sprincube', {}, () => undefined, new AbortController().signal);
+    await expect(first).rejects.toThrow(/403/);
+  });
+
   it('an abort ends the watch with the abort reason', async () => {
     const c = await client();
     const ac = new AbortController();

@@ -61,23 +61,25 @@ export const RESOURCES = {
 export type Kind = keyof typeof RESOURCES;
 
 /**
- * Who calls what. `run`: `canary run --context` as the harness's ServiceAccount (exactly what the
+ * Who calls what. Server-side apply is a PATCH, but one that creates a missing object is
+ * authorized as `create` (the real API server answers 403 "cannot create resource" without it), so
+ * every kind the caller applies has both. `run`: `canary run --context` as the harness's ServiceAccount (exactly what the
  * Role grants; `kube-client.rbac.test.ts` compares); `deploy`: `canary deploy`, run once by a cluster
  * admin (it creates the namespace and the harness's own Role, so it cannot run as the harness).
  */
 export const KUBE_CALLS = {
   run: {
-    Deployment: ['get', 'list', 'watch', 'patch', 'delete'],
+    Deployment: ['get', 'list', 'watch', 'create', 'patch', 'delete'],
     Pod: ['list', 'watch'],
-    VirtualService: ['get', 'patch'],
-    ConfigMap: ['patch', 'delete'],
-    TestRun: ['list', 'watch', 'patch', 'delete'],
+    VirtualService: ['get', 'create', 'patch'],
+    ConfigMap: ['create', 'patch', 'delete'],
+    TestRun: ['list', 'watch', 'create', 'patch', 'delete'],
     Job: ['list'],
   },
   deploy: Object.fromEntries(
     (Object.keys(RESOURCES) as Kind[])
       .filter((k) => !['Pod', 'Job', 'TestRun', 'ConfigMap'].includes(k))
-      .map((k) => [k, ['patch']]),
+      .map((k) => [k, ['create', 'patch']]),
   ),
 } as const satisfies Record<string, Partial<Record<Kind, readonly Verb[]>>>;
 
@@ -221,6 +223,9 @@ export class KubeClient {
   /** Server-side apply of `obj` as `sprincube-canary`, never forcing; returns what the server holds. */
   async apply<T extends KubeObject>(obj: T, opts: { dryRun?: boolean } = {}): Promise<T> {
     const kind = kindOf(obj);
+    // The API server authorizes an apply that creates the object as `create`.
+    this.allow('patch', kind);
+    this.allow('create', kind);
     const query: Record<string, string> = { fieldManager: FIELD_MANAGER, force: 'false' };
     if (opts.dryRun) query.dryRun = 'All';
     try {
@@ -273,7 +278,9 @@ export class KubeClient {
   /**
    * Follows the objects of `kind` matching `selector` until `decide` returns a result (or throws):
    * lists, then watches from the list's version; a closed stream reconnects from the last version
-   * seen; 410 Gone lists again. `decide` sees every current object after each change.
+   * seen; 410 Gone lists again. `decide` sees every current object after each change. While
+   * reconnecting (after a closed stream or a failed attempt), 401 and 403 are retried too: an API
+   * server that has just restarted answers them until its authorizer's caches have synced.
    */
   async follow<T extends KubeObject, R>(
     kind: Kind,
@@ -285,6 +292,10 @@ export class KubeClient {
     const current = new Map<string, T>();
     let version: string | null = null;
     let failures = 0;
+    /** True from a closed stream or failed attempt until the server answers again. */
+    let reconnecting = false;
+    const again = (err: unknown) =>
+      retryable(err) || (reconnecting && err instanceof KubeApiError && (err.status === 401 || err.status === 403));
     const query = { ...(selector.labelSelector ? { labelSelector: selector.labelSelector } : {}) };
     if (selector.fieldSelector) Object.assign(query, { fieldSelector: selector.fieldSelector });
     for (;;) {
@@ -295,11 +306,13 @@ export class KubeClient {
           list = (await this.request('list', kind, { namespace, query })) as KubeList<T>;
         } catch (err) {
           // The API server may be restarting: the list itself retried; the watch keeps trying too.
-          if (!retryable(err) || ++failures > this.watchRetries) throw err;
+          if (!again(err) || ++failures > this.watchRetries) throw err;
+          reconnecting = true;
           this.log(`list ${kind}: ${(err as Error).message}; trying again (${failures}/${this.watchRetries})`);
           await delay(backoff(this.backoffMs, failures, err), signal);
           continue;
         }
+        reconnecting = false;
         current.clear();
         for (const o of list.items) current.set(o.metadata.name, o);
         version = list.metadata.resourceVersion ?? '';
@@ -316,6 +329,7 @@ export class KubeClient {
           { ...query, watch: '1', resourceVersion: version, allowWatchBookmarks: 'true' },
           (ev) => {
             events++;
+            reconnecting = false;
             if (ev.type === 'ERROR') {
               const status = ev.object as unknown as KubeStatus;
               if (status.code === 410) return 'relist';
@@ -343,6 +357,7 @@ export class KubeClient {
         }
         // Closed by the server: reconnect from the last version at once, unless streams keep
         // closing with nothing in them (then back off like any other failure).
+        reconnecting = true;
         if (events > 0) failures = 0;
         else if (++failures > this.watchRetries)
           throw new InfraError(`watch ${kind}: the API server at ${this.server} keeps closing the stream`);
@@ -353,7 +368,8 @@ export class KubeClient {
           version = null;
           continue;
         }
-        if (!retryable(err) || ++failures > this.watchRetries) throw err;
+        if (!again(err) || ++failures > this.watchRetries) throw err;
+        reconnecting = true;
         this.log(`watch ${kind}: ${(err as Error).message}; reconnecting (${failures}/${this.watchRetries})`);
         await delay(backoff(this.backoffMs, failures, err), signal);
       }
@@ -380,12 +396,17 @@ export class KubeClient {
     }
   }
 
-  /** The request path, after checking this caller is allowed the (kind, verb): a missing entry is a bug. */
-  private pathFor(verb: Verb, kind: Kind, namespace?: string, name?: string, query: Record<string, string> = {}) {
+  /** Checks this caller is allowed the (kind, verb) and tells `onCall`: a missing entry is a bug. */
+  private allow(verb: Verb, kind: Kind): void {
     const allowed = (KUBE_CALLS[this.opts.caller] as Partial<Record<Kind, readonly Verb[]>>)[kind] ?? [];
     if (!allowed.includes(verb))
       throw new Error(`kube-client: ${this.opts.caller} may not ${verb} ${kind}; add it to KUBE_CALLS and the Role`);
     this.opts.onCall?.(kind, verb);
+  }
+
+  /** The request path, after checking this caller is allowed the (kind, verb): a missing entry is a bug. */
+  private pathFor(verb: Verb, kind: Kind, namespace?: string, name?: string, query: Record<string, string> = {}) {
+    this.allow(verb, kind);
     const t: ResourceType = RESOURCES[kind];
     const base = t.group === '' ? `/api/${t.version}` : `/apis/${t.group}/${t.version}`;
     const ns = t.namespaced ? `/namespaces/${encodeURIComponent(namespace ?? 'default')}` : '';

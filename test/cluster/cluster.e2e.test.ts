@@ -327,9 +327,17 @@ describe('test cluster', { timeout: 120_000 }, () => {
       }
     };
     // Forbidden: a verb the Role does not grant, a resource it does not name, another namespace.
-    expect(await status(apps.deleteNamespacedDeployment({ name: 'account-primary', namespace: 'sprincube' }))).toBe(
-      403,
-    );
+    expect(
+      await status(
+        core.createNamespacedPod({
+          namespace: 'sprincube',
+          body: {
+            metadata: { name: 'not-allowed' },
+            spec: { containers: [{ name: 'app', image: 'sprincube/app:0.1.0' }] },
+          },
+        }),
+      ),
+    ).toBe(403);
     expect(await status(core.listNamespacedSecret({ namespace: 'sprincube' }))).toBe(403);
     expect(await status(apps.listNamespacedDeployment({ namespace: 'cluster-e2e' }))).toBe(403);
   });
