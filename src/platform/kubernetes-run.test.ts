@@ -161,8 +161,11 @@ describe('a run on the Kubernetes engine', () => {
     });
     const out = await running;
     expect(out.result.exitCode).toBe(4);
+    // The pod watch reports it as a crashed workload, or a readiness wait still in progress sees it
+    // first ("Deployment account-canary: ..."): either way the pod, container and reason are named.
+    expect(out.result.reason).toMatch(/workload account-canary exited unexpectedly|Deployment account-canary: /);
     expect(out.result.reason).toContain(
-      'workload account-canary exited unexpectedly (pod account-canary-5c6d-q2 container account: CrashLoopBackOff (back-off 10s restarting))',
+      'pod account-canary-5c6d-q2 container account: CrashLoopBackOff (back-off 10s restarting)',
     );
     expect(routes()).toEqual(ON_PRIMARY);
   });
