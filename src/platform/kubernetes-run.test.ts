@@ -7,14 +7,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { planRun } from '../canary/plan.ts';
 import { runCanary, type RunnerDeps } from '../canary/runner.ts';
 import { DEFAULTS } from '../canary/testing/fixtures.ts';
 import { FakeDriver, FakeSource, manualSignals, ScriptedJudge } from '../canary/testing/fakes.ts';
 import type { StageDecision } from '../judge/verdict.ts';
 import { KubeClient } from './kube-client.ts';
 import { KubernetesPlatform } from './kubernetes.ts';
-import { readTargetFacts } from './target-facts.ts';
+import { kubeTestPlan } from './testing/kube-plan.ts';
 import { FakeKubeApi, type Json } from './testing/fake-kube-api.ts';
 
 const NS = 'sprincube';
@@ -27,18 +26,8 @@ const reportsDir = mkdtempSync(join(tmpdir(), 'canary-kube-run-'));
 afterAll(() => rmSync(reportsDir, { recursive: true, force: true }));
 
 // Fast stages: looks every 20 ms, promote allowed after 40 ms.
-const plan = planRun(
-  {
-    engine: 'kubernetes',
-    configFile: 'analysis/default.yaml',
-    scenario: 'healthy',
-    baseline: 'baseline',
-    confirm: false,
-    gateway: 'http://127.0.0.1:8080',
-    prometheus: 'http://127.0.0.1:9090',
-    image: { service: 'account', ref: 'registry.example/account:v2' },
-    stagesPercent: [10, 50],
-  },
+const plan = kubeTestPlan(
+  { image: { service: 'account', ref: 'registry.example/account:v2' }, stagesPercent: [10, 50] },
   {
     ...DEFAULTS,
     intervalMs: 20,
@@ -46,7 +35,6 @@ const plan = planRun(
     // Long enough that a test acting mid-stage (crash, SIGINT) does so before the stage ends on a loaded machine.
     weighted: { minDurationMs: 40, maxDurationMs: 10_000, minSamples: 100 },
   },
-  readTargetFacts('manifests', 'account'),
 );
 
 let api: FakeKubeApi;

@@ -5,11 +5,12 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InfraError } from '../core/errors.ts';
-import { planRun } from '../canary/plan.ts';
 import type { CanaryPlan } from '../canary/plan-types.ts';
-import { DEFAULTS } from '../canary/testing/fixtures.ts';
 import { KubeClient } from './kube-client.ts';
 import { deploymentReadiness, fatalPodProblem, firstDifference, KubernetesPlatform } from './kubernetes.ts';
+import { KUBE_TEST_FLAGS, kubeTestPlan } from './testing/kube-plan.ts';
+import { planRun } from '../canary/plan.ts';
+import { DEFAULTS } from '../canary/testing/fixtures.ts';
 import { readTargetFacts } from './target-facts.ts';
 import { FakeKubeApi, type Json } from './testing/fake-kube-api.ts';
 
@@ -47,22 +48,8 @@ beforeEach(async () => {
 });
 afterEach(() => api.stop());
 
-function plan(flags: Partial<Parameters<typeof planRun>[0]> = {}): CanaryPlan {
-  return planRun(
-    {
-      engine: 'kubernetes',
-      configFile: 'analysis/default.yaml',
-      scenario: 'healthy',
-      baseline: 'baseline',
-      confirm: false,
-      gateway: 'http://127.0.0.1:8080',
-      prometheus: 'http://127.0.0.1:9090',
-      image: { service: 'account', ref: 'registry.example/account:v2' },
-      ...flags,
-    },
-    DEFAULTS,
-    readTargetFacts('manifests', 'account'),
-  );
+function plan(flags: Partial<Parameters<typeof kubeTestPlan>[0]> = {}): CanaryPlan {
+  return kubeTestPlan({ image: { service: 'account', ref: 'registry.example/account:v2' }, ...flags });
 }
 
 function platform(p: CanaryPlan = plan()): KubernetesPlatform {
@@ -310,19 +297,7 @@ describe('the Kubernetes platform', () => {
   it('check needs no cluster and refuses a service whose DestinationRule has no track subsets', async () => {
     await platform().check(plan().tracks, [{ kind: 'safe' }]);
     expect(api.requests).toHaveLength(0);
-    const friend = planRun(
-      {
-        engine: 'kubernetes',
-        configFile: 'analysis/default.yaml',
-        scenario: 'healthy',
-        baseline: 'baseline',
-        confirm: false,
-        gateway: 'http://127.0.0.1:8080',
-        prometheus: 'http://127.0.0.1:9090',
-      },
-      DEFAULTS,
-      readTargetFacts('manifests', 'friend'),
-    );
+    const friend = planRun(KUBE_TEST_FLAGS, DEFAULTS, readTargetFacts('manifests', 'friend'));
     await expect(platform(friend).check(friend.tracks, [])).rejects.toThrow(
       /DestinationRule for friend: the routes need subsets primary, baseline and canary.*missing: primary, baseline, canary/,
     );

@@ -9,12 +9,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_COHORTS } from '../../load/lib/cohorts.ts';
 import { DEFAULT_MIX } from '../../load/lib/mix.ts';
-import { planRun } from '../canary/plan.ts';
-import { DEFAULTS } from '../canary/testing/fixtures.ts';
 import { K6OperatorDriver } from '../driver/k6-operator.ts';
 import { type Kind, KUBE_CALLS, KubeClient, type Verb } from './kube-client.ts';
 import { KubernetesPlatform } from './kubernetes.ts';
-import { readTargetFacts } from './target-facts.ts';
+import { kubeTestPlan } from './testing/kube-plan.ts';
 import { FakeKubeApi, type Json } from './testing/fake-kube-api.ts';
 
 const NS = 'sprincube';
@@ -60,19 +58,7 @@ const watching = (path: string) =>
   }, 10_000);
 afterEach(() => api.stop());
 
-const plan = planRun(
-  {
-    engine: 'kubernetes',
-    configFile: 'analysis/default.yaml',
-    scenario: 'healthy',
-    baseline: 'baseline',
-    confirm: false,
-    driver: 'k6-operator',
-    prometheus: 'http://127.0.0.1:9090',
-  },
-  DEFAULTS,
-  readTargetFacts('manifests', 'account'),
-);
+const plan = kubeTestPlan({ driver: 'k6-operator', gateway: undefined });
 
 describe('the harness Role is what the code calls', () => {
   it('a promotion: tracks created, followed, routed, promoted, deleted', async () => {

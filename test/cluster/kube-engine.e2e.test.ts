@@ -17,7 +17,7 @@ import { parseAllDocuments, stringify } from 'yaml';
 import { DEFAULT_COHORTS } from '../../load/lib/cohorts.ts';
 import { DEFAULT_MIX } from '../../load/lib/mix.ts';
 import { REPO_ROOT } from '../../scripts/cluster/layout.ts';
-import { planRun } from '../../src/canary/plan.ts';
+import { kubeTestPlan } from '../../src/platform/testing/kube-plan.ts';
 import type { CanaryPlan } from '../../src/canary/plan-types.ts';
 import { type RunnerDeps, runCanary } from '../../src/canary/runner.ts';
 import { DEFAULTS } from '../../src/canary/testing/fixtures.ts';
@@ -28,7 +28,6 @@ import { KubeClient, type KubeObject, RESOURCES, kindOf } from '../../src/platfo
 import { applyReferenceApp } from '../../src/platform/kube-deploy.ts';
 import { readManifestObjects, routeObject, trackDeployment } from '../../src/platform/kube-objects.ts';
 import { KubernetesPlatform } from '../../src/platform/kubernetes.ts';
-import { readTargetFacts } from '../../src/platform/target-facts.ts';
 import { FIELD_MANAGER, KWOK_FAIL_ANNOTATION, startTestCluster, type TestCluster } from '../support/cluster.ts';
 
 const NS = 'sprincube';
@@ -93,20 +92,10 @@ async function deleteTracks(): Promise<void> {
 
 function makePlan(manifestsDir = MANIFESTS, stageMaxMs = 1000): CanaryPlan {
   const stage = { minDurationMs: 40, maxDurationMs: stageMaxMs, minSamples: 100 };
-  return planRun(
-    {
-      engine: 'kubernetes',
-      configFile: 'analysis/default.yaml',
-      scenario: 'healthy',
-      baseline: 'baseline',
-      confirm: false,
-      gateway: 'http://127.0.0.1:8080',
-      prometheus: 'http://127.0.0.1:9090',
-      image: { service: 'account', ref: CANARY_IMAGE },
-      stagesPercent: [10, 50],
-    },
+  return kubeTestPlan(
+    { image: { service: 'account', ref: CANARY_IMAGE }, stagesPercent: [10, 50] },
     { ...DEFAULTS, intervalMs: 20, header: stage, weighted: stage },
-    readTargetFacts(manifestsDir, 'account'),
+    manifestsDir,
   );
 }
 
