@@ -41,8 +41,8 @@ describe('canary compare', () => {
       .map((x) => JSON.stringify({ value: x }))
       .join('\n'),
   );
-  const big = file('big.json', JSON.stringify(lognormal(10000, 50)));
-  const same = file('same.csv', `latency_ms\n${lognormal(10000, 50).join('\n')}\n`);
+  const big = file('big.json', JSON.stringify(lognormal(2000, 50)));
+  const same = file('same.csv', `latency_ms\n${lognormal(2000, 50).join('\n')}\n`);
 
   it('exits 1 on a regression and prints the documented JSON', async () => {
     const r = await cli(['compare', '--baseline-file', base, '--canary-file', slow, '--json']);
