@@ -93,6 +93,8 @@ module.exports = {
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     doNotFollow: { path: 'node_modules' },
+    // ESM first, as Node resolves our imports (tsx/esm/api has only import and require conditions).
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
     exclude: { path: '^(node_modules|reports|test-artifacts)/' },
   },
 };

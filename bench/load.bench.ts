@@ -229,7 +229,7 @@ async function memoryChild(url: string): Promise<void> {
     model: { kind: 'open', profile: constantProfile(MEMORY_RATE, MEMORY_S) },
     traffic: defaultTrafficModel(),
   });
-  const snapshots = setInterval(() => r.snapshot(), 5000);
+  const snapshots = setInterval(() => void r.snapshot(), 5000);
   const result = await r.result();
   clearInterval(snapshots);
   process.stdout.write(JSON.stringify({ requests: result.requests, achievedRate: result.achievedRate }));

@@ -1,3 +1,4 @@
+import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { plannedRequest, trafficFromEnv } from '../../load/lib/traffic.ts';
 import { LATENCY_BUCKETS_MS } from '../telemetry/buckets.ts';
@@ -37,9 +38,9 @@ describe('builtin driver, open model', () => {
     const run = await new BuiltinDriver().start(plan);
     // Half the requests (and the probe) have reached the server: cut the first interval there.
     await vi.waitFor(() => expect(target.received - before).toBeGreaterThanOrEqual(301), { timeout: 15_000 });
-    const first = run.snapshot();
+    const first = await run.snapshot();
     const result = await run.result();
-    const second = run.snapshot();
+    const second = await run.snapshot();
     expect(result.status).toBe('completed');
     expect(result.sent).toBe(600);
     expect(result.requests).toBe(600);
@@ -153,6 +154,58 @@ describe('builtin driver, open model', () => {
       expect(s.byStatus).toEqual({ 0: s.requests });
     }
     expect(result.errors).toBe(resets.reduce((n, s) => n + s.requests, 0));
+  });
+});
+
+/** A counting server on a thread of its own: it answers while the test's thread is blocked, and wakes it (Atomics.notify). */
+async function serverThread(): Promise<{ url: string; seen: Int32Array; close(): Promise<number> }> {
+  const seen = new Int32Array(new SharedArrayBuffer(4));
+  const code = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const seen = workerData.seen;
+    const server = require('node:http').createServer((req, res) => {
+      res.setHeader('x-served-by', 'account-primary');
+      res.end('ok');
+      Atomics.add(seen, 0, 1);
+      Atomics.notify(seen, 0);
+    });
+    server.listen(0, '127.0.0.1', () => parentPort.postMessage(server.address().port));
+    parentPort.on('message', () => server.close(() => process.exit(0)));
+  `;
+  const worker = new Worker(code, { eval: true, workerData: { seen } });
+  const port = await new Promise<number>((resolve) => worker.once('message', resolve));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    seen,
+    close: () => {
+      worker.postMessage('close');
+      return new Promise((resolve) => worker.once('exit', resolve));
+    },
+  };
+}
+
+describe('builtin driver, on a thread of its own', () => {
+  it('keeps sending while the thread that started it is blocked (a judge look cannot delay the schedule)', async () => {
+    const target = await serverThread();
+    try {
+      const run = await new BuiltinDriver().start({
+        target: target.url,
+        model: { kind: 'open', profile: constantProfile(100, 20) },
+        traffic,
+      });
+      // Blocks this thread's event loop outright, as a long synchronous computation would, until the
+      // server has answered 100 requests. Sent from this thread, none could leave: it would wait out
+      // the 15 s and see only the pre-flight probe.
+      const deadline = Date.now() + 15_000;
+      for (let n = Atomics.load(target.seen, 0); n < 101 && Date.now() < deadline; n = Atomics.load(target.seen, 0))
+        Atomics.wait(target.seen, 0, n, deadline - Date.now());
+      const answered = Atomics.load(target.seen, 0);
+      const result = await run.stop('stopped');
+      expect(answered).toBeGreaterThanOrEqual(101);
+      expect(result.requests).toBeGreaterThanOrEqual(100);
+    } finally {
+      await target.close();
+    }
   });
 });
 

@@ -11,7 +11,7 @@
  *   model: { kind: 'open', profile: constantProfile(200, 600) },   // one load across all stages
  *   traffic: defaultTrafficModel(),                        // cohorts × request mix (load/lib/traffic.ts)
  * });
- * every interval: const s = run.snapshot();                // what happened since the previous snapshot
+ * every interval: const s = await run.snapshot();              // what happened since the previous snapshot
  *   s.series → per cohort × track × x-served-by × route: counts, errors, byStatus, quantiles and an
  *              HDR histogram; recorder.ts has `seriesLatencyHistogram(series, LATENCY_BUCKETS_MS)`
  *              (judge buckets), `decodeSeriesHistogram`, `requestsByWorkload`, `requestsBy`
@@ -87,7 +87,7 @@ export interface LoadRun {
   /** Unix epoch ms at which the first request was scheduled. */
   readonly startedAt: number;
   /** What completed since the previous snapshot (or since the start): counts and histograms per series. */
-  snapshot(): LoadSnapshot;
+  snapshot(): Promise<LoadSnapshot>;
   /** Stops scheduling new requests, waits for the in-flight ones (bounded by the request timeout), and resolves the result. Idempotent. */
   stop(reason: 'stopped' | 'interrupted'): Promise<LoadResult>;
   /** Resolves when the plan has run its course or was stopped; never rejects (failures are in `status`). */

@@ -166,7 +166,7 @@ describe('the k6-operator driver', () => {
 
   it('has no client-side view of the requests: snapshots are empty, never invented', async () => {
     const run = await started();
-    expect(run.snapshot()).toMatchObject({ sent: 0, completed: 0, series: [] });
+    expect(await run.snapshot()).toMatchObject({ sent: 0, completed: 0, series: [] });
     await run.stop('stopped');
   });
 });

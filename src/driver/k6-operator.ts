@@ -234,7 +234,7 @@ class OperatorRun implements LoadRun {
     }
   }
 
-  snapshot(): LoadSnapshot {
+  async snapshot(): Promise<LoadSnapshot> {
     const end = this.now();
     const s: LoadSnapshot = {
       start: this.lastSnapshot,

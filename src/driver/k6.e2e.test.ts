@@ -47,8 +47,8 @@ describe('k6 driver', () => {
     const resultP = run.result().then((r) => ((done = true), r));
     for (let i = 0; i < 2; i++) {
       await vi.waitFor(
-        () => {
-          const completed = run.snapshot().completed;
+        async () => {
+          const completed = (await run.snapshot()).completed;
           whileRunning.push(completed);
           expect(completed).toBeGreaterThan(0);
         },
@@ -57,7 +57,7 @@ describe('k6 driver', () => {
       expect(done).toBe(false);
     }
     const result = await resultP;
-    const rest = run.snapshot();
+    const rest = await run.snapshot();
     expect(whileRunning.reduce((a, b) => a + b, 0) + rest.completed).toBe(200);
     expect(result.status).toBe('completed');
     expect(result.exit).toEqual({ code: 0, meaning: 'ok' });
@@ -90,7 +90,7 @@ describe('k6 driver', () => {
   it('stops k6 with SIGINT and keeps the partial result, marked interrupted', async () => {
     const run = await withMode('ok', () => new K6Driver({ binary: STANDIN, pollMs: 100 }).start(plan(100, 30)));
     let seen = 0;
-    await vi.waitFor(() => expect((seen += run.snapshot().completed)).toBeGreaterThan(0), {
+    await vi.waitFor(async () => expect((seen += (await run.snapshot()).completed)).toBeGreaterThan(0), {
       timeout: 15_000,
       interval: 50,
     });

@@ -184,7 +184,7 @@ class K6Run implements LoadRun {
     );
   }
 
-  snapshot(): LoadSnapshot {
+  async snapshot(): Promise<LoadSnapshot> {
     return this.recorder.snapshot();
   }
 

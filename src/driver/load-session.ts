@@ -126,15 +126,17 @@ export async function runLoad(o: LoadOptions, signal?: AbortSignal): Promise<Loa
     throw new UsageError('--run-id', `expected letters, digits, '.', '_' or '-', got "${runId}"`);
   const driver = createDriver(o.driver, { script: o.script });
   const run = await driver.start(plan, signal);
-  const intervals: LoadSnapshot[] = [];
-  const every = setInterval(() => intervals.push(run.snapshot()), (o.intervalS ?? 5) * 1000);
+  // Asked in order, answered in order: the snapshots partition the run.
+  const asked: Promise<LoadSnapshot>[] = [];
+  const every = setInterval(() => asked.push(run.snapshot()), (o.intervalS ?? 5) * 1000);
   let result: LoadResult;
   try {
     result = await run.result();
   } finally {
     clearInterval(every);
   }
-  const last = run.snapshot();
+  const intervals = await Promise.all(asked);
+  const last = await run.snapshot();
   if (last.completed > 0 || last.sent > 0) intervals.push(last);
   const dir = join(o.reportsDir, runId);
   const file = join(dir, 'load.json');

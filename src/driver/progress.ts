@@ -13,6 +13,12 @@ export interface ProgressSource {
   inFlight(): number;
 }
 
+/** Where the line goes: stderr, or the builtin driver's thread forwarding it to the main thread's stderr. */
+export interface ProgressOutput {
+  readonly isTTY?: boolean;
+  write(text: string): unknown;
+}
+
 export class ProgressLine {
   private readonly window: Histogram = newLatencyHistogram();
   private timer: NodeJS.Timeout | undefined;
@@ -22,7 +28,7 @@ export class ProgressLine {
 
   constructor(
     private readonly source: ProgressSource,
-    private readonly out: NodeJS.WriteStream = process.stderr,
+    private readonly out: ProgressOutput = process.stderr,
   ) {
     this.tty = Boolean(out.isTTY);
   }

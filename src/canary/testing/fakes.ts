@@ -86,7 +86,7 @@ export class FakeDriver implements Driver {
     });
     return {
       startedAt,
-      snapshot: () => ({
+      snapshot: async () => ({
         start: startedAt,
         end: Date.now(),
         sent: 0,
