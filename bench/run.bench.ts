@@ -8,7 +8,10 @@
  * embedded default's configuration; `analysis/default.yaml` has minute-long stages); BENCH_SCENARIOS
  * (default healthy,slow,errors; `aa` runs the canary at the primary's version, the A/A check of
  * issue 5: `BENCH_SCENARIOS=aa BENCH_RUNS=10`). Exits 1 when a healthy run does not promote or a bad one is not
- * rolled back: a fast wrong answer is not a result.
+ * rolled back: a fast wrong answer is not a result. A run the load-health check made inconclusive
+ * (exit 2 on a saturated host, as with a CPU-burning neighbour) is the policy doing its job and is
+ * not counted; the table's "the judge alone" column says what the judge concluded in every run, so
+ * an A/A false rollback shows there whatever the policy made of it.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -68,12 +71,30 @@ function once(scenario: string): Promise<Sample> {
   );
 }
 
+/** What the judge concluded, whatever the load-health policy made of it: a stage rolled back, or every stage promoted. */
+function judgeVerdict(r: RunResult | null): 'rollback' | 'promote' | 'other' {
+  if (!r) return 'other';
+  if (r.stages.some((st) => st.outcome === 'rollback')) return 'rollback';
+  return r.stages.length > 0 && r.stages.every((st) => st.outcome === 'promote') ? 'promote' : 'other';
+}
+
+function unreliableLoad(r: RunResult | null): boolean {
+  return r?.reason.startsWith('load unreliable') ?? false;
+}
+
+function judged(samples: Sample[]): string {
+  const n = { promote: 0, rollback: 0, other: 0 };
+  for (const x of samples) n[judgeVerdict(x.result)]++;
+  const unreliable = samples.filter((x) => unreliableLoad(x.result)).length;
+  return `promoted ${n.promote}, rolled back ${n.rollback}, neither ${n.other}${unreliable ? ` (${unreliable} inconclusive on unreliable load)` : ''}`;
+}
+
 const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 let wrong = 0;
 const lines: string[] = [`canary run --local: ${runs} run(s) per scenario, config ${config}`, ''];
 lines.push(
-  '| scenario | median wall time | runs (wall, exit) | median time to decision per stage |',
-  '|---|---|---|---|',
+  '| scenario | median wall time | runs (wall, exit) | the judge alone | median time to decision per stage |',
+  '|---|---|---|---|---|',
 );
 for (const scenario of scenarios) {
   const samples: Sample[] = [];
@@ -81,7 +102,9 @@ for (const scenario of scenarios) {
     const sample = await once(scenario);
     samples.push(sample);
     process.stderr.write(`${scenario} #${i + 1}: ${s(sample.wallMs)}, exit ${sample.code}\n`);
-    if (sample.code !== expected[scenario]) wrong++;
+    // A run the load-health check made inconclusive (a busy host, late requests) is the policy
+    // working, not a wrong verdict; what the judge alone concluded is in the table.
+    if (sample.code !== expected[scenario] && !(sample.code === 2 && unreliableLoad(sample.result))) wrong++;
   }
   const perStage = new Map<string, number[]>();
   for (const r of samples.map((x) => x.result)) {
@@ -90,7 +113,7 @@ for (const scenario of scenarios) {
   }
   const stages = [...perStage].map(([name, t]) => `${name} ${s(median(t))}`).join(', ');
   lines.push(
-    `| ${scenario} | ${s(median(samples.map((x) => x.wallMs)))} | ${samples.map((x) => `${s(x.wallMs)} (${x.code})`).join(', ')} | ${stages} |`,
+    `| ${scenario} | ${s(median(samples.map((x) => x.wallMs)))} | ${samples.map((x) => `${s(x.wallMs)} (${x.code})`).join(', ')} | ${judged(samples)} | ${stages} |`,
   );
 }
 rmSync(reportsDir, { recursive: true, force: true });
