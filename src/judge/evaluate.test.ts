@@ -3,6 +3,9 @@ import { parseAnalysisConfig, type AnalysisConfigInput } from '../config/analysi
 import { type ComparisonData, comparisonFromCounts, comparisonFromSamples } from './comparison-data.ts';
 import { type EvaluationContext, evaluateMetric } from './evaluate.ts';
 import { seededGenerator } from '../core/random.ts';
+import { LATENCY_BUCKETS_MS } from '../telemetry/buckets.ts';
+import type { LatencyHistogram } from '../telemetry/measurement.ts';
+import { binSamples } from './latency-batches.ts';
 
 const context: EvaluationContext = {
   alpha: 0.05,
@@ -98,5 +101,56 @@ describe('evaluateMetric', () => {
     });
     expect(v.classification).toBe('inconclusive');
     expect(v.reason).toMatch(/undecided at the stage's end/);
+  });
+});
+
+describe('quantile tests and a burst in one interval', () => {
+  const bounds = [...LATENCY_BUCKETS_MS];
+  const binned = (xs: number[]): LatencyHistogram => {
+    const counts = binSamples(xs, [...bounds.slice(0, -1), Infinity]);
+    return { bounds, counts };
+  };
+  /** Five 2 s intervals of 600 requests per arm, the canary's latency × `slow(k)` in interval k. */
+  const intervals = (seed: number, slow: (k: number) => number): ComparisonData => {
+    const arm = (scale: (k: number) => number, s: number) => {
+      const obs = Array.from({ length: 5 }, (_, k) => ({
+        start: k * 2000,
+        end: (k + 1) * 2000,
+        requests: 600,
+        errors: 0,
+        latency: binned(lognormal(s + k, 600, 20 * scale(k))),
+      }));
+      const counts = bounds.map((_, j) => obs.reduce((n, o) => n + o.latency.counts[j], 0));
+      return { requests: 3000, errors: 0, latency: { histogram: { bounds, counts } }, intervals: obs };
+    };
+    return { baseline: arm(() => 1, seed), canary: arm(slow, seed + 100), scalars: {}, problems: [] };
+  };
+  const p90 = metric({ name: 'p90', kind: 'latency', quantile: 0.9, tolerance: { relative: 0.15 } });
+
+  it('does not roll back on one slow interval that every-interval evidence would take for a regression', () => {
+    // The canary 80 % slower in its last interval only, as when its process is descheduled.
+    const data = intervals(11, (k) => (k === 4 ? 1.8 : 1));
+    const v = evaluateMetric(p90, data, context);
+    expect(v.reason).toMatch(/e-value \S+ with every interval, \S+ without the one most against the canary/);
+    const full = Number(/e-value (\S+) with every interval/.exec(v.reason)![1]);
+    expect(full).toBeGreaterThanOrEqual(20);
+    expect(v.eValue!).toBeLessThan(20);
+    expect(v.classification).not.toBe('fail');
+  });
+
+  it('still rolls back a canary that is slower in every interval', () => {
+    const v = evaluateMetric(
+      p90,
+      intervals(11, () => 1.3),
+      context,
+    );
+    expect(v.classification).toBe('fail');
+  });
+
+  it('leaves the e-value of two files (no intervals, no time order) as it is', () => {
+    const data = comparisonFromSamples(lognormal(5, 3000, 20), lognormal(6, 3000, 26));
+    const v = evaluateMetric(p90, data, context);
+    expect(v.classification).toBe('fail');
+    expect(v.reason).not.toMatch(/without the one most against the canary/);
   });
 });

@@ -18,7 +18,7 @@ import { type MeanSummary, differenceVariance, mixingVariance, msprt, sampleSumm
 import { proportionConfidenceSequence } from './stats/proportion-confidence-sequence.ts';
 import { quantileEProcessOnCdf } from './stats/quantile-e-process.ts';
 import { rankScoreEProcess } from './stats/rank-score-e-process.ts';
-import { latencyBatches } from './latency-batches.ts';
+import { latencyBatches, latencyWithoutWorstInterval } from './latency-batches.ts';
 import type { Direction, EffectScale, MetricClassification, MetricVerdict, TestName, Tolerance } from './verdict.ts';
 
 export interface EvaluationContext {
@@ -208,13 +208,15 @@ function evaluateLatencyQuantile(
   const label = `p${fmt(quantile * 100)} latency`;
   v.n = { baseline: latencyCount(data.baseline.latency), canary: latencyCount(data.canary.latency) };
   if (v.n.baseline === 0 || v.n.canary === 0) return noData(v, data, 'latency observations');
-  const evidence = quantileEProcessOnCdf(cachedCdf(data.baseline.latency!, data.canary.latency!), {
+  const options = {
     quantile,
     tuningSamples: context.expectedSamplesPerArm,
     tuningAlpha: context.alpha,
     alpha: context.confidenceAlpha,
     direction: metric.direction,
-  });
+  };
+  const evidence = quantileEProcessOnCdf(cachedCdf(data.baseline.latency!, data.canary.latency!), options);
+  const guarded = burstGuard(evidence.eValue, data, options);
   const [bLo, bHi] = evidence.baseline.interval;
   const [cLo, cHi] = evidence.canary.interval;
   const difference: Interval = [
@@ -232,18 +234,47 @@ function evaluateLatencyQuantile(
     canary: evidence.canary.estimate,
     estimate: scale === 'ratio' ? evidence.ratio : estimateDiff,
     ci: scale === 'ratio' ? evidence.ratioInterval : difference,
-    eValue: evidence.eValue,
-    pValue: evidence.pValue,
+    eValue: guarded.eValue,
+    pValue: Math.min(1, 1 / guarded.eValue),
   };
   v.classification = classify(
-    evidence.eValue,
+    guarded.eValue,
     context.alpha,
     withinTolerance(metric.direction, tolerance, evidence.ratioInterval, difference),
     enough,
     context.final,
   );
-  v.reason = reasonFor(v, label, ' ms', enough, context.minSamples);
+  v.reason = reasonFor(v, label, ' ms', enough, context.minSamples) + guarded.note;
   return v;
+}
+
+/**
+ * The quantile tests treat requests as independent, but a descheduled process slows one
+ * interval's requests at once (measured: a healthy canary rolled back on p90 in the 5th look of
+ * `npm start` beside a CPU-burning neighbour, the canary's p90 ×1.26 in that one interval and ×1.0
+ * before). So a quantile's rollback evidence is the smaller of its e-value on every interval and its
+ * e-value without the interval most against the canary (latency-batches.ts): a steady regression
+ * shows in the others too, a one-interval burst does not. Any value at most an e-process's is still
+ * one, at every look, so the level stays alpha; the cost is about one interval's worth of evidence
+ * (a regression needs at least two looks). Computed only when the full e-value exceeds 1; without
+ * intervals (two files, no time order) the e-value is unchanged. The confidence sequences (and so
+ * promotion) are the full data's.
+ */
+function burstGuard(
+  full: number,
+  data: ComparisonData,
+  options: Parameters<typeof quantileEProcessOnCdf>[1],
+): { eValue: number; note: string } {
+  if (!(full > 1)) return { eValue: full, note: '' };
+  const rest = latencyWithoutWorstInterval(data, options.quantile, options.direction ?? 'either');
+  if (!rest) return { eValue: full, note: '' };
+  const left = latencyCount(rest.baseline) > 0 && latencyCount(rest.canary) > 0;
+  const without = left ? quantileEProcessOnCdf(twoArmCdf(rest.baseline, rest.canary), options).eValue : 1;
+  if (!(without < full)) return { eValue: full, note: '' };
+  return {
+    eValue: without,
+    note: ` (e-value ${fmt(full)} with every interval, ${fmt(without)} without the one most against the canary: a burst in one interval is not evidence)`,
+  };
 }
 
 /**

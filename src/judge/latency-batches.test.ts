@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ComparisonData, IntervalObservation } from './comparison-data.ts';
 import { comparisonFromSamples } from './comparison-data.ts';
-import { binSamples, latencyBatches } from './latency-batches.ts';
+import { binSamples, latencyBatches, latencyWithoutWorstInterval } from './latency-batches.ts';
 
 const bounds = [1, 2, Infinity];
 const interval = (start: number, counts: number[] | null): IntervalObservation => ({
@@ -44,5 +44,50 @@ describe('latencyBatches', () => {
   it('binSamples counts (bounds[i-1], bounds[i]] and refuses a non-finite sample', () => {
     expect(binSamples([1, 1.5, 2, 2.01, 9], bounds)).toEqual([1, 2, 2]);
     expect(() => binSamples([1, Number.NaN], bounds)).toThrow(/samples\[1\]: expected a finite number/);
+  });
+});
+
+describe('latencyWithoutWorstInterval', () => {
+  const bounds = [10, 20, 40, Infinity];
+  const interval = (k: number, a: number[], c: number[]) => ({
+    start: k,
+    end: k + 1,
+    requests: 0,
+    errors: 0,
+    latency: { bounds, counts: a },
+    canary: { bounds, counts: c },
+  });
+  const data = (rows: ReturnType<typeof interval>[]): ComparisonData => ({
+    baseline: {
+      requests: 0,
+      errors: 0,
+      latency: null,
+      intervals: rows.map(({ canary: _, ...r }) => r),
+    },
+    canary: {
+      requests: 0,
+      errors: 0,
+      latency: null,
+      intervals: rows.map((r) => ({ ...r, latency: r.canary })),
+    },
+    scalars: {},
+    problems: [],
+  });
+  const rows = [
+    interval(0, [50, 30, 15, 5], [50, 30, 15, 5]),
+    interval(1, [50, 30, 15, 5], [20, 30, 30, 20]), // the canary slow
+    interval(2, [50, 30, 15, 5], [80, 15, 4, 1]), // the canary fast
+  ];
+
+  it('leaves out the interval whose canary is slowest above the pooled quantile, or fastest for decrease', () => {
+    const slow = latencyWithoutWorstInterval(data(rows), 0.9, 'increase')!;
+    expect(slow.baseline).toEqual({ histogram: { bounds, counts: [100, 60, 30, 10] } });
+    expect(slow.canary).toEqual({ histogram: { bounds, counts: [130, 45, 19, 6] } });
+    const fast = latencyWithoutWorstInterval(data(rows), 0.9, 'decrease')!;
+    expect(fast.canary).toEqual({ histogram: { bounds, counts: [70, 60, 45, 25] } });
+  });
+
+  it('is null without intervals in both arms (two files have no time order)', () => {
+    expect(latencyWithoutWorstInterval(data([]), 0.9, 'increase')).toBeNull();
   });
 });

@@ -68,3 +68,82 @@ export function latencyBatches(data: ComparisonData): BinnedBatch[] {
   }
   return [{ baseline: ca.counts, canary: cb.counts }];
 }
+
+/**
+ * Both arms' latency over every matched interval but the one most against the canary at quantile
+ * `quantile`, for the quantile tests' burst guard (evaluate.ts): a descheduled process slows one
+ * interval's requests at once, and a test that treats requests as independent takes that one
+ * interval for strong evidence. The interval is the one whose canary has the most observations
+ * above the pooled quantile beyond what the interval's own pooled counts predict (the permutation
+ * z-score of that count; for `decrease` the fewest, for `either` the largest in size). Null when the
+ * data has no intervals (two files: no time order), when no interval has both arms, or when the
+ * intervals' histograms do not share bounds.
+ */
+export function latencyWithoutWorstInterval(
+  data: ComparisonData,
+  quantile: number,
+  direction: 'increase' | 'decrease' | 'either',
+): { baseline: ArmData; canary: ArmData } | null {
+  const canaryByStart = new Map<number, LatencyHistogram>();
+  for (const i of data.canary.intervals) if (i.latency) canaryByStart.set(i.start, i.latency);
+  const pairs: { a: LatencyHistogram; c: LatencyHistogram }[] = [];
+  for (const i of data.baseline.intervals) {
+    const c = i.latency ? canaryByStart.get(i.start) : undefined;
+    if (i.latency && c) pairs.push({ a: i.latency, c });
+  }
+  if (pairs.length === 0) return null;
+  const bounds = pairs[0].a.bounds;
+  const width = pairs[0].a.counts.length;
+  const same = (h: LatencyHistogram) =>
+    h.counts.length === width && h.bounds.length === bounds.length && h.bounds.every((x, i) => x === bounds[i]);
+  if (!pairs.every((p) => same(p.a) && same(p.c))) return null;
+  const totalA = new Array<number>(width).fill(0);
+  const totalC = new Array<number>(width).fill(0);
+  for (const { a, c } of pairs)
+    for (let j = 0; j < width; j++) {
+      totalA[j] += a.counts[j];
+      totalC[j] += c.counts[j];
+    }
+  // The pooled quantile's bin: observations in later bins are "above" it.
+  let pooled = 0;
+  for (let j = 0; j < width; j++) pooled += totalA[j] + totalC[j];
+  let cut = 0;
+  for (let below = 0; cut < width - 1; cut++) {
+    below += totalA[cut] + totalC[cut];
+    if (below >= quantile * pooled) break;
+  }
+  let worst = -1;
+  let worstScore = Number.NEGATIVE_INFINITY;
+  pairs.forEach(({ a, c }, k) => {
+    let nA = 0;
+    let nC = 0;
+    let aboveA = 0;
+    let aboveC = 0;
+    for (let j = 0; j < width; j++) {
+      nA += a.counts[j];
+      nC += c.counts[j];
+      if (j > cut) {
+        aboveA += a.counts[j];
+        aboveC += c.counts[j];
+      }
+    }
+    const n = nA + nC;
+    const above = aboveA + aboveC;
+    if (nA === 0 || nC === 0 || n < 2) return;
+    // Hypergeometric mean and variance of the canary's count above, given the interval's pooled counts.
+    const variance = ((nA * nC) / (n * (n - 1))) * ((above * (n - above)) / n);
+    const z = variance > 0 ? (aboveC - (nC * above) / n) / Math.sqrt(variance) : 0;
+    const s = direction === 'increase' ? z : direction === 'decrease' ? -z : Math.abs(z);
+    if (s > worstScore) {
+      worstScore = s;
+      worst = k;
+    }
+  });
+  if (worst < 0) return null;
+  const { a, c } = pairs[worst];
+  const minus = (total: number[], h: LatencyHistogram) => total.map((x, j) => x - h.counts[j]);
+  return {
+    baseline: { histogram: { bounds: [...bounds], counts: minus(totalA, a) } },
+    canary: { histogram: { bounds: [...bounds], counts: minus(totalC, c) } },
+  };
+}
