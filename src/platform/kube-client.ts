@@ -65,7 +65,8 @@ export type Kind = keyof typeof RESOURCES;
  * authorized as `create` (the real API server answers 403 "cannot create resource" without it), so
  * every kind the caller applies has both. `run`: `canary run --context` as the harness's ServiceAccount (exactly what the
  * Role grants; `kube-client.rbac.test.ts` compares); `deploy`: `canary deploy`, run once by a cluster
- * admin (it creates the namespace and the harness's own Role, so it cannot run as the harness).
+ * admin (it creates the namespace and the harness's own Role, so it cannot run as the harness); `follow`:
+ * `canary mesh up --kubeconfig`, the local data plane following a namespace.
  */
 export const KUBE_CALLS = {
   run: {
@@ -75,6 +76,17 @@ export const KUBE_CALLS = {
     ConfigMap: ['create', 'patch', 'delete'],
     TestRun: ['list', 'watch', 'create', 'patch', 'delete'],
     Job: ['list'],
+  },
+  /** `canary mesh up --kubeconfig`: the data plane that follows a namespace reads and never writes. */
+  follow: {
+    Deployment: ['list', 'watch'],
+    Pod: ['list', 'watch'],
+    Service: ['list', 'watch'],
+    Gateway: ['list', 'watch'],
+    VirtualService: ['list', 'watch'],
+    DestinationRule: ['list', 'watch'],
+    AuthorizationPolicy: ['list', 'watch'],
+    PeerAuthentication: ['list', 'watch'],
   },
   deploy: Object.fromEntries(
     (Object.keys(RESOURCES) as Kind[])
