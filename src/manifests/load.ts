@@ -32,16 +32,7 @@ export async function loadManifests(dir: string): Promise<ManifestSet> {
     .sort();
   if (files.length === 0) throw new ConfigError(dir, '', 'expected at least one *.yaml or *.yml file');
 
-  const set: ManifestSet = {
-    dir,
-    deployments: [],
-    services: [],
-    gateways: [],
-    virtualServices: [],
-    destinationRules: [],
-    authorizationPolicies: [],
-    all: [],
-  };
+  const set = emptyManifestSet(dir);
   for (const file of files) {
     for (const located of parseManifestFile(file, await readFile(file, 'utf8'))) addToSet(set, located);
   }
@@ -87,7 +78,22 @@ function originOf(file: string, document: number, object: KubernetesObject): Ori
   return { file, document, object: `${object.kind}/${name_}` };
 }
 
-function addToSet(set: ManifestSet, located: Located<KubernetesObject>): void {
+/** A set with no objects yet; `dir` names where its objects come from. */
+export function emptyManifestSet(dir: string): ManifestSet {
+  return {
+    dir,
+    deployments: [],
+    services: [],
+    gateways: [],
+    virtualServices: [],
+    destinationRules: [],
+    authorizationPolicies: [],
+    all: [],
+  };
+}
+
+/** Adds one object to `all` and to the group of its kind: the one sorting both sources share. */
+export function addToSet(set: ManifestSet, located: Located<KubernetesObject>): void {
   set.all.push(located);
   const group = located.value.apiVersion.split('/')[0];
   const isIstio = group === 'networking.istio.io' || group === 'security.istio.io';

@@ -24,6 +24,8 @@ export type { IVirtualService };
 
 export interface MeshOptions {
   manifestsDir?: string;
+  /** The objects to run, already loaded (e.g. from a cluster, cluster-source.ts); default: read `manifestsDir`. */
+  set?: ManifestSet;
   /** Gateway port; 0 = any free port. */
   port?: number;
   /** Per-workload overrides on top of the Deployment's env (e.g. knobs for a bad canary, VERSION). */
@@ -89,10 +91,9 @@ interface CheckedMesh {
  * (canary run) use it to refuse bad manifests before anything is started or written.
  */
 export async function checkMesh(
-  opts: Pick<MeshOptions, 'manifestsDir' | 'overrides'> & { routes?: IVirtualService[] } = {},
+  opts: Pick<MeshOptions, 'manifestsDir' | 'set' | 'overrides'> & { routes?: IVirtualService[] } = {},
 ): Promise<CheckedMesh> {
-  const dir = opts.manifestsDir ?? 'manifests';
-  const set = await loadValidManifests(dir);
+  const set = opts.set ?? (await loadValidManifests(opts.manifestsDir ?? 'manifests'));
   refuseUnsupportedFields(set);
   const plans = planWorkloads(set, opts.overrides ?? {});
   const originOf = (kind: string, name: string): string | undefined =>
@@ -120,7 +121,7 @@ export async function checkMesh(
 }
 
 export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
-  const dir = opts.manifestsDir ?? 'manifests';
+  const dir = opts.set?.dir ?? opts.manifestsDir ?? 'manifests';
   const log = opts.log ?? (() => {});
   const port = opts.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535)
