@@ -13,14 +13,14 @@ import { meshTopology } from '../manifests/topology.ts';
 import type { IVirtualService, ManifestSet } from '../manifests/types.ts';
 import { compileAuthorizer } from './authz/authorization.ts';
 import { peerAuthenticationMode } from './authz/peer-authentication.ts';
-import { GATEWAY_IDENTITY, type MeshEndpoint, type ProxyConfig, type WorkloadIdentity } from './config.ts';
-import type { ChildApp, ChildSpec } from './ipc.ts';
-import { newPeerKey } from './proxy/peer-identity.ts';
-import { ChildStartError, ProxyChild } from './proxy-child.ts';
+import { MeshChildren, type UnexpectedExit } from './children.ts';
+import type { MeshEndpoint, ProxyConfig, WorkloadIdentity } from './config.ts';
+import type { ChildApp } from './ipc.ts';
+import { ChildStartError, type ProxyChild } from './proxy-child.ts';
 import { compileRouteTable } from './routing/route-table.ts';
 import { unsupportedFields } from './supported-fields.ts';
 
-export type { IVirtualService };
+export type { IVirtualService, UnexpectedExit };
 
 export interface MeshOptions {
   manifestsDir?: string;
@@ -45,12 +45,6 @@ export interface MeshWorkload {
   replicas: { pid: number; url: string; metricsUrl: string }[];
 }
 
-export interface UnexpectedExit {
-  workload: string;
-  code: number | null;
-  signal: string | null;
-}
-
 export interface Mesh {
   gatewayUrl: string;
   workloads: MeshWorkload[];
@@ -72,11 +66,8 @@ interface WorkloadPlan {
   env: Record<string, string>;
 }
 
-const CONFIG_ACK_TIMEOUT_MS = 10_000;
-const STOP_GRACE_MS = 3_000;
-
 /** What `checkMesh` found usable: the manifests, the workloads to start and the routing inputs. */
-interface CheckedMesh {
+export interface CheckedMesh {
   set: ManifestSet;
   plans: WorkloadPlan[];
   virtualServices: IVirtualService[];
@@ -131,69 +122,28 @@ export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
   const { plans, base } = checked;
   let virtualServices = checked.virtualServices;
 
-  const children: ProxyChild[] = [];
+  const children = new MeshChildren(log, opts.startTimeoutMs ?? 30_000);
   const listeners: ((e: UnexpectedExit) => void)[] = [];
-  let stopping = false;
-  const killAll = (): void => children.forEach((c) => c.kill());
-  process.once('exit', killAll);
+  children.onUnexpectedExit((e) => {
+    for (const l of listeners) l(e);
+  });
+  const stop = (): Promise<void> => children.stop();
 
-  const spawn = (name: string, spec: ChildSpec, env: Record<string, string>): ProxyChild => {
-    const child = new ProxyChild(name, spec, { ...process.env, ...env }, log);
-    children.push(child);
-    void child.exited.then((e) => {
-      if (stopping) return;
-      log(`${name} exited unexpectedly (${e.signal ? `signal ${e.signal}` : `exit code ${e.code}`})`);
-      for (const l of listeners) l({ workload: spec.identity.workload, code: e.code, signal: e.signal });
-    });
-    return child;
-  };
-
-  const stop = async (): Promise<void> => {
-    if (stopping) return stopPromise;
-    stopping = true;
-    stopPromise = Promise.all(children.map((c) => c.stop(STOP_GRACE_MS))).then(() => {
-      process.off('exit', killAll);
-    });
-    return stopPromise;
-  };
-  let stopPromise: Promise<void> = Promise.resolve();
-
-  const startTimeout = opts.startTimeoutMs ?? 30_000;
-  // Made fresh for every run: only the proxies started here can sign a peer identity.
-  const peerKey = newPeerKey();
   let gateway: ProxyChild;
   const replicas = new Map<WorkloadPlan, ProxyChild[]>();
   try {
-    gateway = spawn(
-      'gateway',
-      {
-        role: 'gateway',
-        identity: { ...GATEWAY_IDENTITY, service: 'istio-ingressgateway', version: 'unknown' },
-        app: 'echo',
-        port,
-        peerKey,
-      },
-      {},
-    );
     // The gateway first: a port in use fails fast, before the workloads start.
-    await gateway.start(startTimeout).catch((err: unknown) => {
-      if (err instanceof ChildStartError && err.reason === 'port-in-use') {
-        throw new InfraError(
-          `port ${port} on 127.0.0.1 is already in use: choose another with --port (0 picks a free one) or stop what listens there`,
-        );
-      }
-      throw err;
-    });
+    gateway = await children.startGateway(port);
     const app = opts.app ?? 'reference';
     for (const plan of plans) {
       const list: ProxyChild[] = [];
       for (let i = 0; i < plan.replicas; i++) {
         const name = plan.replicas > 1 ? `${plan.identity.workload}#${i}` : plan.identity.workload;
-        list.push(spawn(name, { role: 'workload', identity: plan.identity, app, port: 0, peerKey }, plan.env));
+        list.push(children.spawn(name, { role: 'workload', identity: plan.identity, app, port: 0 }, plan.env));
       }
       replicas.set(plan, list);
     }
-    await Promise.all([...replicas.values()].flat().map((c) => c.start(startTimeout)));
+    await Promise.all([...replicas.values()].flat().map((c) => children.start(c)));
   } catch (err) {
     await stop();
     if (err instanceof ChildStartError && err.reason === 'config') {
@@ -206,22 +156,7 @@ export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
   for (const [plan, list] of replicas) {
     for (const c of list) endpoints.push({ ...plan.identity, url: c.url });
   }
-  let configId = 0;
-  // Every proxy that runs applies the configuration; one that has died routes nothing, so it does not
-  // keep the others (the safe route after a crash) from taking effect.
-  const push = async (config: ProxyConfig): Promise<void> => {
-    const id = ++configId;
-    await Promise.all(
-      children
-        .filter((c) => c.alive)
-        .map((c) =>
-          c.configure(id, config, CONFIG_ACK_TIMEOUT_MS).catch((err: unknown) => {
-            if (c.alive) throw err;
-            log(`${c.name} exited before applying configuration ${id}; it routes nothing`);
-          }),
-        ),
-    );
-  };
+  const push = (config: ProxyConfig): Promise<void> => children.push(config);
   try {
     await push({ ...base, virtualServices, endpoints });
   } catch (err) {
@@ -232,7 +167,7 @@ export async function startMesh(opts: MeshOptions = {}): Promise<Mesh> {
   let updates: Promise<void> = Promise.resolve();
   const applyVirtualService = (vs: IVirtualService): Promise<void> => {
     const run = async (): Promise<void> => {
-      if (stopping) throw new InfraError('the mesh is stopped');
+      if (children.stopped) throw new InfraError('the mesh is stopped');
       const name = vs.metadata?.name;
       if (!name)
         throw new ConfigError(
