@@ -107,7 +107,7 @@ export async function readClusterManifests(lister: ClusterLister, namespace: str
  * The items of a list carry no `kind`/`apiVersion` on some servers (the list has them); set them
  * from the list's kind when missing.
  */
-function withKind(object: unknown, kind: ClusterManifestKind): unknown {
+export function withKind(object: unknown, kind: ClusterManifestKind): unknown {
   const o = object as { kind?: string; apiVersion?: string };
   if (o.kind !== undefined && o.apiVersion !== undefined) return o;
   return { ...o, kind, apiVersion: o.apiVersion ?? API_VERSIONS[kind] };

@@ -37,6 +37,7 @@ export const RESOURCES = {
   ConfigMap: { group: '', version: 'v1', plural: 'configmaps', namespaced: true },
   Pod: { group: '', version: 'v1', plural: 'pods', namespaced: true },
   Deployment: { group: 'apps', version: 'v1', plural: 'deployments', namespaced: true },
+  ReplicaSet: { group: 'apps', version: 'v1', plural: 'replicasets', namespaced: true },
   Job: { group: 'batch', version: 'v1', plural: 'jobs', namespaced: true },
   Role: { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'roles', namespaced: true },
   RoleBinding: { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'rolebindings', namespaced: true },
@@ -80,6 +81,7 @@ export const KUBE_CALLS = {
   /** `canary mesh up --kubeconfig`: the data plane that follows a namespace reads and never writes. */
   follow: {
     Deployment: ['list', 'watch'],
+    ReplicaSet: ['list', 'watch'],
     Pod: ['list', 'watch'],
     Service: ['list', 'watch'],
     Gateway: ['list', 'watch'],
@@ -90,7 +92,7 @@ export const KUBE_CALLS = {
   },
   deploy: Object.fromEntries(
     (Object.keys(RESOURCES) as Kind[])
-      .filter((k) => !['Pod', 'Job', 'TestRun', 'ConfigMap'].includes(k))
+      .filter((k) => !['Pod', 'ReplicaSet', 'Job', 'TestRun', 'ConfigMap'].includes(k))
       .map((k) => [k, ['create', 'patch']]),
   ),
 } as const satisfies Record<string, Partial<Record<Kind, readonly Verb[]>>>;

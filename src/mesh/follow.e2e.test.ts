@@ -1,0 +1,204 @@
+/**
+ * The data plane that follows a namespace, against the loopback fake API server (the real test
+ * cluster is test/cluster/mesh-follow.e2e.test.ts): real child processes of the reference app, one
+ * per pod the fake reports Running and Ready, routes as the fake holds them. The fake plays the
+ * controllers: the test writes the ReplicaSets and Pods a Deployment would have.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { call } from '../../test/support/http.ts';
+import { CLUSTER_MANIFEST_KINDS } from '../manifests/cluster-source.ts';
+import { parseManifestFile } from '../manifests/load.ts';
+import { KubeClient, type KubeObject } from '../platform/kube-client.ts';
+import { FakeKubeApi, type Json } from '../platform/testing/fake-kube-api.ts';
+import { type FollowingMesh, startFollowing } from './follow.ts';
+
+const NS = 'sprincube';
+const VS = `/apis/networking.istio.io/v1beta1/namespaces/${NS}/virtualservices`;
+const RS = `/apis/apps/v1/namespaces/${NS}/replicasets`;
+const PODS = `/api/v1/namespaces/${NS}/pods`;
+const WAIT = { timeout: 20_000, interval: 50 };
+
+let api: FakeKubeApi;
+let server: string;
+let mesh: FollowingMesh;
+const log: string[] = [];
+let uid = 0;
+
+function referenceObjects(): KubeObject[] {
+  return ['app', 'istio']
+    .flatMap((folder) =>
+      readdirSync(join('manifests', folder))
+        .filter((f) => f.endsWith('.yaml'))
+        .flatMap((f) => parseManifestFile(f, readFileSync(join('manifests', folder, f), 'utf8'))),
+    )
+    .map((l) => l.value as unknown as KubeObject)
+    .filter((o) => (CLUSTER_MANIFEST_KINDS as readonly string[]).includes(o.kind));
+}
+
+/** The ReplicaSet the Deployment controller would create for `deployment`. */
+function replicaSetOf(deployment: Json): Json {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: {
+      name: `${deployment.metadata.name}-5d8f`,
+      namespace: NS,
+      labels: deployment.spec.template.metadata.labels,
+      ownerReferences: [
+        { apiVersion: 'apps/v1', kind: 'Deployment', name: deployment.metadata.name, controller: true },
+      ],
+    },
+    spec: { replicas: 1, selector: deployment.spec.selector, template: deployment.spec.template },
+  };
+}
+
+/** A pod of that ReplicaSet, Running and Ready as a kubelet (KWOK) reports it, unless told otherwise. */
+function podOf(deployment: Json, suffix: string, over: { ready?: boolean; image?: string } = {}): Json {
+  const template = structuredClone(deployment.spec.template);
+  if (over.image) template.spec.containers[0].image = over.image;
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: `${deployment.metadata.name}-5d8f-${suffix}`,
+      namespace: NS,
+      uid: `pod-uid-${++uid}`,
+      labels: { ...template.metadata.labels, 'pod-template-hash': '5d8f' },
+      annotations: template.metadata.annotations,
+      ownerReferences: [
+        { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${deployment.metadata.name}-5d8f`, controller: true },
+      ],
+    },
+    spec: template.spec,
+    status: {
+      phase: 'Running',
+      podIP: '10.244.0.9', // a label only: nothing dials it
+      conditions: [{ type: 'Ready', status: over.ready === false ? 'False' : 'True' }],
+    },
+  };
+}
+
+async function deletePod(name: string): Promise<void> {
+  const res = await fetch(`${server}${PODS}/${name}`, { method: 'DELETE' });
+  expect(res.status).toBe(200);
+}
+
+const servedBy = async (user = 'user-1') =>
+  (await call(`${mesh.gatewayUrl}/api/profile/1`, { headers: { 'end-user': user } })).headers['x-served-by'];
+
+beforeAll(async () => {
+  api = new FakeKubeApi();
+  server = await api.start();
+  const kubeconfig = api.kubeconfig(server);
+  const admin = await KubeClient.connect({ kubeconfig, context: 'fake' }, { caller: 'deploy', backoffMs: 1 });
+  const objects = referenceObjects();
+  for (const o of objects) await admin.apply(structuredClone(o));
+  // One pod each for the bff, friend, the account primary and canary; the baseline has none yet.
+  for (const d of objects.filter((o) => o.kind === 'Deployment') as Json[]) {
+    api.put(RS, replicaSetOf(d));
+    if (d.metadata.name !== 'account-baseline') api.put(PODS, podOf(d, 'a'));
+  }
+  const client = await KubeClient.connect({ kubeconfig, context: 'fake' }, { caller: 'follow', backoffMs: 1 });
+  mesh = await startFollowing({ client, namespace: NS, port: 0, log: (l) => log.push(l) });
+}, 90_000);
+
+afterAll(async () => {
+  await mesh?.stop();
+  await api?.stop();
+});
+
+const deployment = (name: string) => api.get(`/apis/apps/v1/namespaces/${NS}/deployments`, name) as Json;
+
+describe('the data plane following a namespace', () => {
+  it('runs a process for every Running and Ready pod, named by its Deployment and version label', async () => {
+    expect(mesh.gatewayUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(
+      mesh
+        .workloads()
+        .map((w) => `${w.workload} ${w.version} ${w.pod}`)
+        .sort(),
+    ).toEqual([
+      'account-canary v2 account-canary-5d8f-a',
+      'account-primary v1 account-primary-5d8f-a',
+      'bff v1 bff-5d8f-a',
+      'friend v1 friend-5d8f-a',
+    ]);
+    expect(mesh.workloads().every((w) => /^http:\/\/127\.0\.0\.1:\d+$/.test(w.url))).toBe(true);
+    expect(await servedBy()).toBe('bff, account-primary, friend');
+    expect(await servedBy('canary-tester-3')).toBe('bff, account-canary, friend');
+  });
+
+  it('follows a VirtualService change: all traffic to the canary, then back', async () => {
+    const original = structuredClone(api.get(VS, 'account'));
+    const allCanary = structuredClone(original);
+    allCanary.spec.http = [{ name: 'all', route: [{ destination: { host: 'account', subset: 'canary' } }] }];
+    api.put(VS, allCanary);
+    await vi.waitFor(async () => expect(await servedBy()).toBe('bff, account-canary, friend'), WAIT);
+    api.put(VS, original);
+    await vi.waitFor(async () => expect(await servedBy()).toBe('bff, account-primary, friend'), WAIT);
+  });
+
+  it('a change that does not compile is logged naming the object and field, and the previous routes stay', async () => {
+    const original = structuredClone(api.get(VS, 'account'));
+    const bad = structuredClone(original);
+    bad.spec.http[2].mirror = { host: 'account', subset: 'canary' };
+    bad.spec.http[2].route = [{ destination: { host: 'account', subset: 'canary' } }];
+    api.put(VS, bad);
+    await vi.waitFor(
+      () =>
+        expect(log.join('\n')).toMatch(
+          /change refused, the previous configuration stays in force: .*cluster: sprincube\/VirtualService\/account.*spec\.http\[2\]\.mirror/,
+        ),
+      WAIT,
+    );
+    await mesh.settled();
+    expect(await servedBy()).toBe('bff, account-primary, friend');
+    delete bad.spec.http[2].mirror;
+    api.put(VS, bad);
+    await vi.waitFor(async () => expect(await servedBy()).toBe('bff, account-canary, friend'), WAIT);
+    expect(log.join('\n')).toContain('configuration accepted again');
+    api.put(VS, original);
+    await vi.waitFor(async () => expect(await servedBy()).toBe('bff, account-primary, friend'), WAIT);
+  });
+
+  it('starts a pod that becomes Ready, and not one with an image other than the reference app', async () => {
+    const baseline = deployment('account-baseline');
+    const notReady = podOf(baseline, 'b', { ready: false });
+    api.put(PODS, notReady);
+    api.put(PODS, podOf(baseline, 'x', { image: 'registry.example/account:v2' }));
+    await vi.waitFor(() => expect(log.join('\n')).toContain('registry.example/account:v2'), WAIT);
+    await mesh.settled();
+    expect(mesh.workloads().map((w) => w.workload)).not.toContain('account-baseline');
+    expect(log.join('\n')).toContain(
+      'pod account-baseline-5d8f-x: image "registry.example/account:v2" is not the reference app (sprincube/app:TAG); not started',
+    );
+    notReady.status.conditions[0].status = 'True';
+    api.put(PODS, notReady);
+    await vi.waitFor(() => expect(mesh.workloads().map((w) => w.pod)).toContain('account-baseline-5d8f-b'), WAIT);
+    await vi.waitFor(
+      async () => expect(await servedBy('baseline-tester-1')).toBe('bff, account-baseline, friend'),
+      WAIT,
+    );
+  });
+
+  it("stops a deleted pod's process: its /metrics stops answering and the routes lose it", async () => {
+    const primary = mesh.workloads().find((w) => w.workload === 'account-primary')!;
+    expect((await call(primary.metricsUrl)).status).toBe(200);
+    await deletePod(primary.pod);
+    await vi.waitFor(() => expect(mesh.workloads().map((w) => w.workload)).not.toContain('account-primary'), WAIT);
+    await expect(call(primary.metricsUrl)).rejects.toThrow();
+    expect(log.join('\n')).toContain(`pod ${primary.pod}: gone; stopped account-primary`);
+    // The default route still names the primary subset, which has no endpoint now: 503 from the mesh.
+    const res = await call(`${mesh.gatewayUrl}/api/account/1`, { headers: { 'end-user': 'user-1' } });
+    expect(res.status).not.toBe(200);
+  });
+
+  it('stops every process on stop', async () => {
+    const urls = mesh.metricsUrls();
+    expect(urls.length).toBe(1 + mesh.workloads().length);
+    await mesh.stop();
+    for (const url of urls) await expect(call(url)).rejects.toThrow();
+  });
+});

@@ -1,0 +1,381 @@
+/**
+ * The local data plane that follows one namespace of a cluster (istiod's role, against an API
+ * server whose pods run nowhere, e.g. KWOK's): it watches the namespace's Deployments, ReplicaSets,
+ * Pods, Services, Gateways, VirtualServices, DestinationRules, AuthorizationPolicies and
+ * PeerAuthentications, and
+ * - for each pod the cluster reports Running and Ready whose owner chain (ReplicaSet, Deployment)
+ *   leads to a Deployment of the reference app (image `sprincube/app:TAG`), runs that workload as a
+ *   local process behind its sidecar, with the pod's container environment (VERSION, latency and
+ *   error knobs) and the identity a cluster gives it (workload: the Deployment; version: the pod's
+ *   `version` label; labels and service account: the pod's); a pod that is deleted or stops being
+ *   Running and Ready has its process stopped. A pod with another image is not started and is
+ *   logged once.
+ * - reads the Istio objects with the code that reads them from files (cluster-source.ts, then
+ *   checkMesh) and pushes the result with every endpoint to every proxy after each change, bursts
+ *   coalesced for `debounceMs`, as istiod's push does. A change that does not compile is logged
+ *   naming `cluster: ns/Kind/name` and the field, and the previous configuration stays in force.
+ *
+ * Nothing dials an address the cluster reports: each pod is a process on a loopback port.
+ */
+import { ConfigError, InfraError } from '../core/errors.ts';
+import {
+  CLUSTER_MANIFEST_KINDS,
+  type ClusterManifestKind,
+  clusterManifestSet,
+  withKind,
+} from '../manifests/cluster-source.ts';
+import { MeshChildren, type UnexpectedExit } from './children.ts';
+import type { MeshEndpoint, ProxyConfig } from './config.ts';
+import type { ChildApp } from './ipc.ts';
+import { type CheckedMesh, checkMesh } from './mesh.ts';
+import { ChildStartError, type ProxyChild } from './proxy-child.ts';
+import { compileRouteTable } from './routing/route-table.ts';
+
+/** Every kind the data plane watches. */
+export const FOLLOWED_KINDS = [...CLUSTER_MANIFEST_KINDS, 'ReplicaSet', 'Pod'] as const;
+export type FollowedKind = (typeof FOLLOWED_KINDS)[number];
+
+/** An object as the API server sends it, read field by field. */
+export interface ClusterObject {
+  metadata: {
+    name: string;
+    uid?: string;
+    labels?: Record<string, string>;
+    deletionTimestamp?: string;
+    ownerReferences?: { kind: string; name: string; controller?: boolean }[];
+  };
+  [k: string]: unknown;
+}
+
+/**
+ * What the data plane needs of a Kubernetes client: list-then-watch of one kind, calling `decide`
+ * with every current object after each change (`KubeClient.follow` fits it).
+ */
+export interface FollowClient {
+  follow(
+    kind: FollowedKind,
+    namespace: string,
+    selector: Record<string, never>,
+    decide: (objects: ClusterObject[]) => undefined,
+    signal: AbortSignal,
+  ): Promise<unknown>;
+}
+
+export interface FollowOptions {
+  client: FollowClient;
+  namespace: string;
+  /** Gateway port; 0 = any free port. */
+  port?: number;
+  log?: (line: string) => void;
+  /** What runs behind each workload's sidecar: the reference app (default) or the data plane's echo. */
+  app?: ChildApp;
+  /** How long a child may take to start listening (default 30 s). */
+  startTimeoutMs?: number;
+  /** How long a burst of changes is collected before one push (default 50 ms). */
+  debounceMs?: number;
+}
+
+/** One pod as the data plane runs it. */
+export interface FollowedWorkload {
+  pod: string;
+  workload: string;
+  service: string;
+  version: string;
+  url: string;
+  metricsUrl: string;
+  pid: number;
+}
+
+export interface FollowingMesh {
+  gatewayUrl: string;
+  /** The gateway's /metrics, then every running pod's. */
+  metricsUrls(): string[];
+  /** The pods running now. */
+  workloads(): FollowedWorkload[];
+  /** Resolves once every change seen so far has been handled (pods started or stopped, configuration pushed). */
+  settled(): Promise<void>;
+  /** Called when a child process exits without being asked to. */
+  onUnexpectedExit(listener: (e: UnexpectedExit) => void): void;
+  /** Called when following the cluster fails for good (a watch the client gave up on). */
+  onFailure(listener: (err: Error) => void): void;
+  /** Stops the watches and every child; idempotent. */
+  stop(): Promise<void>;
+}
+
+/** The image of the reference app, e.g. `sprincube/app:0.1.0`: which service runs is the pod's `app` label. */
+const REFERENCE_IMAGE = /^sprincube\/app:[\w][\w.-]{0,127}$/;
+
+interface Running {
+  pod: string;
+  child: ProxyChild;
+  endpoint: MeshEndpoint;
+}
+
+interface Wanted {
+  key: string;
+  pod: string;
+  name: string;
+  endpoint: Omit<MeshEndpoint, 'url'>;
+  env: Record<string, string>;
+}
+
+interface PodShape {
+  metadata: ClusterObject['metadata'];
+  spec?: {
+    serviceAccountName?: string;
+    containers?: { name: string; image?: string; env?: { name: string; value?: string; valueFrom?: unknown }[] }[];
+  };
+  status?: { phase?: string; conditions?: { type: string; status: string }[] };
+}
+
+export async function startFollowing(opts: FollowOptions): Promise<FollowingMesh> {
+  const { client, namespace } = opts;
+  const log = opts.log ?? (() => {});
+  const port = opts.port ?? 0;
+  const debounceMs = opts.debounceMs ?? 50;
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new ConfigError('mesh options', 'port', `expected an integer port 0..65535, got ${port}`);
+
+  const children = new MeshChildren(log, opts.startTimeoutMs ?? 30_000);
+  const app = opts.app ?? 'reference';
+  const exitListeners: ((e: UnexpectedExit) => void)[] = [];
+  const failureListeners: ((err: Error) => void)[] = [];
+  const abort = new AbortController();
+  const snapshot = new Map<FollowedKind, ClusterObject[]>();
+  const running = new Map<string, Running>();
+  /** Pods not to try again (another image, no version label, failed to start), each logged once. */
+  const passedOver = new Set<string>();
+  let checked: CheckedMesh | undefined;
+  let refusal: string | undefined;
+  let lastPushed: string | undefined;
+  let chain: Promise<void> = Promise.resolve();
+  /** True once the first configuration is in force: from then on every change schedules a push. */
+  let live = false;
+  let queued = false;
+  let failed: Error | undefined;
+
+  const fail = (err: Error): void => {
+    if (children.stopped || failed) return;
+    failed = err;
+    log(`kubernetes: following ${namespace} failed: ${err.message}`);
+    for (const l of failureListeners) l(err);
+  };
+
+  children.onUnexpectedExit((e, child) => {
+    for (const [key, r] of running) if (r.child === child) running.delete(key);
+    schedule();
+    for (const l of exitListeners) l(e);
+  });
+
+  const passOver = (key: string, why: string): void => {
+    if (passedOver.has(key)) return;
+    passedOver.add(key);
+    log(why);
+  };
+
+  /** The pods that should run now, from the snapshot. */
+  const wanted = (): Map<string, Wanted> => {
+    const byName = (kind: FollowedKind) => new Map((snapshot.get(kind) ?? []).map((o) => [o.metadata.name, o]));
+    const replicaSets = byName('ReplicaSet');
+    const deployments = byName('Deployment');
+    const out = new Map<string, Wanted>();
+    for (const raw of snapshot.get('Pod') ?? []) {
+      const pod = raw as unknown as PodShape;
+      const name = pod.metadata.name;
+      const key = pod.metadata.uid ?? name;
+      if (pod.metadata.deletionTimestamp || pod.status?.phase !== 'Running') continue;
+      if (!pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) continue;
+      const rs = replicaSets.get(controllerOf(pod.metadata, 'ReplicaSet') ?? '');
+      const deployment = rs && deployments.get(controllerOf(rs.metadata, 'Deployment') ?? '');
+      if (!deployment) continue; // not (yet) known to belong to a Deployment: a later change brings it
+      const labels = pod.metadata.labels ?? {};
+      const service = labels.app;
+      const containers = pod.spec?.containers ?? [];
+      const container = containers.find((c) => c.name === service) ?? containers[0];
+      const image = container?.image ?? '';
+      if (!REFERENCE_IMAGE.test(image)) {
+        passOver(
+          key,
+          `pod ${name}: image ${JSON.stringify(image)} is not the reference app (sprincube/app:TAG); not started`,
+        );
+        continue;
+      }
+      if (!service || !labels.version) {
+        passOver(
+          key,
+          `pod ${name}: expected labels app and version (Istio names the service and version by them); not started`,
+        );
+        continue;
+      }
+      const env: Record<string, string> = {};
+      for (const v of container?.env ?? []) if (v.valueFrom === undefined) env[v.name] = v.value ?? '';
+      out.set(key, {
+        key,
+        pod: name,
+        name: `${deployment.metadata.name}/${name}`,
+        env,
+        endpoint: {
+          workload: deployment.metadata.name,
+          service,
+          version: labels.version,
+          ...(labels.track === undefined ? {} : { track: labels.track }),
+          namespace,
+          serviceAccount: pod.spec?.serviceAccountName ?? 'default',
+          labels,
+        },
+      });
+    }
+    return out;
+  };
+
+  /** Compiles the Istio objects of the snapshot; a refusal keeps the previous configuration. */
+  const recompile = async (): Promise<void> => {
+    const objects = CLUSTER_MANIFEST_KINDS.flatMap((kind: ClusterManifestKind) =>
+      (snapshot.get(kind) ?? []).map((o) => withKind(o, kind)),
+    );
+    try {
+      checked = await checkMesh({ set: clusterManifestSet(namespace, objects) });
+      if (refusal !== undefined) log(`kubernetes: ${namespace}: configuration accepted again`);
+      refusal = undefined;
+    } catch (err) {
+      if (!(err instanceof ConfigError) || checked === undefined) throw err;
+      if (refusal !== err.message)
+        log(`kubernetes: ${namespace}: change refused, the previous configuration stays in force: ${err.message}`);
+      refusal = err.message;
+    }
+  };
+
+  const reconcile = async (): Promise<void> => {
+    if (children.stopped) return;
+    await recompile();
+    const want = wanted();
+    const gone = [...running].filter(([key]) => !want.has(key));
+    for (const [key] of gone) running.delete(key);
+    await Promise.all(
+      gone.map(async ([, r]) => {
+        log(`pod ${r.pod}: gone; stopped ${r.endpoint.workload}`);
+        await children.stopChild(r.child);
+      }),
+    );
+    const added = [...want.values()].filter((w) => !running.has(w.key) && !passedOver.has(w.key));
+    await Promise.all(
+      added.map(async (w) => {
+        const child = children.spawn(w.name, { role: 'workload', identity: w.endpoint, app, port: 0 }, w.env);
+        try {
+          await children.start(child);
+        } catch (err) {
+          await children.stopChild(child);
+          if (!(err instanceof ChildStartError)) throw err;
+          passOver(w.key, `pod ${w.pod}: ${w.endpoint.workload} did not start: ${err.message}`);
+          return;
+        }
+        if (children.stopped) return;
+        running.set(w.key, { pod: w.pod, child, endpoint: { ...w.endpoint, url: child.url } });
+        log(
+          `pod ${w.pod}: started ${w.endpoint.workload} (${w.endpoint.version}) at ${child.url}, metrics ${child.metricsUrl}`,
+        );
+      }),
+    );
+    const base = checked!;
+    const config: ProxyConfig = {
+      ...base.base,
+      virtualServices: base.virtualServices,
+      endpoints: [...running.values()].map((r) => r.endpoint),
+    };
+    const text = JSON.stringify(config);
+    if (text === lastPushed && added.length === 0) return;
+    compileRouteTable(config, { originOf: base.originOf });
+    await children.push(config);
+    lastPushed = text;
+  };
+
+  /** Queues one reconcile after `debounceMs`; changes arriving until it starts join it. */
+  const schedule = (): void => {
+    if (!live || queued || children.stopped) return;
+    queued = true;
+    chain = chain
+      .then(() => new Promise<void>((resolve) => setTimeout(resolve, debounceMs)))
+      .then(() => {
+        queued = false;
+        return reconcile();
+      })
+      .catch((err: unknown) => fail(err instanceof Error ? err : new InfraError(String(err))));
+  };
+
+  const stop = async (): Promise<void> => {
+    abort.abort(new InfraError('the data plane is stopping'));
+    await children.stop();
+  };
+
+  let synced: () => void = () => {};
+  const firstSync = new Promise<void>((resolve) => {
+    synced = resolve;
+  });
+  let gateway: ProxyChild;
+  try {
+    // The gateway first: a port in use fails fast, before anything is read.
+    gateway = await children.startGateway(port);
+    const watchFailed = new Promise<never>((_, reject) => {
+      for (const kind of FOLLOWED_KINDS) {
+        client
+          .follow(
+            kind,
+            namespace,
+            {},
+            (objects) => {
+              snapshot.set(kind, objects);
+              if (snapshot.size === FOLLOWED_KINDS.length) synced();
+              schedule();
+              return undefined;
+            },
+            abort.signal,
+          )
+          .catch((err: unknown) => {
+            if (abort.signal.aborted) return;
+            const e = err instanceof Error ? err : new InfraError(String(err));
+            reject(e);
+            fail(e);
+          });
+      }
+    });
+    watchFailed.catch(() => {});
+    await Promise.race([firstSync, watchFailed]);
+    // The first configuration must compile: a bad object leaves nothing running, as a bad file does.
+    chain = reconcile();
+    await Promise.race([chain, watchFailed]);
+    live = true;
+    schedule();
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+
+  return {
+    gatewayUrl: gateway.url,
+    metricsUrls: () => [gateway.metricsUrl, ...[...running.values()].map((r) => r.child.metricsUrl)],
+    workloads: () =>
+      [...running.values()].map((r) => ({
+        pod: r.pod,
+        workload: r.endpoint.workload,
+        service: r.endpoint.service,
+        version: r.endpoint.version,
+        url: r.endpoint.url,
+        metricsUrl: r.child.metricsUrl,
+        pid: r.child.pid,
+      })),
+    settled: async () => {
+      for (let before = chain; ; before = chain) {
+        await before;
+        if (before === chain) return;
+      }
+    },
+    onUnexpectedExit: (l) => void exitListeners.push(l),
+    onFailure: (l) => void failureListeners.push(l),
+    stop,
+  };
+}
+
+/** The name of the owner of `kind` that controls the object. */
+function controllerOf(metadata: ClusterObject['metadata'], kind: string): string | undefined {
+  return metadata.ownerReferences?.find((o) => o.controller && o.kind === kind)?.name;
+}
