@@ -1,17 +1,94 @@
 /**
  * `canary mesh up`: the local reference app behind the local data plane, until Ctrl-C. Prints the
- * gateway URL on a line of its own (scripts read it) and each process's /metrics address.
+ * gateway URL on a line of its own (scripts read it) and each process's /metrics address. With
+ * `--kubeconfig K --namespace N` the data plane follows that namespace of a cluster instead of
+ * reading files (mesh/follow.ts): a process per Running pod, routes as the API server holds them.
  */
 import { ExitCode, UsageError } from '../../core/errors.ts';
 import { processAborts } from '../../core/process-abort.ts';
-import { startMesh, type Mesh } from '../../mesh/mesh.ts';
+import { startFollowing } from '../../mesh/follow.ts';
+import { startMesh, type UnexpectedExit } from '../../mesh/mesh.ts';
+import { KubeClient } from '../../platform/kube-client.ts';
 import { defineCommand } from '../command.ts';
 
+/** Where the data plane reads its objects: a directory of manifests, or one namespace of a cluster. */
+export type MeshSource = { manifestsDir: string } | { kubeconfig: string; namespace: string };
+
 export interface MeshUpOptions {
-  manifestsDir: string;
+  source: MeshSource;
   port: number;
   out: (line: string) => void;
   err: (line: string) => void;
+}
+
+export const DEFAULT_MANIFESTS = 'manifests';
+
+/** The source the flags name; refuses `--manifests` with a cluster, and half a cluster. */
+export function meshSource(flags: { manifests?: string; kubeconfig?: string; namespace?: string }): MeshSource {
+  const cluster = flags.kubeconfig !== undefined || flags.namespace !== undefined;
+  if (cluster && flags.manifests !== undefined)
+    throw new UsageError(
+      '--manifests',
+      'cannot be combined with --kubeconfig/--namespace: the data plane reads either files or a cluster',
+    );
+  if (flags.namespace !== undefined && flags.kubeconfig === undefined)
+    throw new UsageError('--namespace', 'needs --kubeconfig (the cluster whose namespace to follow)');
+  if (flags.kubeconfig !== undefined && flags.namespace === undefined)
+    throw new UsageError('--kubeconfig', 'needs --namespace (the namespace to follow)');
+  if (flags.kubeconfig !== undefined && flags.namespace !== undefined) {
+    if (flags.kubeconfig === '') throw new UsageError('--kubeconfig', 'expected a kubeconfig file');
+    if (flags.namespace === '') throw new UsageError('--namespace', 'expected a namespace');
+    return { kubeconfig: flags.kubeconfig, namespace: flags.namespace };
+  }
+  return { manifestsDir: flags.manifests ?? DEFAULT_MANIFESTS };
+}
+
+/** What `meshUp` needs of either data plane. */
+interface RunningMesh {
+  gatewayUrl: string;
+  /** `[name, url]` of every /metrics endpoint at start. */
+  metrics: [string, string][];
+  onUnexpectedExit(listener: (e: UnexpectedExit) => void): void;
+  onFailure(listener: (err: Error) => void): void;
+  stop(): Promise<void>;
+}
+
+async function startRunningMesh(opts: MeshUpOptions): Promise<RunningMesh> {
+  const { source } = opts;
+  if ('manifestsDir' in source) {
+    const mesh = await startMesh({ manifestsDir: source.manifestsDir, port: opts.port, log: opts.err });
+    return {
+      gatewayUrl: mesh.gatewayUrl,
+      metrics: [
+        ['gateway', mesh.metricsUrls[0]!],
+        ...mesh.workloads.flatMap((w) =>
+          w.replicas.map((r, i): [string, string] => [
+            `${w.name}${w.replicas.length > 1 ? `#${i}` : ''}`,
+            r.metricsUrl,
+          ]),
+        ),
+      ],
+      onUnexpectedExit: (l) => mesh.onUnexpectedExit(l),
+      onFailure: () => {},
+      stop: () => mesh.stop(),
+    };
+  }
+  const client = await KubeClient.connect(
+    { kubeconfig: source.kubeconfig, context: null },
+    { caller: 'follow', log: (l) => opts.err(`kubernetes: ${l}`) },
+  );
+  opts.err(`mesh up: following namespace ${source.namespace} of ${client.server}`);
+  const mesh = await startFollowing({ client, namespace: source.namespace, port: opts.port, log: opts.err });
+  return {
+    gatewayUrl: mesh.gatewayUrl,
+    metrics: [
+      ['gateway', mesh.metricsUrls()[0]!],
+      ...mesh.workloads().map((w): [string, string] => [`${w.workload} (pod ${w.pod})`, w.metricsUrl]),
+    ],
+    onUnexpectedExit: (l) => mesh.onUnexpectedExit(l),
+    onFailure: (l) => mesh.onFailure(l),
+    stop: () => mesh.stop(),
+  };
 }
 
 export const DEFAULT_GATEWAY_PORT = 18080;
@@ -22,6 +99,10 @@ export const meshCommand = defineCommand({
   examples: [
     ['$0 mesh up', 'the app behind the gateway on http://127.0.0.1:18080'],
     ['$0 mesh up --port 0', 'on a free port (printed as gateway: http://127.0.0.1:N)'],
+    [
+      '$0 mesh up --kubeconfig ~/.kube/config --namespace sprincube',
+      "follow a cluster's namespace: a local process per Running pod, routes as the API server holds them",
+    ],
   ],
   builder: (y) =>
     y
@@ -32,8 +113,15 @@ export const meshCommand = defineCommand({
       })
       .option('manifests', {
         type: 'string',
-        default: 'manifests',
-        describe: 'directory of Kubernetes/Istio manifests',
+        describe: `directory of Kubernetes/Istio manifests (default: ${DEFAULT_MANIFESTS}; not with --kubeconfig)`,
+      })
+      .option('kubeconfig', {
+        type: 'string',
+        describe: 'follow a cluster instead of reading files: its kubeconfig (with --namespace)',
+      })
+      .option('namespace', {
+        type: 'string',
+        describe: 'the namespace of the --kubeconfig cluster to follow',
       })
       .option('port', {
         type: 'number',
@@ -45,7 +133,7 @@ export const meshCommand = defineCommand({
     if (!Number.isInteger(port) || port < 0 || port > 65535)
       throw new UsageError('--port', `expected an integer 0..65535, got ${String(port)}`);
     return meshUp({
-      manifestsDir: args.manifests,
+      source: meshSource(args),
       port,
       out: (line) => process.stdout.write(`${line}\n`),
       err: (line) => process.stderr.write(`${line}\n`),
@@ -53,7 +141,7 @@ export const meshCommand = defineCommand({
   },
 });
 
-/** Runs the mesh until SIGINT/SIGTERM (exit 130) or until a child dies unasked (exit 4). */
+/** Runs the mesh until SIGINT/SIGTERM (exit 130), or until a child dies unasked or following the cluster fails (exit 4). */
 export async function meshUp(opts: MeshUpOptions): Promise<number> {
   let signalled: string | undefined;
   let wake: (() => void) | undefined;
@@ -61,22 +149,21 @@ export async function meshUp(opts: MeshUpOptions): Promise<number> {
     signalled ??= t.name;
     wake?.();
   });
-  let mesh: Mesh | undefined;
+  let mesh: RunningMesh | undefined;
   try {
-    mesh = await startMesh({ manifestsDir: opts.manifestsDir, port: opts.port, log: opts.err });
+    mesh = await startRunningMesh(opts);
     let died: string | undefined;
     mesh.onUnexpectedExit((e) => {
-      died = `${e.workload} exited unexpectedly (${e.signal ? `signal ${e.signal}` : `exit code ${e.code}`})`;
+      died ??= `${e.workload} exited unexpectedly (${e.signal ? `signal ${e.signal}` : `exit code ${e.code}`})`;
+      wake?.();
+    });
+    mesh.onFailure((err) => {
+      died ??= err.message;
       wake?.();
     });
     opts.out(`gateway: ${mesh.gatewayUrl}`);
-    opts.out(`metrics: gateway ${mesh.metricsUrls[0]}`);
-    for (const w of mesh.workloads) {
-      w.replicas.forEach((r, i) =>
-        opts.out(`metrics: ${w.name}${w.replicas.length > 1 ? `#${i}` : ''} ${r.metricsUrl}`),
-      );
-    }
-    if (!signalled) {
+    for (const [name, url] of mesh.metrics) opts.out(`metrics: ${name} ${url}`);
+    if (!signalled && !died) {
       opts.err('mesh up: press Ctrl-C to stop');
       // Keeps the event loop alive while waiting; signal handlers alone do not.
       const keepAlive = setInterval(() => {}, 1 << 30);
