@@ -1,0 +1,192 @@
+/**
+ * The local data plane following a namespace of the real test cluster (test/support/cluster.ts):
+ * the reference app applied by `canary deploy`'s function as the admin, the real controllers make
+ * the ReplicaSets and Pods, KWOK reports them Running and Ready, and the data plane runs a process
+ * per pod and routes as the API server's objects say. A route change applied through the API
+ * reaches the gateway (its latency is printed, not asserted), a deleted pod's process stops, and
+ * `canary mesh up --kubeconfig` does the same from the command line and exits 130 on SIGINT.
+ * Fails (never skips) without `npm run cluster:build`.
+ */
+import { spawn } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { REPO_ROOT } from '../../scripts/cluster/layout.ts';
+import { type FollowingMesh, startFollowing } from '../../src/mesh/follow.ts';
+import { KubeClient, type KubeObject } from '../../src/platform/kube-client.ts';
+import { applyReferenceApp } from '../../src/platform/kube-deploy.ts';
+import { call } from '../support/http.ts';
+import { startTestCluster, type TestCluster } from '../support/cluster.ts';
+
+const NS = 'sprincube';
+const PODS = `/api/v1/namespaces/${NS}/pods`;
+const VS_PATH = `/apis/networking.istio.io/v1beta1/namespaces/${NS}/virtualservices/account`;
+const MANIFESTS = join(REPO_ROOT, 'manifests');
+const WAIT = { timeout: 60_000, interval: 100 };
+/** Pods of the reference app: account-primary has 2 replicas, every other Deployment 1. */
+const PODS_EXPECTED = ['account-baseline', 'account-canary', 'account-primary', 'account-primary', 'bff', 'friend'];
+
+// biome-ignore lint/suspicious/noExplicitAny: objects as the API server returns them, read field by field.
+type Json = Record<string, any>;
+
+let cluster: TestCluster;
+let mesh: FollowingMesh | undefined;
+const log: string[] = [];
+
+async function getJson(path: string): Promise<Json | undefined> {
+  const res = await cluster.api.request('GET', path);
+  if (res.status === 404) return undefined;
+  if (res.status !== 200) throw new Error(`GET ${path}: HTTP ${res.status}: ${res.text}`);
+  return res.json as Json;
+}
+
+/** Names of the pods the cluster reports Running and Ready (and not terminating), by their `app`-track Deployment. */
+async function readyPods(): Promise<Json[]> {
+  const list = (await getJson(PODS))!;
+  return (list.items as Json[]).filter(
+    (p) =>
+      !p.metadata.deletionTimestamp &&
+      p.status?.phase === 'Running' &&
+      (p.status.conditions ?? []).some((c: Json) => c.type === 'Ready' && c.status === 'True'),
+  );
+}
+
+const servedBy = async (gateway: string, user = 'user-1') => {
+  const res = await call(`${gateway}/api/profile/1`, { headers: { 'end-user': user } });
+  return `${res.status} ${res.headers['x-served-by'] ?? ''}`;
+};
+
+const followClient = () =>
+  KubeClient.connect({ kubeconfig: cluster.kubeconfigPath, context: null }, { caller: 'follow', backoffMs: 100 });
+
+beforeAll(async () => {
+  cluster = await startTestCluster();
+  await cluster.namespace(NS);
+  await applyReferenceApp({
+    manifestsDir: MANIFESTS,
+    service: 'account',
+    kubeconfig: cluster.kubeconfigPath,
+    context: null,
+  });
+  await vi.waitFor(async () => expect((await readyPods()).length).toBe(PODS_EXPECTED.length), WAIT);
+}, 300_000);
+
+afterAll(async () => {
+  await mesh?.stop();
+  await cluster?.stop();
+}, 60_000);
+
+describe('the data plane following the test cluster', { timeout: 120_000 }, () => {
+  it('runs a process per Running pod, named by its Deployment, and serves the account through the gateway', async () => {
+    mesh = await startFollowing({ client: await followClient(), namespace: NS, port: 0, log: (l) => log.push(l) });
+    await vi.waitFor(
+      () =>
+        expect(
+          mesh!
+            .workloads()
+            .map((w) => w.workload)
+            .sort(),
+        ).toEqual(PODS_EXPECTED),
+      WAIT,
+    );
+    const pods = new Set((await readyPods()).map((p) => p.metadata.name));
+    expect(new Set(mesh.workloads().map((w) => w.pod))).toEqual(pods);
+    expect(mesh.workloads().find((w) => w.workload === 'account-canary')?.version).toBe('v2');
+    expect(await servedBy(mesh.gatewayUrl)).toBe('200 bff, account-primary, friend');
+    // The route is the server's, not the files': `canary deploy` left the account's VirtualService on the
+    // safe route (everyone on the primary), where the files send canary testers to the canary.
+    expect(await servedBy(mesh.gatewayUrl, 'canary-tester-4')).toBe('200 bff, account-primary, friend');
+    expect(log.join('\n')).not.toContain('refused');
+  });
+
+  it('follows a VirtualService change applied through the API: all traffic to the canary, then back', async () => {
+    const gateway = mesh!.gatewayUrl;
+    const admin = await KubeClient.connect(
+      { kubeconfig: cluster.kubeconfigPath, context: null },
+      { caller: 'deploy', backoffMs: 100 },
+    );
+    const held = (await getJson(VS_PATH))!;
+    const original: KubeObject = {
+      apiVersion: held.apiVersion,
+      kind: held.kind,
+      metadata: { name: held.metadata.name, namespace: NS },
+      spec: held.spec,
+    };
+    const allCanary = structuredClone(original);
+    (allCanary.spec as Json).http = [
+      { name: 'all', route: [{ destination: { host: 'account', subset: 'canary' } }], timeout: '10s' },
+    ];
+    const started = performance.now();
+    await admin.apply(allCanary);
+    const applied = performance.now();
+    await vi.waitFor(async () => expect(await servedBy(gateway)).toBe('200 bff, account-canary, friend'), {
+      timeout: 30_000,
+      interval: 5,
+    });
+    const served = performance.now();
+    console.log(
+      `mesh-follow: route change served through the gateway ${(served - started).toFixed(0)} ms after the apply was sent (${(served - applied).toFixed(0)} ms after the API server answered)`,
+    );
+    await admin.apply(original);
+    await vi.waitFor(async () => expect(await servedBy(gateway)).toBe('200 bff, account-primary, friend'), {
+      timeout: 30_000,
+      interval: 5,
+    });
+  });
+
+  it("stops a deleted pod's process, and starts the pod its ReplicaSet makes instead", async () => {
+    const victim = mesh!.workloads().find((w) => w.workload === 'account-primary')!;
+    expect((await call(victim.metricsUrl)).status).toBe(200);
+    const res = await cluster.api.request('DELETE', `${PODS}/${victim.pod}`);
+    expect(res.status, res.text).toBe(200);
+    await vi.waitFor(() => expect(mesh!.workloads().map((w) => w.pod)).not.toContain(victim.pod), WAIT);
+    await expect(call(victim.metricsUrl)).rejects.toThrow();
+    expect(log.join('\n')).toContain(`pod ${victim.pod}: gone; stopped account-primary`);
+    await vi.waitFor(
+      () => expect(mesh!.workloads().filter((w) => w.workload === 'account-primary')).toHaveLength(2),
+      WAIT,
+    );
+    expect(await servedBy(mesh!.gatewayUrl)).toBe('200 bff, account-primary, friend');
+    await mesh!.stop();
+    mesh = undefined;
+  });
+
+  it('canary mesh up --kubeconfig --namespace: the gateway URL, the account through it, exit 130 on SIGINT with every process gone', async () => {
+    const cli = spawn(
+      process.execPath,
+      [
+        resolve(REPO_ROOT, 'bin/canary.js'),
+        'mesh',
+        'up',
+        '--kubeconfig',
+        cluster.kubeconfigPath,
+        '--namespace',
+        NS,
+        '--port',
+        '0',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    let err = '';
+    cli.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+    cli.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+    const exited = new Promise<number | null>((r) => cli.once('exit', (code) => r(code)));
+    try {
+      const gateway = await vi.waitFor(() => {
+        const m = /^gateway: (http:\/\/127\.0\.0\.1:\d+)$/m.exec(out);
+        expect(m, `stdout:\n${out}\nstderr:\n${err}`).not.toBeNull();
+        return m![1]!;
+      }, WAIT);
+      await vi.waitFor(async () => expect(await servedBy(gateway)).toBe('200 bff, account-primary, friend'), WAIT);
+      const metrics = [...out.matchAll(/^metrics: .* (http:\/\/127\.0\.0\.1:\d+\/metrics)$/gm)].map((m) => m[1]!);
+      expect(metrics.length).toBeGreaterThan(1);
+      cli.kill('SIGINT');
+      expect(await exited).toBe(130);
+      expect(err).toContain('mesh up: stopped every process (SIGINT)');
+      for (const url of metrics) await expect(call(url)).rejects.toThrow();
+      await expect(call(`${gateway}/api/profile/1`)).rejects.toThrow();
+    } finally {
+      if (cli.exitCode === null && cli.signalCode === null) cli.kill('SIGKILL');
+    }
+  });
+});
