@@ -12,6 +12,7 @@ import { CLUSTER_MANIFEST_KINDS } from '../manifests/cluster-source.ts';
 import { parseManifestFile } from '../manifests/load.ts';
 import { KubeClient, type KubeObject } from '../platform/kube-client.ts';
 import { FakeKubeApi, type Json } from '../platform/testing/fake-kube-api.ts';
+import type { UnexpectedExit } from './children.ts';
 import { type FollowingMesh, startFollowing } from './follow.ts';
 
 const NS = 'sprincube';
@@ -193,6 +194,18 @@ describe('the data plane following a namespace', () => {
     // The default route still names the primary subset, which has no endpoint now: 503 from the mesh.
     const res = await call(`${mesh.gatewayUrl}/api/account/1`, { headers: { 'end-user': 'user-1' } });
     expect(res.status).not.toBe(200);
+  });
+
+  it('reports a process that dies unasked, drops its endpoint and does not start it again', async () => {
+    const exits: UnexpectedExit[] = [];
+    mesh.onUnexpectedExit((e) => exits.push(e));
+    const friend = mesh.workloads().find((w) => w.workload === 'friend')!;
+    process.kill(friend.pid, 'SIGKILL');
+    await vi.waitFor(() => expect(exits.map((e) => e.workload)).toEqual(['friend']), WAIT);
+    expect(exits[0]!.signal).toBe('SIGKILL');
+    await mesh.settled();
+    expect(mesh.workloads().map((w) => w.workload)).not.toContain('friend');
+    expect(log.join('\n')).toContain(`pod ${friend.pod}: friend exited unexpectedly; not started again`);
   });
 
   it('stops every process on stop', async () => {

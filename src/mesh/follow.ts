@@ -9,7 +9,7 @@
  *   error knobs) and the identity a cluster gives it (workload: the Deployment; version: the pod's
  *   `version` label; labels and service account: the pod's); a pod that is deleted or stops being
  *   Running and Ready has its process stopped. A pod with another image is not started and is
- *   logged once.
+ *   logged once; a process that dies is reported and not started again.
  * - reads the Istio objects with the code that reads them from files (cluster-source.ts, then
  *   checkMesh) and pushes the result with every endpoint to every proxy after each change, bursts
  *   coalesced for `debounceMs`, as istiod's push does. A change that does not compile is logged
@@ -161,17 +161,23 @@ export async function startFollowing(opts: FollowOptions): Promise<FollowingMesh
     for (const l of failureListeners) l(err);
   };
 
-  children.onUnexpectedExit((e, child) => {
-    for (const [key, r] of running) if (r.child === child) running.delete(key);
-    schedule();
-    for (const l of exitListeners) l(e);
-  });
-
   const passOver = (key: string, why: string): void => {
     if (passedOver.has(key)) return;
     passedOver.add(key);
     log(why);
   };
+
+  // A pod's process that dies is not started again (no crash loop): its endpoint goes, and the
+  // listeners (`canary mesh up` exits 4) are told.
+  children.onUnexpectedExit((e, child) => {
+    for (const [key, r] of running) {
+      if (r.child !== child) continue;
+      running.delete(key);
+      passOver(key, `pod ${r.pod}: ${r.endpoint.workload} exited unexpectedly; not started again`);
+    }
+    schedule();
+    for (const l of exitListeners) l(e);
+  });
 
   /** The pods that should run now, from the snapshot. */
   const wanted = (): Map<string, Wanted> => {
