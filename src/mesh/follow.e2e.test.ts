@@ -14,12 +14,16 @@ import { KubeClient, type KubeObject } from '../platform/kube-client.ts';
 import { FakeKubeApi, type Json } from '../platform/testing/fake-kube-api.ts';
 import type { UnexpectedExit } from './children.ts';
 import { type FollowingMesh, startFollowing } from './follow.ts';
+import { sampleSum } from './testing.ts';
 
 const NS = 'sprincube';
 const VS = `/apis/networking.istio.io/v1beta1/namespaces/${NS}/virtualservices`;
 const RS = `/apis/apps/v1/namespaces/${NS}/replicasets`;
 const PODS = `/api/v1/namespaces/${NS}/pods`;
-const WAIT = { timeout: 20_000, interval: 50 };
+const AP = `/apis/security.istio.io/v1beta1/namespaces/${NS}/authorizationpolicies`;
+/** What the bff answers when the account's sidecar denies it a 403: an upstream error. */
+const DENIED_THROUGH_BFF = 502;
+const WAIT = { timeout: 15_000, interval: 50 };
 
 let api: FakeKubeApi;
 let server: string;
@@ -162,6 +166,29 @@ describe('the data plane following a namespace', () => {
     expect(log.join('\n')).toContain('configuration accepted again');
     api.put(VS, original);
     await vi.waitFor(async () => expect(await servedBy()).toBe('bff, account-primary, friend'), WAIT);
+  });
+
+  it('follows an AuthorizationPolicy added and deleted: the account denies the bff, then serves it again', async () => {
+    const account = () => call(`${mesh.gatewayUrl}/api/account/1`, { headers: { 'end-user': 'user-1' } });
+    expect((await account()).status).toBe(200);
+    api.put(AP, {
+      apiVersion: 'security.istio.io/v1beta1',
+      kind: 'AuthorizationPolicy',
+      metadata: { name: 'deny-account-reads', namespace: NS },
+      spec: {
+        selector: { matchLabels: { app: 'account' } },
+        action: 'DENY',
+        rules: [{ to: [{ operation: { paths: ['/api/*'] } }] }],
+      },
+    });
+    await vi.waitFor(async () => expect((await account()).status).toBe(DENIED_THROUGH_BFF), WAIT);
+    // The account's sidecar denied it, and counted the denial.
+    const primary = mesh.workloads().find((w) => w.workload === 'account-primary')!;
+    const denied = { reporter: 'destination', source_workload: 'bff', response_code: '403' };
+    expect(sampleSum((await call(primary.metricsUrl)).body, 'istio_requests_total', denied)).toBeGreaterThan(0);
+    const res = await fetch(`${server}${AP}/deny-account-reads`, { method: 'DELETE' });
+    expect(res.status).toBe(200);
+    await vi.waitFor(async () => expect((await account()).status).toBe(200), WAIT);
   });
 
   it('starts a pod that becomes Ready, and not one with an image other than the reference app', async () => {
