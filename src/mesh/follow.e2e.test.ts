@@ -85,6 +85,25 @@ function podOf(deployment: Json, suffix: string, over: { ready?: boolean; image?
   };
 }
 
+/** Pids of this process's live children that run a proxy of the data plane. */
+function childProxies(): number[] {
+  return readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e))
+    .filter((e) => {
+      try {
+        const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+        return (
+          ppid === process.pid && state !== 'Z' && readFileSync(`/proc/${e}/cmdline`, 'utf8').includes('workload-main')
+        );
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
 async function deletePod(name: string): Promise<void> {
   const res = await fetch(`${server}${PODS}/${name}`, { method: 'DELETE' });
   expect(res.status).toBe(200);
@@ -131,6 +150,8 @@ describe('the data plane following a namespace', () => {
       'friend v1 friend-5d8f-a',
     ]);
     expect(mesh.workloads().every((w) => /^http:\/\/127\.0\.0\.1:\d+$/.test(w.url))).toBe(true);
+    expect(childProxies()).toHaveLength(1 + mesh.workloads().length);
+    expect(childProxies()).toEqual(expect.arrayContaining(mesh.workloads().map((w) => w.pid)));
     expect(await servedBy()).toBe('bff, account-primary, friend');
     expect(await servedBy('canary-tester-3')).toBe('bff, account-canary, friend');
   });
@@ -240,5 +261,33 @@ describe('the data plane following a namespace', () => {
     expect(urls.length).toBe(1 + mesh.workloads().length);
     await mesh.stop();
     for (const url of urls) await expect(call(url)).rejects.toThrow();
+  });
+});
+
+describe('the data plane following a namespace whose objects do not compile', () => {
+  it('refuses to start, naming cluster: ns/Kind/name and the field, and leaves no process running', async () => {
+    const bad = new FakeKubeApi();
+    const url = await bad.start();
+    try {
+      const kubeconfig = bad.kubeconfig(url);
+      const admin = await KubeClient.connect({ kubeconfig, context: 'fake' }, { caller: 'deploy', backoffMs: 1 });
+      for (const o of referenceObjects()) {
+        const copy = structuredClone(o) as Json;
+        if (copy.kind === 'DestinationRule' && copy.metadata.name === 'account')
+          copy.spec.trafficPolicy.loadBalancer = { consistentHash: { httpHeaderName: 'end-user' } };
+        await admin.apply(copy);
+      }
+      const client = await KubeClient.connect({ kubeconfig, context: 'fake' }, { caller: 'follow', backoffMs: 1 });
+      const lines: string[] = [];
+      const started = startFollowing({ client, namespace: NS, port: 0, log: (l) => lines.push(l) });
+      await expect(started).rejects.toThrow(
+        /cluster: sprincube\/DestinationRule\/account.*spec\.trafficPolicy\.loadBalancer\.consistentHash/,
+      );
+      expect(lines.join('\n')).not.toContain('started');
+      // The gateway had started before the objects were read; it is gone again.
+      expect(childProxies()).toEqual([]);
+    } finally {
+      await bad.stop();
+    }
   });
 });
