@@ -28,14 +28,15 @@ import { KubeClient, type KubeObject, RESOURCES, kindOf } from '../../src/platfo
 import { applyReferenceApp } from '../../src/platform/kube-deploy.ts';
 import { readManifestObjects, routeObject, trackDeployment } from '../../src/platform/kube-objects.ts';
 import { KubernetesPlatform } from '../../src/platform/kubernetes.ts';
-import { FIELD_MANAGER, KWOK_FAIL_ANNOTATION, startTestCluster, type TestCluster } from '../support/cluster.ts';
+import { FIELD_MANAGER, KWOK_FAIL_ANNOTATION, type TestCluster } from '../support/cluster.ts';
+import { REFERENCE_MANIFESTS, startClusterWithReferenceApp } from '../support/reference-app.ts';
 
 const NS = 'sprincube';
 const DEPLOYMENTS = `/apis/apps/v1/namespaces/${NS}/deployments`;
 const VS_PATH = `/apis/networking.istio.io/v1beta1/namespaces/${NS}/virtualservices/account`;
 const ROLE_PATH = `/apis/rbac.authorization.k8s.io/v1/namespaces/${NS}/roles/canary-harness`;
 const HARNESS = `system:serviceaccount:${NS}:canary-harness`;
-const MANIFESTS = join(REPO_ROOT, 'manifests');
+const MANIFESTS = REFERENCE_MANIFESTS;
 const ON_PRIMARY = [[['primary', 100]]];
 const WAIT = { timeout: 90_000, interval: 250 };
 const CANARY_IMAGE = 'registry.example/account:v2';
@@ -50,15 +51,8 @@ const work = mkdtempSync(join(tmpdir(), 'canary-kube-engine-'));
 const reportsDir = join(work, 'reports');
 
 beforeAll(async () => {
-  cluster = await startTestCluster();
-  await cluster.namespace(NS);
   // `canary deploy` as the admin: namespace, the harness's ServiceAccount, Role and RoleBinding, the app.
-  await applyReferenceApp({
-    manifestsDir: MANIFESTS,
-    service: 'account',
-    kubeconfig: cluster.kubeconfigPath,
-    context: null,
-  });
+  cluster = await startClusterWithReferenceApp(NS);
   harness = await cluster.runAs('canary-harness', NS);
   // Between runs only the primary serves: the manifests' own baseline and canary are not running.
   await deleteTracks();

@@ -13,14 +13,14 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { REPO_ROOT } from '../../scripts/cluster/layout.ts';
 import { type FollowingMesh, startFollowing } from '../../src/mesh/follow.ts';
 import { KubeClient, type KubeObject } from '../../src/platform/kube-client.ts';
-import { applyReferenceApp } from '../../src/platform/kube-deploy.ts';
 import { call } from '../support/http.ts';
-import { startTestCluster, type TestCluster } from '../support/cluster.ts';
+import type { TestCluster } from '../support/cluster.ts';
+import { REFERENCE_MANIFESTS, startClusterWithReferenceApp } from '../support/reference-app.ts';
 
 const NS = 'sprincube';
 const PODS = `/api/v1/namespaces/${NS}/pods`;
 const VS_PATH = `/apis/networking.istio.io/v1beta1/namespaces/${NS}/virtualservices/account`;
-const MANIFESTS = join(REPO_ROOT, 'manifests');
+const MANIFESTS = REFERENCE_MANIFESTS;
 const WAIT = { timeout: 60_000, interval: 100 };
 /** Pods of the reference app: account-primary has 2 replicas, every other Deployment 1. */
 const PODS_EXPECTED = ['account-baseline', 'account-canary', 'account-primary', 'account-primary', 'bff', 'friend'];
@@ -59,14 +59,7 @@ const followClient = () =>
   KubeClient.connect({ kubeconfig: cluster.kubeconfigPath, context: null }, { caller: 'follow', backoffMs: 100 });
 
 beforeAll(async () => {
-  cluster = await startTestCluster();
-  await cluster.namespace(NS);
-  await applyReferenceApp({
-    manifestsDir: MANIFESTS,
-    service: 'account',
-    kubeconfig: cluster.kubeconfigPath,
-    context: null,
-  });
+  cluster = await startClusterWithReferenceApp(NS);
   await vi.waitFor(async () => expect((await readyPods()).length).toBe(PODS_EXPECTED.length), WAIT);
 }, 300_000);
 
