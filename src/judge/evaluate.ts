@@ -252,14 +252,22 @@ function evaluateLatencyQuantile(
  * The quantile tests treat requests as independent, but a descheduled process slows one
  * interval's requests at once (measured: a healthy canary rolled back on p90 in the 5th look of
  * `npm start` beside a CPU-burning neighbour, the canary's p90 ×1.26 in that one interval and ×1.0
- * before). So a quantile's rollback evidence is the smaller of its e-value on every interval and its
- * e-value without the interval most against the canary (latency-batches.ts): a steady regression
- * shows in the others too, a one-interval burst does not. Any value at most an e-process's is still
- * one, at every look, so the level stays alpha; the cost is about one interval's worth of evidence
- * (a regression needs at least two looks). Computed only when the full e-value exceeds 1; without
- * intervals (two files, no time order) the e-value is unchanged. The confidence sequences (and so
+ * before). So when the interval most against the canary stands out from the others (its z-score
+ * `BURST_Z` or more above their median, latency-batches.ts), a quantile's rollback evidence is the
+ * smaller of its e-value on every interval and its e-value without that interval: a steady
+ * regression moves every interval alike and is not touched, a one-interval burst is not evidence.
+ * Any value at most an e-process's is still one, at every look and whatever chose it, so the level
+ * stays alpha. Computed only when the full e-value exceeds 1; with one interval, or without
+ * intervals (two files, no time order), the e-value is unchanged. The confidence sequences (and so
  * promotion) are the full data's.
  */
+/**
+ * How far (in z) an interval must stand out above the median of the others to be taken for a burst.
+ * Under a steady change the intervals' z-scores differ by noise alone: the largest of 20 standard
+ * normals exceeds their median by 3 in about 3 % of looks, and then the guard only delays.
+ */
+const BURST_Z = 3;
+
 function burstGuard(
   full: number,
   data: ComparisonData,
@@ -267,7 +275,7 @@ function burstGuard(
 ): { eValue: number; note: string } {
   if (!(full > 1)) return { eValue: full, note: '' };
   const rest = latencyWithoutWorstInterval(data, options.quantile, options.direction ?? 'either');
-  if (!rest) return { eValue: full, note: '' };
+  if (!rest || rest.standsOut < BURST_Z) return { eValue: full, note: '' };
   const left = latencyCount(rest.baseline) > 0 && latencyCount(rest.canary) > 0;
   const without = left ? quantileEProcessOnCdf(twoArmCdf(rest.baseline, rest.canary), options).eValue : 1;
   if (!(without < full)) return { eValue: full, note: '' };

@@ -83,8 +83,15 @@ describe('latencyWithoutWorstInterval', () => {
     const slow = latencyWithoutWorstInterval(data(rows), 0.9, 'increase')!;
     expect(slow.baseline).toEqual({ histogram: { bounds, counts: [100, 60, 30, 10] } });
     expect(slow.canary).toEqual({ histogram: { bounds, counts: [130, 45, 19, 6] } });
+    expect(slow.standsOut).toBeGreaterThan(3);
     const fast = latencyWithoutWorstInterval(data(rows), 0.9, 'decrease')!;
     expect(fast.canary).toEqual({ histogram: { bounds, counts: [70, 60, 45, 25] } });
+  });
+
+  it('says by how much the left-out interval stands out: nothing to compare with one interval', () => {
+    expect(latencyWithoutWorstInterval(data(rows.slice(1, 2)), 0.9, 'increase')!.standsOut).toBe(0);
+    const alike = [0, 1, 2].map((k) => interval(k, [50, 30, 15, 5], [50, 30, 15, 5]));
+    expect(latencyWithoutWorstInterval(data(alike), 0.9, 'increase')!.standsOut).toBe(0);
   });
 
   it('is null without intervals in both arms (two files have no time order)', () => {

@@ -75,15 +75,16 @@ export function latencyBatches(data: ComparisonData): BinnedBatch[] {
  * interval's requests at once, and a test that treats requests as independent takes that one
  * interval for strong evidence. The interval is the one whose canary has the most observations
  * above the pooled quantile beyond what the interval's own pooled counts predict (the permutation
- * z-score of that count; for `decrease` the fewest, for `either` the largest in size). Null when the
- * data has no intervals (two files: no time order), when no interval has both arms, or when the
- * intervals' histograms do not share bounds.
+ * z-score of that count; for `decrease` the fewest, for `either` the largest in size), and by how
+ * much that z-score stands out above the median of the other intervals' (0 with one interval: nothing
+ * to compare it with). Null when the data has no intervals (two files: no time order), when no
+ * interval has both arms, or when the intervals' histograms do not share bounds.
  */
 export function latencyWithoutWorstInterval(
   data: ComparisonData,
   quantile: number,
   direction: 'increase' | 'decrease' | 'either',
-): { baseline: ArmData; canary: ArmData } | null {
+): { baseline: ArmData; canary: ArmData; standsOut: number } | null {
   const canaryByStart = new Map<number, LatencyHistogram>();
   for (const i of data.canary.intervals) if (i.latency) canaryByStart.set(i.start, i.latency);
   const pairs: { a: LatencyHistogram; c: LatencyHistogram }[] = [];
@@ -114,6 +115,7 @@ export function latencyWithoutWorstInterval(
   }
   let worst = -1;
   let worstScore = Number.NEGATIVE_INFINITY;
+  const scores: number[] = [];
   pairs.forEach(({ a, c }, k) => {
     let nA = 0;
     let nC = 0;
@@ -134,6 +136,7 @@ export function latencyWithoutWorstInterval(
     const variance = ((nA * nC) / (n * (n - 1))) * ((above * (n - above)) / n);
     const z = variance > 0 ? (aboveC - (nC * above) / n) / Math.sqrt(variance) : 0;
     const s = direction === 'increase' ? z : direction === 'decrease' ? -z : Math.abs(z);
+    scores.push(s);
     if (s > worstScore) {
       worstScore = s;
       worst = k;
@@ -142,8 +145,18 @@ export function latencyWithoutWorstInterval(
   if (worst < 0) return null;
   const { a, c } = pairs[worst];
   const minus = (total: number[], h: LatencyHistogram) => total.map((x, j) => x - h.counts[j]);
+  const others = [...scores].sort((x, y) => x - y);
+  others.splice(others.lastIndexOf(worstScore), 1);
+  const middle = others.length === 0 ? worstScore : median(others);
   return {
     baseline: { histogram: { bounds: [...bounds], counts: minus(totalA, a) } },
     canary: { histogram: { bounds: [...bounds], counts: minus(totalC, c) } },
+    standsOut: worstScore - middle,
   };
+}
+
+/** Median of sorted values. */
+function median(sorted: readonly number[]): number {
+  const m = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2;
 }
