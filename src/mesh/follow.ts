@@ -26,6 +26,7 @@ import {
 } from '../manifests/cluster-source.ts';
 import { MeshChildren, type UnexpectedExit } from './children.ts';
 import type { MeshEndpoint, ProxyConfig } from './config.ts';
+import { type ClusterObject, decidePod, type PodWorkload } from './followed-pod.ts';
 import type { ChildApp } from './ipc.ts';
 import { type CheckedMesh, checkMesh } from './mesh.ts';
 import { ChildStartError, type ProxyChild } from './proxy-child.ts';
@@ -34,18 +35,6 @@ import { compileRouteTable } from './routing/route-table.ts';
 /** Every kind the data plane watches. */
 export const FOLLOWED_KINDS = [...CLUSTER_MANIFEST_KINDS, 'ReplicaSet', 'Pod'] as const;
 export type FollowedKind = (typeof FOLLOWED_KINDS)[number];
-
-/** An object as the API server sends it, read field by field. */
-export interface ClusterObject {
-  metadata: {
-    name: string;
-    uid?: string;
-    labels?: Record<string, string>;
-    deletionTimestamp?: string;
-    ownerReferences?: { kind: string; name: string; controller?: boolean }[];
-  };
-  [k: string]: unknown;
-}
 
 /**
  * What the data plane needs of a Kubernetes client: list-then-watch of one kind, calling `decide`
@@ -102,30 +91,10 @@ export interface FollowingMesh {
   stop(): Promise<void>;
 }
 
-/** The image of the reference app, e.g. `sprincube/app:0.1.0`: which service runs is the pod's `app` label. */
-const REFERENCE_IMAGE = /^sprincube\/app:[\w][\w.-]{0,127}$/;
-
 interface Running {
   pod: string;
   child: ProxyChild;
   endpoint: MeshEndpoint;
-}
-
-interface Wanted {
-  key: string;
-  pod: string;
-  name: string;
-  endpoint: Omit<MeshEndpoint, 'url'>;
-  env: Record<string, string>;
-}
-
-interface PodShape {
-  metadata: ClusterObject['metadata'];
-  spec?: {
-    serviceAccountName?: string;
-    containers?: { name: string; image?: string; env?: { name: string; value?: string; valueFrom?: unknown }[] }[];
-  };
-  status?: { phase?: string; conditions?: { type: string; status: string }[] };
 }
 
 export async function startFollowing(opts: FollowOptions): Promise<FollowingMesh> {
@@ -180,56 +149,14 @@ export async function startFollowing(opts: FollowOptions): Promise<FollowingMesh
   });
 
   /** The pods that should run now, from the snapshot. */
-  const wanted = (): Map<string, Wanted> => {
+  const wanted = (): Map<string, PodWorkload> => {
     const byName = (kind: FollowedKind) => new Map((snapshot.get(kind) ?? []).map((o) => [o.metadata.name, o]));
-    const replicaSets = byName('ReplicaSet');
-    const deployments = byName('Deployment');
-    const out = new Map<string, Wanted>();
-    for (const raw of snapshot.get('Pod') ?? []) {
-      const pod = raw as unknown as PodShape;
-      const name = pod.metadata.name;
-      const key = pod.metadata.uid ?? name;
-      if (pod.metadata.deletionTimestamp || pod.status?.phase !== 'Running') continue;
-      if (!pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) continue;
-      const rs = replicaSets.get(controllerOf(pod.metadata, 'ReplicaSet') ?? '');
-      const deployment = rs && deployments.get(controllerOf(rs.metadata, 'Deployment') ?? '');
-      if (!deployment) continue; // not (yet) known to belong to a Deployment: a later change brings it
-      const labels = pod.metadata.labels ?? {};
-      const service = labels.app;
-      const containers = pod.spec?.containers ?? [];
-      const container = containers.find((c) => c.name === service) ?? containers[0];
-      const image = container?.image ?? '';
-      if (!REFERENCE_IMAGE.test(image)) {
-        passOver(
-          key,
-          `pod ${name}: image ${JSON.stringify(image)} is not the reference app (sprincube/app:TAG); not started`,
-        );
-        continue;
-      }
-      if (!service || !labels.version) {
-        passOver(
-          key,
-          `pod ${name}: expected labels app and version (Istio names the service and version by them); not started`,
-        );
-        continue;
-      }
-      const env: Record<string, string> = {};
-      for (const v of container?.env ?? []) if (v.valueFrom === undefined) env[v.name] = v.value ?? '';
-      out.set(key, {
-        key,
-        pod: name,
-        name: `${deployment.metadata.name}/${name}`,
-        env,
-        endpoint: {
-          workload: deployment.metadata.name,
-          service,
-          version: labels.version,
-          ...(labels.track === undefined ? {} : { track: labels.track }),
-          namespace,
-          serviceAccount: pod.spec?.serviceAccountName ?? 'default',
-          labels,
-        },
-      });
+    const owners = { replicaSets: byName('ReplicaSet'), deployments: byName('Deployment') };
+    const out = new Map<string, PodWorkload>();
+    for (const pod of snapshot.get('Pod') ?? []) {
+      const d = decidePod(pod, owners, namespace);
+      if (d.kind === 'pass-over') passOver(d.key, d.why);
+      else if (d.kind === 'run') out.set(d.workload.key, d.workload);
     }
     return out;
   };
@@ -379,9 +306,4 @@ export async function startFollowing(opts: FollowOptions): Promise<FollowingMesh
     onFailure: (l) => void failureListeners.push(l),
     stop,
   };
-}
-
-/** The name of the owner of `kind` that controls the object. */
-function controllerOf(metadata: ClusterObject['metadata'], kind: string): string | undefined {
-  return metadata.ownerReferences?.find((o) => o.controller && o.kind === kind)?.name;
 }
