@@ -4,7 +4,8 @@
  * per pod the fake reports Running and Ready, routes as the fake holds them. The fake plays the
  * controllers: the test writes the ReplicaSets and Pods a Deployment would have.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { call } from '../../test/support/http.ts';
@@ -30,6 +31,22 @@ let server: string;
 let mesh: FollowingMesh;
 const log: string[] = [];
 let uid = 0;
+const targetsDir = mkdtempSync(join(tmpdir(), 'canary-follow-targets-'));
+const targetsFile = join(targetsDir, 'targets.json');
+
+/** The file SD targets on file, as `pod host:port`, sorted. */
+function targetsOnFile(): string[] {
+  const groups = JSON.parse(readFileSync(targetsFile, 'utf8')) as { targets: string[]; labels: Json }[];
+  return groups.map((g) => `${g.labels.namespace}/${g.labels.pod} ${g.targets.join(',')}`).sort();
+}
+
+/** What the file should hold: the gateway and every pod running now, each its /metrics host:port. */
+function targetsRunning(): string[] {
+  return [
+    `istio-system/istio-ingressgateway ${new URL(mesh.metricsUrls()[0]!).host}`,
+    ...mesh.workloads().map((w) => `${NS}/${w.pod} ${new URL(w.metricsUrl).host}`),
+  ].sort();
+}
 
 function referenceObjects(): KubeObject[] {
   return ['app', 'istio']
@@ -125,12 +142,13 @@ beforeAll(async () => {
     if (d.metadata.name !== 'account-baseline') api.put(PODS, podOf(d, 'a'));
   }
   const client = await KubeClient.connect({ kubeconfig, context: 'fake' }, { caller: 'follow', backoffMs: 1 });
-  mesh = await startFollowing({ client, namespace: NS, port: 0, log: (l) => log.push(l) });
+  mesh = await startFollowing({ client, namespace: NS, port: 0, log: (l) => log.push(l), targetsFile });
 }, 90_000);
 
 afterAll(async () => {
   await mesh?.stop();
   await api?.stop();
+  rmSync(targetsDir, { recursive: true, force: true });
 });
 
 const deployment = (name: string) => api.get(`/apis/apps/v1/namespaces/${NS}/deployments`, name) as Json;
@@ -154,6 +172,20 @@ describe('the data plane following a namespace', () => {
     expect(childProxies()).toEqual(expect.arrayContaining(mesh.workloads().map((w) => w.pid)));
     expect(await servedBy()).toBe('bff, account-primary, friend');
     expect(await servedBy('canary-tester-3')).toBe('bff, account-canary, friend');
+  });
+
+  it('publishes the gateway and every pod as file SD targets on loopback, labelled with namespace, pod and the pod labels', () => {
+    expect(targetsOnFile()).toHaveLength(5);
+    expect(targetsOnFile()).toEqual(targetsRunning());
+    const groups = JSON.parse(readFileSync(targetsFile, 'utf8')) as { targets: string[]; labels: Json }[];
+    expect(groups.find((g) => g.labels.pod === 'account-canary-5d8f-a')?.labels).toEqual({
+      app: 'account',
+      version: 'v2',
+      track: 'canary',
+      namespace: NS,
+      pod: 'account-canary-5d8f-a',
+    });
+    expect(groups.flatMap((g) => g.targets).every((t) => /^127\.0\.0\.1:\d+$/.test(t))).toBe(true);
   });
 
   it('follows a VirtualService change: all traffic to the canary, then back', async () => {
@@ -230,6 +262,11 @@ describe('the data plane following a namespace', () => {
       async () => expect(await servedBy('baseline-tester-1')).toBe('bff, account-baseline, friend'),
       WAIT,
     );
+    expect(targetsOnFile()).toContain(
+      `${NS}/account-baseline-5d8f-b ${new URL(mesh.workloads().find((w) => w.pod === 'account-baseline-5d8f-b')!.metricsUrl).host}`,
+    );
+    expect(targetsOnFile()).toEqual(targetsRunning());
+    expect(targetsOnFile().join('\n')).not.toContain('account-baseline-5d8f-x');
   });
 
   it("stops a deleted pod's process: its /metrics stops answering and the routes lose it", async () => {
@@ -239,6 +276,9 @@ describe('the data plane following a namespace', () => {
     await vi.waitFor(() => expect(mesh.workloads().map((w) => w.workload)).not.toContain('account-primary'), WAIT);
     await expect(call(primary.metricsUrl)).rejects.toThrow();
     expect(log.join('\n')).toContain(`pod ${primary.pod}: gone; stopped account-primary`);
+    await mesh.settled();
+    expect(targetsOnFile().join('\n')).not.toContain(primary.pod);
+    expect(targetsOnFile()).toEqual(targetsRunning());
     // The default route still names the primary subset, which has no endpoint now: 503 from the mesh.
     const res = await call(`${mesh.gatewayUrl}/api/account/1`, { headers: { 'end-user': 'user-1' } });
     expect(res.status).not.toBe(200);
@@ -254,6 +294,8 @@ describe('the data plane following a namespace', () => {
     await mesh.settled();
     expect(mesh.workloads().map((w) => w.workload)).not.toContain('friend');
     expect(log.join('\n')).toContain(`pod ${friend.pod}: friend exited unexpectedly; not started again`);
+    expect(targetsOnFile().join('\n')).not.toContain(friend.pod);
+    expect(targetsOnFile()).toEqual(targetsRunning());
   });
 
   it('stops every process on stop', async () => {
@@ -261,6 +303,7 @@ describe('the data plane following a namespace', () => {
     expect(urls.length).toBe(1 + mesh.workloads().length);
     await mesh.stop();
     for (const url of urls) await expect(call(url)).rejects.toThrow();
+    expect(targetsOnFile()).toEqual([]);
   });
 });
 

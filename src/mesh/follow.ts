@@ -14,6 +14,9 @@
  *   checkMesh) and pushes the result with every endpoint to every proxy after each change, bursts
  *   coalesced for `debounceMs`, as istiod's push does. A change that does not compile is logged
  *   naming `cluster: ns/Kind/name` and the field, and the previous configuration stays in force.
+ * - with `targetsFile`, publishes the gateway's and every running pod's /metrics as a Prometheus
+ *   file SD file (telemetry/scrape-targets.ts), replaced whenever a process starts or stops, so a
+ *   Prometheus scraping through it labels each series with its `namespace` and `pod` as on a cluster.
  *
  * Nothing dials an address the cluster reports: each pod is a process on a loopback port.
  */
@@ -25,12 +28,13 @@ import {
   withKind,
 } from '../manifests/cluster-source.ts';
 import { MeshChildren, type UnexpectedExit } from './children.ts';
-import type { MeshEndpoint, ProxyConfig } from './config.ts';
+import { GATEWAY_IDENTITY, type MeshEndpoint, type ProxyConfig } from './config.ts';
 import { type ClusterObject, decidePod, type PodWorkload } from './followed-pod.ts';
 import type { ChildApp } from './ipc.ts';
 import { type CheckedMesh, checkMesh } from './mesh.ts';
 import { ChildStartError, type ProxyChild } from './proxy-child.ts';
 import { compileRouteTable } from './routing/route-table.ts';
+import { type TargetGroup, targetGroups, writeTargetsFile } from './telemetry/scrape-targets.ts';
 
 /** Every kind the data plane watches. */
 export const FOLLOWED_KINDS = [...CLUSTER_MANIFEST_KINDS, 'ReplicaSet', 'Pod'] as const;
@@ -62,6 +66,11 @@ export interface FollowOptions {
   startTimeoutMs?: number;
   /** How long a burst of changes is collected before one push (default 50 ms). */
   debounceMs?: number;
+  /**
+   * A Prometheus file SD file to keep up to date with the scrape targets (the gateway and every
+   * running pod's /metrics), rewritten whenever a process starts or stops; `[]` once stopped.
+   */
+  targetsFile?: string;
 }
 
 /** One pod as the data plane runs it. */
@@ -81,6 +90,8 @@ export interface FollowingMesh {
   metricsUrls(): string[];
   /** The pods running now. */
   workloads(): FollowedWorkload[];
+  /** The gateway and every running pod as Prometheus file SD groups (what `targetsFile` holds). */
+  scrapeTargets(): TargetGroup[];
   /** Resolves once every change seen so far has been handled (pods started or stopped, configuration pushed). */
   settled(): Promise<void>;
   /** Called when a child process exits without being asked to. */
@@ -117,6 +128,7 @@ export async function startFollowing(opts: FollowOptions): Promise<FollowingMesh
   let checked: CheckedMesh | undefined;
   let refusal: string | undefined;
   let lastPushed: string | undefined;
+  let lastTargets: string | undefined;
   let chain: Promise<void> = Promise.resolve();
   /** True once the first configuration is in force: from then on every change schedules a push. */
   let live = false;
@@ -209,6 +221,7 @@ export async function startFollowing(opts: FollowOptions): Promise<FollowingMesh
         );
       }),
     );
+    await publishTargets();
     const base = checked!;
     const config: ProxyConfig = {
       ...base.base,
@@ -220,6 +233,32 @@ export async function startFollowing(opts: FollowOptions): Promise<FollowingMesh
     compileRouteTable(config, { originOf: base.originOf });
     await children.push(config);
     lastPushed = text;
+  };
+
+  const scrapeTargets = (): TargetGroup[] =>
+    targetGroups([
+      {
+        metricsUrl: gateway.metricsUrl,
+        namespace: GATEWAY_IDENTITY.namespace,
+        // The gateway is no pod of the followed cluster: its target is named by its workload.
+        pod: GATEWAY_IDENTITY.workload,
+        podLabels: GATEWAY_IDENTITY.labels,
+      },
+      ...[...running.values()].map((r) => ({
+        metricsUrl: r.child.metricsUrl,
+        namespace,
+        pod: r.pod,
+        podLabels: r.endpoint.labels,
+      })),
+    ]);
+
+  const publishTargets = async (): Promise<void> => {
+    if (opts.targetsFile === undefined || children.stopped) return;
+    const groups = scrapeTargets();
+    const text = JSON.stringify(groups);
+    if (text === lastTargets) return;
+    await writeTargetsFile(opts.targetsFile, groups);
+    lastTargets = text;
   };
 
   /** Queues one reconcile after `debounceMs`; changes arriving until it starts join it. */
@@ -238,6 +277,12 @@ export async function startFollowing(opts: FollowOptions): Promise<FollowingMesh
   const stop = async (): Promise<void> => {
     abort.abort(new InfraError('the data plane is stopping'));
     await children.stop();
+    // Waits for a reconcile under way, so its write of the file cannot come after this one.
+    await chain.catch(() => {});
+    if (opts.targetsFile !== undefined && lastTargets !== '[]') {
+      await writeTargetsFile(opts.targetsFile, []);
+      lastTargets = '[]';
+    }
   };
 
   let synced: () => void = () => {};
@@ -286,6 +331,7 @@ export async function startFollowing(opts: FollowOptions): Promise<FollowingMesh
   return {
     gatewayUrl: gateway.url,
     metricsUrls: () => [gateway.metricsUrl, ...[...running.values()].map((r) => r.child.metricsUrl)],
+    scrapeTargets,
     workloads: () =>
       [...running.values()].map((r) => ({
         pod: r.pod,
