@@ -1,4 +1,4 @@
-/** `canary mesh up`'s choice of source: files by default, a cluster with both cluster flags, never both. */
+/** `canary mesh up`'s choice of source: files by default, a cluster with both cluster flags, never both; `--prometheus` only with a cluster. */
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../core/errors.ts';
 import { meshSource } from './mesh.ts';
@@ -16,6 +16,14 @@ describe('canary mesh up: where the data plane reads its objects', () => {
     });
   });
 
+  it('takes --prometheus with a cluster', () => {
+    expect(meshSource({ kubeconfig: '/tmp/k', namespace: 'sprincube', prometheus: true })).toEqual({
+      kubeconfig: '/tmp/k',
+      namespace: 'sprincube',
+    });
+    expect(meshSource({ prometheus: false })).toEqual({ manifestsDir: 'manifests' });
+  });
+
   it.each([
     [
       { manifests: 'manifests', kubeconfig: '/tmp/k', namespace: 'ns' },
@@ -26,6 +34,8 @@ describe('canary mesh up: where the data plane reads its objects', () => {
     [{ kubeconfig: '/tmp/k' }, '--kubeconfig: needs --namespace'],
     [{ kubeconfig: '', namespace: 'ns' }, '--kubeconfig: expected a kubeconfig file'],
     [{ kubeconfig: '/tmp/k', namespace: '' }, '--namespace: expected a namespace'],
+    [{ prometheus: true }, '--prometheus: needs --kubeconfig and --namespace'],
+    [{ manifests: 'manifests', prometheus: true }, '--prometheus: needs --kubeconfig and --namespace'],
   ])('refuses %j naming the flags', (flags, message) => {
     expect(() => meshSource(flags)).toThrow(UsageError);
     expect(() => meshSource(flags)).toThrow(message);

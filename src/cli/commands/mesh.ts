@@ -2,12 +2,15 @@
  * `canary mesh up`: the local reference app behind the local data plane, until Ctrl-C. Prints the
  * gateway URL on a line of its own (scripts read it) and each process's /metrics address. With
  * `--kubeconfig K --namespace N` the data plane follows that namespace of a cluster instead of
- * reading files (mesh/follow.ts): a process per Running pod, routes as the API server holds them.
+ * reading files (mesh/follow.ts): a process per Running pod, routes as the API server holds them;
+ * `--prometheus` then starts Debian's Prometheus on 127.0.0.1 scraping every process through the
+ * file SD targets the data plane publishes, prints its URL, and stops it with the rest.
  */
-import { ExitCode, UsageError } from '../../core/errors.ts';
+import { ExitCode, InfraError, UsageError } from '../../core/errors.ts';
 import { processAborts } from '../../core/process-abort.ts';
 import { startFollowing } from '../../mesh/follow.ts';
 import { startMesh, type UnexpectedExit } from '../../mesh/mesh.ts';
+import { type MeshPrometheus, startMeshPrometheus } from '../../mesh/telemetry/prometheus-server.ts';
 import { KubeClient } from '../../platform/kube-client.ts';
 import { defineCommand } from '../command.ts';
 
@@ -17,14 +20,21 @@ export type MeshSource = { manifestsDir: string } | { kubeconfig: string; namesp
 export interface MeshUpOptions {
   source: MeshSource;
   port: number;
+  /** Start a Prometheus scraping the data plane (a cluster source only). */
+  prometheus?: boolean;
   out: (line: string) => void;
   err: (line: string) => void;
 }
 
 export const DEFAULT_MANIFESTS = 'manifests';
 
-/** The source the flags name; refuses `--manifests` with a cluster, and half a cluster. */
-export function meshSource(flags: { manifests?: string; kubeconfig?: string; namespace?: string }): MeshSource {
+/** The source the flags name; refuses `--manifests` with a cluster, half a cluster, and `--prometheus` with files. */
+export function meshSource(flags: {
+  manifests?: string;
+  kubeconfig?: string;
+  namespace?: string;
+  prometheus?: boolean;
+}): MeshSource {
   const cluster = flags.kubeconfig !== undefined || flags.namespace !== undefined;
   if (cluster && flags.manifests !== undefined)
     throw new UsageError(
@@ -40,12 +50,19 @@ export function meshSource(flags: { manifests?: string; kubeconfig?: string; nam
     if (flags.namespace === '') throw new UsageError('--namespace', 'expected a namespace');
     return { kubeconfig: flags.kubeconfig, namespace: flags.namespace };
   }
+  if (flags.prometheus)
+    throw new UsageError(
+      '--prometheus',
+      'needs --kubeconfig and --namespace: it scrapes the data plane that follows a cluster (for the mesh from files, point canary run --prometheus URL at a Prometheus of your own)',
+    );
   return { manifestsDir: flags.manifests ?? DEFAULT_MANIFESTS };
 }
 
 /** What `meshUp` needs of either data plane. */
 interface RunningMesh {
   gatewayUrl: string;
+  /** The Prometheus scraping the data plane, when one was started. */
+  prometheusUrl?: string;
   /** `[name, url]` of every /metrics endpoint at start. */
   metrics: [string, string][];
   onUnexpectedExit(listener: (e: UnexpectedExit) => void): void;
@@ -73,22 +90,46 @@ async function startRunningMesh(opts: MeshUpOptions): Promise<RunningMesh> {
       stop: () => mesh.stop(),
     };
   }
-  const client = await KubeClient.connect(
-    { kubeconfig: source.kubeconfig, context: null },
-    { caller: 'follow', log: (l) => opts.err(`kubernetes: ${l}`) },
-  );
-  opts.err(`mesh up: following namespace ${source.namespace} of ${client.server}`);
-  const mesh = await startFollowing({ client, namespace: source.namespace, port: opts.port, log: opts.err });
-  return {
-    gatewayUrl: mesh.gatewayUrl,
-    metrics: [
-      ['gateway', mesh.metricsUrls()[0]!],
-      ...mesh.workloads().map((w): [string, string] => [`${w.workload} (pod ${w.pod})`, w.metricsUrl]),
-    ],
-    onUnexpectedExit: (l) => mesh.onUnexpectedExit(l),
-    onFailure: (l) => mesh.onFailure(l),
-    stop: () => mesh.stop(),
-  };
+  // Prometheus first: a missing binary fails before anything else has started.
+  const prometheus: MeshPrometheus | undefined = opts.prometheus ? await startMeshPrometheus() : undefined;
+  try {
+    const client = await KubeClient.connect(
+      { kubeconfig: source.kubeconfig, context: null },
+      { caller: 'follow', log: (l) => opts.err(`kubernetes: ${l}`) },
+    );
+    opts.err(`mesh up: following namespace ${source.namespace} of ${client.server}`);
+    const mesh = await startFollowing({
+      client,
+      namespace: source.namespace,
+      port: opts.port,
+      log: opts.err,
+      targetsFile: prometheus?.targetsFile,
+    });
+    if (prometheus)
+      opts.err(
+        `mesh up: prometheus scrapes every process through ${prometheus.targetsFile} (its data in ${prometheus.dir}, removed at stop)`,
+      );
+    return {
+      gatewayUrl: mesh.gatewayUrl,
+      prometheusUrl: prometheus?.url,
+      metrics: [
+        ['gateway', mesh.metricsUrls()[0]!],
+        ...mesh.workloads().map((w): [string, string] => [`${w.workload} (pod ${w.pod})`, w.metricsUrl]),
+      ],
+      onUnexpectedExit: (l) => mesh.onUnexpectedExit(l),
+      onFailure: (l) => {
+        mesh.onFailure(l);
+        void prometheus?.died.then((why) => l(new InfraError(why)));
+      },
+      stop: async () => {
+        await mesh.stop();
+        await prometheus?.stop();
+      },
+    };
+  } catch (err) {
+    await prometheus?.stop();
+    throw err;
+  }
 }
 
 export const DEFAULT_GATEWAY_PORT = 18080;
@@ -102,6 +143,10 @@ export const meshCommand = defineCommand({
     [
       '$0 mesh up --kubeconfig ~/.kube/config --namespace sprincube',
       "follow a cluster's namespace: a local process per Running pod, routes as the API server holds them",
+    ],
+    [
+      '$0 mesh up --kubeconfig ~/.kube/config --namespace sprincube --prometheus',
+      'the same, with a Prometheus on 127.0.0.1 scraping every process (printed as prometheus: http://127.0.0.1:N)',
     ],
   ],
   builder: (y) =>
@@ -123,6 +168,11 @@ export const meshCommand = defineCommand({
         type: 'string',
         describe: 'the namespace of the --kubeconfig cluster to follow',
       })
+      .option('prometheus', {
+        type: 'boolean',
+        describe:
+          "with --kubeconfig: start the prometheus on PATH (Debian's package) on 127.0.0.1, scraping every process every second",
+      })
       .option('port', {
         type: 'number',
         default: DEFAULT_GATEWAY_PORT,
@@ -135,6 +185,7 @@ export const meshCommand = defineCommand({
     return meshUp({
       source: meshSource(args),
       port,
+      prometheus: args.prometheus === true,
       out: (line) => process.stdout.write(`${line}\n`),
       err: (line) => process.stderr.write(`${line}\n`),
     });
@@ -162,6 +213,7 @@ export async function meshUp(opts: MeshUpOptions): Promise<number> {
       wake?.();
     });
     opts.out(`gateway: ${mesh.gatewayUrl}`);
+    if (mesh.prometheusUrl) opts.out(`prometheus: ${mesh.prometheusUrl}`);
     for (const [name, url] of mesh.metrics) opts.out(`metrics: ${name} ${url}`);
     if (!signalled && !died) {
       opts.err('mesh up: press Ctrl-C to stop');
