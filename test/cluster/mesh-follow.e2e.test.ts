@@ -4,10 +4,14 @@
  * the ReplicaSets and Pods, KWOK reports them Running and Ready, and the data plane runs a process
  * per pod and routes as the API server's objects say. A route change applied through the API
  * reaches the gateway (its latency is printed, not asserted), a deleted pod's process stops, and
- * `canary mesh up --kubeconfig` does the same from the command line and exits 130 on SIGINT.
- * Fails (never skips) without `npm run cluster:build`.
+ * `canary mesh up --kubeconfig` does the same from the command line and exits 130 on SIGINT. With
+ * `--prometheus` the data plane starts Debian's Prometheus, which scrapes every process through the
+ * file SD targets the data plane publishes: its counts per Deployment and version equal the requests
+ * sent through the gateway, and each series carries the real pod's name and namespace.
+ * Fails (never skips) without `npm run cluster:build` or the `prometheus` package.
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { REPO_ROOT } from '../../scripts/cluster/layout.ts';
@@ -54,6 +58,51 @@ const servedBy = async (gateway: string, user = 'user-1') => {
   const res = await call(`${gateway}/api/profile/1`, { headers: { 'end-user': user } });
   return `${res.status} ${res.headers['x-served-by'] ?? ''}`;
 };
+
+/** `canary mesh up` as a child process, its output collected. */
+function meshUpCli(extra: string[]) {
+  const cli = spawn(
+    process.execPath,
+    [
+      resolve(REPO_ROOT, 'bin/canary.js'),
+      'mesh',
+      'up',
+      '--kubeconfig',
+      cluster.kubeconfigPath,
+      '--namespace',
+      NS,
+      '--port',
+      '0',
+      ...extra,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const output = { out: '', err: '' };
+  cli.stdout!.on('data', (c: Buffer) => (output.out += c.toString()));
+  cli.stderr!.on('data', (c: Buffer) => (output.err += c.toString()));
+  const exited = new Promise<number | null>((r) => cli.once('exit', (code) => r(code)));
+  /** The first match of `re` (group 1) in stdout, once it is there. */
+  const printed = (re: RegExp) =>
+    vi.waitFor(() => {
+      const m = re.exec(output.out);
+      expect(m, `stdout:\n${output.out}\nstderr:\n${output.err}`).not.toBeNull();
+      return m![1]!;
+    }, WAIT);
+  const kill = () => {
+    if (cli.exitCode === null && cli.signalCode === null) cli.kill('SIGKILL');
+  };
+  return { cli, output, exited, printed, kill };
+}
+
+/** An instant query's result vector. */
+async function promQuery(
+  url: string,
+  promql: string,
+): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
+  const res = await call(`${url}/api/v1/query?query=${encodeURIComponent(promql)}`);
+  expect(res.status, res.body).toBe(200);
+  return JSON.parse(res.body).data.result;
+}
 
 const followClient = () =>
   KubeClient.connect({ kubeconfig: cluster.kubeconfigPath, context: null }, { caller: 'follow', backoffMs: 100 });
@@ -144,42 +193,94 @@ describe('the data plane following the test cluster', { timeout: 120_000 }, () =
   });
 
   it('canary mesh up --kubeconfig --namespace: the gateway URL, the account through it, exit 130 on SIGINT with every process gone', async () => {
-    const cli = spawn(
-      process.execPath,
-      [
-        resolve(REPO_ROOT, 'bin/canary.js'),
-        'mesh',
-        'up',
-        '--kubeconfig',
-        cluster.kubeconfigPath,
-        '--namespace',
-        NS,
-        '--port',
-        '0',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let out = '';
-    let err = '';
-    cli.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-    cli.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-    const exited = new Promise<number | null>((r) => cli.once('exit', (code) => r(code)));
+    const { cli, output, exited, printed, kill } = meshUpCli([]);
     try {
-      const gateway = await vi.waitFor(() => {
-        const m = /^gateway: (http:\/\/127\.0\.0\.1:\d+)$/m.exec(out);
-        expect(m, `stdout:\n${out}\nstderr:\n${err}`).not.toBeNull();
-        return m![1]!;
-      }, WAIT);
+      const gateway = await printed(/^gateway: (http:\/\/127\.0\.0\.1:\d+)$/m);
       await vi.waitFor(async () => expect(await servedBy(gateway)).toBe('200 bff, account-primary, friend'), WAIT);
-      const metrics = [...out.matchAll(/^metrics: .* (http:\/\/127\.0\.0\.1:\d+\/metrics)$/gm)].map((m) => m[1]!);
+      const metrics = [...output.out.matchAll(/^metrics: .* (http:\/\/127\.0\.0\.1:\d+\/metrics)$/gm)].map(
+        (m) => m[1]!,
+      );
       expect(metrics.length).toBeGreaterThan(1);
+      expect(output.out).not.toContain('prometheus:');
       cli.kill('SIGINT');
       expect(await exited).toBe(130);
-      expect(err).toContain('mesh up: stopped every process (SIGINT)');
+      expect(output.err).toContain('mesh up: stopped every process (SIGINT)');
       for (const url of metrics) await expect(call(url)).rejects.toThrow();
       await expect(call(`${gateway}/api/profile/1`)).rejects.toThrow();
     } finally {
-      if (cli.exitCode === null && cli.signalCode === null) cli.kill('SIGKILL');
+      kill();
+    }
+  });
+
+  it('canary mesh up --prometheus: Prometheus counts per Deployment and version exactly the requests sent through the gateway, each series on its real pod', async () => {
+    const { cli, output, exited, printed, kill } = meshUpCli(['--prometheus']);
+    try {
+      const gateway = await printed(/^gateway: (http:\/\/127\.0\.0\.1:\d+)$/m);
+      const prometheus = await printed(/^prometheus: (http:\/\/127\.0\.0\.1:\d+)$/m);
+      const dataDir = /its data in (\S+), removed at stop/.exec(output.err)?.[1];
+      expect(dataDir, output.err).toBeDefined();
+      expect(existsSync(dataDir!)).toBe(true);
+      // Which Deployment each pod's process runs, as mesh up prints it, and the cluster's pods.
+      const pods = await readyPods();
+      const workloadOfPod = await vi.waitFor(() => {
+        const printedPods = new Map(
+          [...output.out.matchAll(/^metrics: (\S+) \(pod (\S+)\) http:\/\/127\.0\.0\.1:\d+\/metrics$/gm)].map((m) => [
+            m[2]!,
+            m[1]!,
+          ]),
+        );
+        expect(new Set(printedPods.keys())).toEqual(new Set(pods.map((p) => p.metadata.name)));
+        return printedPods;
+      }, WAIT);
+      const versionOf = new Map(
+        pods.map((p) => [workloadOfPod.get(p.metadata.name)!, p.metadata.labels.version as string]),
+      );
+
+      // The first requests of this data plane: every workload that served one counts it once.
+      const sent = new Map<string, number>();
+      for (let i = 0; i < 30; i++) {
+        const res = await call(`${gateway}/api/profile/1`, { headers: { 'end-user': `user-${i}` } });
+        expect(res.status, res.body).toBe(200);
+        for (const w of (res.headers['x-served-by'] ?? '').split(', '))
+          sent.set(`${w} ${versionOf.get(w)}`, (sent.get(`${w} ${versionOf.get(w)}`) ?? 0) + 1);
+      }
+      expect(sent).toEqual(
+        new Map([
+          ['bff v1', 30],
+          ['account-primary v1', 30],
+          ['friend v1', 30],
+        ]),
+      );
+
+      const byWorkload = `sum by (destination_workload, destination_version) (istio_requests_total{reporter="destination", destination_workload_namespace="${NS}"})`;
+      await vi.waitFor(async () => {
+        const counted = new Map(
+          (await promQuery(prometheus, byWorkload)).map((r) => [
+            `${r.metric.destination_workload} ${r.metric.destination_version}`,
+            Number(r.value[1]),
+          ]),
+        );
+        expect(counted).toEqual(sent);
+      }, WAIT);
+
+      // Each series is labelled with the pod and namespace of the process that reported it.
+      const byPod = await promQuery(
+        prometheus,
+        `sum by (namespace, pod, destination_workload) (istio_requests_total{reporter="destination", destination_workload_namespace="${NS}"})`,
+      );
+      expect(byPod.length).toBeGreaterThanOrEqual(3);
+      for (const r of byPod) {
+        expect(r.metric.namespace).toBe(NS);
+        expect(workloadOfPod.get(r.metric.pod!), JSON.stringify(r.metric)).toBe(r.metric.destination_workload);
+      }
+      expect(byPod.reduce((n, r) => n + Number(r.value[1]), 0)).toBe(90);
+
+      cli.kill('SIGINT');
+      expect(await exited).toBe(130);
+      await expect(call(`${prometheus}/-/ready`)).rejects.toThrow();
+      expect(existsSync(dataDir!)).toBe(false);
+    } finally {
+      kill();
     }
   });
 });
