@@ -7,16 +7,19 @@
  * `canary mesh up --kubeconfig` does the same from the command line and exits 130 on SIGINT. With
  * `--prometheus` the data plane starts Debian's Prometheus, which scrapes every process through the
  * file SD targets the data plane publishes: its counts per Deployment and version equal the requests
- * sent through the gateway, and each series carries the real pod's name and namespace.
+ * sent through the gateway, so does the harness's Prometheus source with the project's PromQL
+ * templates, and each series carries the real pod's name and namespace; a Prometheus that dies ends
+ * mesh up with exit 4, and a missing binary is refused before anything starts.
  * Fails (never skips) without `npm run cluster:build` or the `prometheus` package.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { REPO_ROOT } from '../../scripts/cluster/layout.ts';
 import { type FollowingMesh, startFollowing } from '../../src/mesh/follow.ts';
 import { KubeClient, type KubeObject } from '../../src/platform/kube-client.ts';
+import { createSource } from '../../src/telemetry/factory.ts';
 import { call } from '../support/http.ts';
 import type { TestCluster } from '../support/cluster.ts';
 import { REFERENCE_MANIFESTS, startClusterWithReferenceApp } from '../support/reference-app.ts';
@@ -59,8 +62,24 @@ const servedBy = async (gateway: string, user = 'user-1') => {
   return `${res.status} ${res.headers['x-served-by'] ?? ''}`;
 };
 
+/** Pids of live processes with an argument containing `text`. */
+function processesWithArgument(text: string): number[] {
+  return readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e))
+    .filter((e) => {
+      try {
+        return readFileSync(`/proc/${e}/cmdline`, 'utf8')
+          .split('\0')
+          .some((a) => a.includes(text));
+      } catch {
+        return false; // gone meanwhile
+      }
+    })
+    .map(Number);
+}
+
 /** `canary mesh up` as a child process, its output collected. */
-function meshUpCli(extra: string[]) {
+function meshUpCli(extra: string[], env: NodeJS.ProcessEnv = process.env) {
   const cli = spawn(
     process.execPath,
     [
@@ -75,7 +94,7 @@ function meshUpCli(extra: string[]) {
       '0',
       ...extra,
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { stdio: ['ignore', 'pipe', 'pipe'], env },
   );
   const output = { out: '', err: '' };
   cli.stdout!.on('data', (c: Buffer) => (output.out += c.toString()));
@@ -220,6 +239,7 @@ describe('the data plane following the test cluster', { timeout: 120_000 }, () =
       const dataDir = /its data in (\S+), removed at stop/.exec(output.err)?.[1];
       expect(dataDir, output.err).toBeDefined();
       expect(existsSync(dataDir!)).toBe(true);
+      expect(processesWithArgument(dataDir!)).toHaveLength(1);
       // Which Deployment each pod's process runs, as mesh up prints it, and the cluster's pods.
       const pods = await readyPods();
       const workloadOfPod = await vi.waitFor(() => {
@@ -238,6 +258,7 @@ describe('the data plane following the test cluster', { timeout: 120_000 }, () =
 
       // The first requests of this data plane: every workload that served one counts it once.
       const sent = new Map<string, number>();
+      const start = Date.now();
       for (let i = 0; i < 30; i++) {
         const res = await call(`${gateway}/api/profile/1`, { headers: { 'end-user': `user-${i}` } });
         expect(res.status, res.body).toBe(200);
@@ -263,6 +284,24 @@ describe('the data plane following the test cluster', { timeout: 120_000 }, () =
         expect(counted).toEqual(sent);
       }, WAIT);
 
+      const end = Date.now();
+
+      // The harness's own reading, the project's PromQL templates through its Prometheus source.
+      const tracks = ['account-primary', 'account-baseline', 'account-canary'];
+      const source = createSource('prometheus', {
+        url: prometheus,
+        service: 'account',
+        workloads: tracks,
+        resolutionMs: 500,
+      });
+      const [measured] = await source.measureWindow(start, end, end - start);
+      expect(measured!.status, measured!.reason).toBe('ok');
+      expect(Object.fromEntries(tracks.map((w) => [w, measured!.workloads[w]!.requests]))).toEqual({
+        'account-primary': 30,
+        'account-baseline': 0,
+        'account-canary': 0,
+      });
+
       // Each series is labelled with the pod and namespace of the process that reported it.
       const byPod = await promQuery(
         prometheus,
@@ -278,7 +317,45 @@ describe('the data plane following the test cluster', { timeout: 120_000 }, () =
       cli.kill('SIGINT');
       expect(await exited).toBe(130);
       await expect(call(`${prometheus}/-/ready`)).rejects.toThrow();
+      expect(processesWithArgument(dataDir!)).toEqual([]);
       expect(existsSync(dataDir!)).toBe(false);
+    } finally {
+      kill();
+    }
+  });
+
+  it('canary mesh up --prometheus exits 4 when its Prometheus dies, naming it, and stops every other process', async () => {
+    const { output, exited, printed, kill } = meshUpCli(['--prometheus']);
+    try {
+      const gateway = await printed(/^gateway: (http:\/\/127\.0\.0\.1:\d+)$/m);
+      await printed(/^prometheus: (http:\/\/127\.0\.0\.1:\d+)$/m);
+      const dataDir = /its data in (\S+), removed at stop/.exec(output.err)?.[1];
+      expect(dataDir, output.err).toBeDefined();
+      const [pid, ...others] = processesWithArgument(dataDir!);
+      expect(others).toEqual([]);
+      process.kill(pid!, 'SIGKILL');
+      const metrics = [...output.out.matchAll(/^metrics: .* (http:\/\/127\.0\.0\.1:\d+\/metrics)$/gm)].map(
+        (m) => m[1]!,
+      );
+      expect(metrics.length).toBeGreaterThan(1);
+      expect(await exited).toBe(4);
+      expect(output.err).toMatch(/canary: prometheus exited \(signal SIGKILL\).*; stopped the mesh/s);
+      await expect(call(`${gateway}/api/profile/1`)).rejects.toThrow();
+      for (const url of metrics) await expect(call(url)).rejects.toThrow();
+      expect(existsSync(dataDir!)).toBe(false);
+    } finally {
+      kill();
+    }
+  });
+
+  it('canary mesh up --prometheus without a prometheus on PATH exits 4 naming it, before starting anything', async () => {
+    const { output, exited, kill } = meshUpCli(['--prometheus'], { ...process.env, PATH: '/nonexistent' });
+    try {
+      expect(await exited).toBe(4);
+      expect(output.err).toContain(
+        "--prometheus: no executable prometheus on PATH (/nonexistent): install Debian's package",
+      );
+      expect(output.out).not.toContain('gateway:');
     } finally {
       kill();
     }
