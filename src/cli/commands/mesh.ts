@@ -53,7 +53,7 @@ export function meshSource(flags: {
   if (flags.prometheus)
     throw new UsageError(
       '--prometheus',
-      'needs --kubeconfig and --namespace: it scrapes the data plane that follows a cluster (for the mesh from files, point canary run --prometheus URL at a Prometheus of your own)',
+      'needs --kubeconfig and --namespace: it scrapes the data plane that follows a cluster (the data plane from files prints its /metrics URLs for a Prometheus of your own)',
     );
   return { manifestsDir: flags.manifests ?? DEFAULT_MANIFESTS };
 }
