@@ -90,8 +90,6 @@ export interface FollowingMesh {
   metricsUrls(): string[];
   /** The pods running now. */
   workloads(): FollowedWorkload[];
-  /** The gateway and every running pod as Prometheus file SD groups (what `targetsFile` holds). */
-  scrapeTargets(): TargetGroup[];
   /** Resolves once every change seen so far has been handled (pods started or stopped, configuration pushed). */
   settled(): Promise<void>;
   /** Called when a child process exits without being asked to. */
@@ -331,7 +329,6 @@ export async function startFollowing(opts: FollowOptions): Promise<FollowingMesh
   return {
     gatewayUrl: gateway.url,
     metricsUrls: () => [gateway.metricsUrl, ...[...running.values()].map((r) => r.child.metricsUrl)],
-    scrapeTargets,
     workloads: () =>
       [...running.values()].map((r) => ({
         pod: r.pod,

@@ -20,8 +20,6 @@ import { InfraError } from '../../core/errors.ts';
 export interface MeshPrometheusOptions {
   /** Default 1 000 ms: several points per analysis interval. */
   scrapeIntervalMs?: number;
-  /** Port on 127.0.0.1; 0 (default) picks a free one. */
-  port?: number;
   /** How long Prometheus may take to answer /-/ready (default 30 s). */
   readyTimeoutMs?: number;
   /** Directories searched for `prometheus`; default PATH. */
@@ -123,7 +121,7 @@ export async function startMeshPrometheus(opts: MeshPrometheusOptions = {}): Pro
     await writeFile(configFile, prometheusConfig(targetsFile, interval));
     // A free port may be taken between the probe and Prometheus's bind: try a few times.
     for (let attempt = 1; ; attempt++) {
-      const port = opts.port || (await freeLoopbackPort());
+      const port = await freeLoopbackPort();
       const log = openSync(logFile, 'w');
       const c = spawn(
         binary,
@@ -155,12 +153,8 @@ export async function startMeshPrometheus(opts: MeshPrometheusOptions = {}): Pro
         return { url, targetsFile, dir, died, stop };
       }
       const text = tail(logFile);
-      if (ready === 'exited' && /address already in use/i.test(text) && !opts.port && attempt < 3) continue;
-      throw new InfraError(
-        ready === 'exited' && /address already in use/i.test(text)
-          ? `prometheus: port ${port} on 127.0.0.1 is already in use`
-          : `prometheus did not become ready on ${url} (${ready}); the end of its log:\n${text}`,
-      );
+      if (ready === 'exited' && /address already in use/i.test(text) && attempt < 3) continue;
+      throw new InfraError(`prometheus did not become ready on ${url} (${ready}); the end of its log:\n${text}`);
     }
   } catch (err) {
     await stop();
