@@ -5,10 +5,12 @@
  * target of the file SD file (scrape-targets.ts) at `/metrics` every `scrapeIntervalMs`, as job
  * `istio-merged-metrics` (the job name of the project's scrape configuration for a cluster). It runs
  * in a process group of its own, so Ctrl-C reaches the harness, which stops it after the data plane;
- * it is killed if the harness exits first.
+ * it is killed if the harness exits first, and by the kernel if the harness dies without running its
+ * exit handlers (SIGKILL, a crash), through util-linux's `setpriv --pdeathsig KILL` when it is
+ * installed (its temporary directory then stays behind).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, closeSync, constants, openSync, readFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -40,6 +42,7 @@ export interface MeshPrometheus {
 }
 
 const STOP_GRACE_MS = 10_000;
+const SETPRIV = '/usr/bin/setpriv';
 
 /** The `prometheus` executable on `path`; an error naming it and its Debian package otherwise. */
 export function findPrometheus(path = process.env.PATH ?? ''): string {
@@ -123,16 +126,17 @@ export async function startMeshPrometheus(opts: MeshPrometheusOptions = {}): Pro
     for (let attempt = 1; ; attempt++) {
       const port = await freeLoopbackPort();
       const log = openSync(logFile, 'w');
-      const c = spawn(
-        binary,
-        [
-          `--config.file=${configFile}`,
-          `--storage.tsdb.path=${join(dir, 'data')}`,
-          `--web.listen-address=127.0.0.1:${port}`,
-          '--log.level=warn',
-        ],
-        { stdio: ['ignore', log, log], detached: true },
-      );
+      const args = [
+        `--config.file=${configFile}`,
+        `--storage.tsdb.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--log.level=warn',
+      ];
+      // setpriv sets the parent-death signal, then execs Prometheus (same process id).
+      const [command, argv] = existsSync(SETPRIV)
+        ? [SETPRIV, ['--pdeathsig', 'KILL', '--', binary, ...args]]
+        : [binary, args];
+      const c = spawn(command, argv, { stdio: ['ignore', log, log], detached: true });
       closeSync(log);
       child = c;
       const spawned = new Promise<Error | undefined>((resolve) => {
