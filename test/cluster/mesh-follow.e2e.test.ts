@@ -9,11 +9,12 @@
  * file SD targets the data plane publishes: its counts per Deployment and version equal the requests
  * sent through the gateway, so does the harness's Prometheus source with the project's PromQL
  * templates, and each series carries the real pod's name and namespace; a Prometheus that dies ends
- * mesh up with exit 4, and a missing binary is refused before anything starts.
+ * mesh up with exit 4, one whose harness is killed outright goes with it, and a missing binary is
+ * refused before anything starts.
  * Fails (never skips) without `npm run cluster:build` or the `prometheus` package.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { REPO_ROOT } from '../../scripts/cluster/layout.ts';
@@ -345,6 +346,29 @@ describe('the data plane following the test cluster', { timeout: 120_000 }, () =
       expect(existsSync(dataDir!)).toBe(false);
     } finally {
       kill();
+    }
+  });
+
+  it('canary mesh up --prometheus killed with SIGKILL leaves no Prometheus and no pod process behind', async () => {
+    const { cli, output, exited, printed, kill } = meshUpCli(['--prometheus']);
+    let dataDir: string | undefined;
+    try {
+      await printed(/^prometheus: (http:\/\/127\.0\.0\.1:\d+)$/m);
+      dataDir = /its data in (\S+), removed at stop/.exec(output.err)?.[1];
+      expect(dataDir, output.err).toBeDefined();
+      expect(processesWithArgument(dataDir!)).toHaveLength(1);
+      const metrics = [...output.out.matchAll(/^metrics: .* (http:\/\/127\.0\.0\.1:\d+\/metrics)$/gm)].map(
+        (m) => m[1]!,
+      );
+      expect(metrics.length).toBeGreaterThan(1);
+      cli.kill('SIGKILL');
+      await exited;
+      // No exit handler ran: the kernel ends Prometheus, the pods' processes leave with the IPC channel.
+      await vi.waitFor(() => expect(processesWithArgument(dataDir!)).toEqual([]), WAIT);
+      for (const url of metrics) await vi.waitFor(() => expect(call(url)).rejects.toThrow(), WAIT);
+    } finally {
+      kill();
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     }
   });
 
