@@ -15,7 +15,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { REPO_ROOT } from '../../scripts/cluster/layout.ts';
 import { type FollowingMesh, startFollowing } from '../../src/mesh/follow.ts';
@@ -23,12 +23,11 @@ import { KubeClient, type KubeObject } from '../../src/platform/kube-client.ts';
 import { createSource } from '../../src/telemetry/factory.ts';
 import { call } from '../support/http.ts';
 import type { TestCluster } from '../support/cluster.ts';
-import { REFERENCE_MANIFESTS, startClusterWithReferenceApp } from '../support/reference-app.ts';
+import { startClusterWithReferenceApp } from '../support/reference-app.ts';
 
 const NS = 'sprincube';
 const PODS = `/api/v1/namespaces/${NS}/pods`;
 const VS_PATH = `/apis/networking.istio.io/v1beta1/namespaces/${NS}/virtualservices/account`;
-const MANIFESTS = REFERENCE_MANIFESTS;
 const WAIT = { timeout: 60_000, interval: 100 };
 /** Pods of the reference app: account-primary has 2 replicas, every other Deployment 1. */
 const PODS_EXPECTED = ['account-baseline', 'account-canary', 'account-primary', 'account-primary', 'bff', 'friend'];
