@@ -1,7 +1,8 @@
 /**
  * The cluster source of a ManifestSet against the loopback fake API server: the reference manifests
- * applied to it read back as the same set the file loader reads, without what the server sets, and a
- * bad object in the cluster is refused naming `cluster: ns/Kind/name` and the field.
+ * applied to it read back as the same set the file loader reads, without what the server sets, a
+ * bad object in the cluster is refused naming `cluster: ns/Kind/name` and the field, and a subset
+ * whose pods are gone (a finished run's tracks) is not.
  */
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +12,7 @@ import { checkMesh } from '../mesh/mesh.ts';
 import { KubeClient, type KubeObject } from '../platform/kube-client.ts';
 import { FakeKubeApi } from '../platform/testing/fake-kube-api.ts';
 import { CLUSTER_MANIFEST_KINDS, clusterManifestSet, readClusterManifests } from './cluster-source.ts';
-import { loadValidManifests, parseManifestFile } from './load.ts';
+import { loadValidManifests, parseManifestFile, validateManifests } from './load.ts';
 import type { ManifestSet } from './types.ts';
 
 const NS = 'sprincube';
@@ -156,6 +157,20 @@ describe('the cluster source of a ManifestSet', () => {
     api.put(DEPLOYMENTS, d);
     await expect(readClusterManifests(await connect('follow'), NS)).rejects.toThrow(
       /cluster: sprincube\/Deployment\/bff.*spec\.replicaz/,
+    );
+  });
+
+  it("accepts a namespace whose run tracks are gone (subsets selecting no workload), which the files' check refuses", async () => {
+    await applyReference();
+    for (const name of ['account-baseline', 'account-canary']) api.remove(DEPLOYMENTS, name);
+    const set = await readClusterManifests(await connect('follow'), NS);
+    expect(set.deployments.map((d) => d.value.metadata?.name)).not.toContain('account-canary');
+    expect(set.destinationRules.find((d) => d.value.metadata?.name === 'account')).toBeDefined();
+    const checked = await checkMesh({ set });
+    expect(checked.plans.map((p) => p.identity.workload).sort()).toEqual(['account-primary', 'bff', 'friend']);
+    // The same objects as files to deploy are refused: a subset there that selects nothing is a mistake.
+    expect(() => validateManifests(set)).toThrow(
+      /spec\.subsets\[\d\]\.labels: expected labels that select at least one workload/,
     );
   });
 

@@ -4,7 +4,9 @@
  * (`status`, `metadata.managedFields`, `resourceVersion`, `uid`, `creationTimestamp`, `generation`,
  * kubectl's `last-applied-configuration` annotation), named `cluster: <ns>/<Kind>/<name>` where a
  * file loader names its file, and validated by the same code as a file (validate.ts), so an object
- * the files would be refused for is refused here too, naming the object and the field.
+ * the files would be refused for is refused here too, naming the object and the field; except a
+ * selector that matches no workload at the moment, which on a live namespace is a state that passes
+ * (a run's baseline and canary Deployments are removed at its end, their subsets stay).
  *
  * The lister is structural (`KubeClient` fits it), so this folder does not depend on the platform.
  */
@@ -90,7 +92,8 @@ export function clusterManifestSet(namespace: string, objects: readonly unknown[
       (a.value.metadata?.name ?? '').localeCompare(b.value.metadata?.name ?? ''),
   );
   for (const l of located) addToSet(set, l);
-  validateManifests(set);
+  // What the namespace holds now: a subset whose pods are gone (a finished run's baseline) is no refusal.
+  validateManifests(set, { live: true });
   return set;
 }
 

@@ -9,7 +9,10 @@
  * - regexes in matches compile with RE2, as Envoy's safe_regex does (look-ahead is refused);
  * - gateways named by a VirtualService exist (`mesh` is Istio's name for all sidecars);
  * - selectors (Service, AuthorizationPolicy, PeerAuthentication, DestinationRule subsets) match
- *   at least one workload; a Deployment's selector matches its own pod labels;
+ *   at least one workload, unless the set is a live namespace (`live`), where workloads come and go
+ *   as Istio expects them to (the Kubernetes engine removes a run's baseline and canary Deployments
+ *   at its end, while the DestinationRule's subsets for them stay); a Deployment's selector matches
+ *   its own pod labels;
  * - no two objects share kind, namespace and name.
  * The ingress Gateway's `selector` is not checked: it selects Istio's own gateway, installed with
  * Istio and not part of these manifests.
@@ -57,13 +60,25 @@ interface HttpMatch {
 
 const routeKinds = ['http', 'tcp', 'tls'] as const;
 
-export function referenceProblems(set: ManifestSet): ReferenceProblem[] {
+export interface ReferenceOptions {
+  /**
+   * The set is what a namespace holds now, not files to deploy: a selector that matches no workload
+   * at this moment is not a mistake (Istio accepts it, and routes to its subset answer 503 until
+   * the pods come), so it is not reported.
+   */
+  live?: boolean;
+}
+
+export function referenceProblems(set: ManifestSet, opts: ReferenceOptions = {}): ReferenceProblem[] {
   const problems: ReferenceProblem[] = [];
   const report = (located: Located<object>, path: PathSegment[], expected: string): void => {
     problems.push({ origin: located.origin, value: located.value, path, expected });
   };
 
   const workloads = collectWorkloads(set);
+  /** Whether `labels` must select a workload of `namespace` and select none. */
+  const selectsNothing = (namespace: string, labels: Labels): boolean =>
+    !opts.live && !workloads.some((w) => w.namespace === namespace && selects(labels, w.labels));
   const knownHosts = collectHosts(set);
   const subsetsByHost = new Map<string, { origin: Origin; names: string[] }[]>();
   for (const rule of set.destinationRules) {
@@ -169,7 +184,7 @@ export function referenceProblems(set: ManifestSet): ReferenceProblem[] {
     const serviceLabels = (service.value.spec?.selector ?? {}) as Labels;
     (rule.value.spec?.subsets ?? []).forEach((subset, i) => {
       const wanted = { ...serviceLabels, ...(subset.labels ?? {}) };
-      if (!workloads.some((w) => w.namespace === namespaceOf(service.value) && selects(wanted, w.labels))) {
+      if (selectsNothing(namespaceOf(service.value), wanted)) {
         report(
           rule,
           ['spec', 'subsets', i, 'labels'],
@@ -185,7 +200,7 @@ export function referenceProblems(set: ManifestSet): ReferenceProblem[] {
     const namespace = namespaceOf(located.value);
     if (kind === 'AuthorizationPolicy' || kind === 'PeerAuthentication' || kind === 'RequestAuthentication') {
       const labels = (spec.selector as { matchLabels?: Labels } | undefined)?.matchLabels;
-      if (labels && !workloads.some((w) => w.namespace === namespace && selects(labels, w.labels))) {
+      if (labels && selectsNothing(namespace, labels)) {
         report(
           located,
           ['spec', 'selector', 'matchLabels'],
@@ -195,11 +210,7 @@ export function referenceProblems(set: ManifestSet): ReferenceProblem[] {
     }
     if (kind === 'Service' && located.value.apiVersion === 'v1') {
       const labels = spec.selector as Labels | undefined;
-      if (
-        labels &&
-        Object.keys(labels).length > 0 &&
-        !workloads.some((w) => w.namespace === namespace && selects(labels, w.labels))
-      ) {
+      if (labels && Object.keys(labels).length > 0 && selectsNothing(namespace, labels)) {
         report(
           located,
           ['spec', 'selector'],

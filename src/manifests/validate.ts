@@ -5,7 +5,7 @@
  */
 import { ConfigError } from '../core/errors.ts';
 import { formatPath, type PathSegment } from './path.ts';
-import { referenceProblems } from './references.ts';
+import { type ReferenceOptions, referenceProblems } from './references.ts';
 import { schemaProblems } from './schema.ts';
 import { lineAt } from './source-lines.ts';
 import type { ManifestSet, Origin } from './types.ts';
@@ -20,7 +20,7 @@ export interface ManifestProblem {
 }
 
 /** Every problem of the set, in file and document order. Schema problems come before cross-references. */
-export function findManifestProblems(set: ManifestSet): ManifestProblem[] {
+export function findManifestProblems(set: ManifestSet, opts: ReferenceOptions = {}): ManifestProblem[] {
   const problems: ManifestProblem[] = [];
   for (const { origin, value } of set.all) {
     for (const p of schemaProblems(value))
@@ -28,7 +28,7 @@ export function findManifestProblems(set: ManifestSet): ManifestProblem[] {
   }
   // Cross-references read fields the schema vouches for, so they run only on a set that passed it.
   if (problems.length > 0) return problems;
-  for (const p of referenceProblems(set)) {
+  for (const p of referenceProblems(set, opts)) {
     problems.push({ origin: p.origin, path: p.path, expected: p.expected, line: lineAt(p.value, p.path) });
   }
   return problems;
@@ -46,7 +46,7 @@ export function problemError(problem: ManifestProblem, others = 0): ConfigError 
 }
 
 /** Throws a ConfigError for the first problem of the set (and says how many more there are). */
-export function validateManifests(set: ManifestSet): void {
-  const problems = findManifestProblems(set);
+export function validateManifests(set: ManifestSet, opts: ReferenceOptions = {}): void {
+  const problems = findManifestProblems(set, opts);
   if (problems.length > 0) throw problemError(problems[0], problems.length - 1);
 }
