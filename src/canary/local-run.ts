@@ -120,11 +120,20 @@ export async function prepareRun(o: RunCommandOptions): Promise<PreparedRun> {
   return { plan: planRun(flags, defaults, target), analysis };
 }
 
+/** Longest wait for Prometheus to scrape every track of a run on a cluster before the load starts. */
+const TARGETS_TIMEOUT_MS = 60_000;
+
 /** The telemetry source the plan names, built once deploy has said where the data plane is. */
 export function sourceFor(deployment: Deployment, plan: CanaryPlan): Source {
   const workloads = plan.tracks.map((t) => t.workload);
   if (plan.telemetry.source === 'prometheus' && plan.telemetry.url !== null)
-    return createSource('prometheus', { url: plan.telemetry.url, service: plan.target.service, workloads });
+    return createSource('prometheus', {
+      url: plan.telemetry.url,
+      service: plan.target.service,
+      workloads,
+      // A run's new pods on a cluster are scraped only once Prometheus has discovered them.
+      ...(plan.engine === 'kubernetes' ? { awaitTargetsMs: TARGETS_TIMEOUT_MS } : {}),
+    });
   return createSource('scrape', { service: plan.target.service, workloads, targets: deployment.metricsUrls });
 }
 

@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { UsageError } from '../core/errors.ts';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { InfraError, UsageError } from '../core/errors.ts';
 import { PrometheusSource, pointGrid } from './prometheus.ts';
 import { createSource } from './factory.ts';
 
@@ -74,5 +76,62 @@ describe('createSource', () => {
     expect(() => createSource('graphite', { url: 'http://x', service: 'a', workloads: ['w'] })).toThrow(
       /source: unknown telemetry source kind "graphite"; expected one of scrape, prometheus/,
     );
+  });
+});
+
+describe('PrometheusSource.begin with awaitTargetsMs', () => {
+  let server: Server;
+  let url: string;
+  /** The `workload` labels of the targets up, per answer to the targets query (the last repeats). */
+  let upByLook: string[][];
+  let targetQueries: string[];
+
+  beforeEach(async () => {
+    targetQueries = [];
+    server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        const query = new URLSearchParams(body).get('query') ?? '';
+        let result: unknown[] = [{ metric: {}, value: [1, '1'] }];
+        if (query.includes('up{')) {
+          targetQueries.push(query);
+          const up = upByLook[Math.min(targetQueries.length - 1, upByLook.length - 1)]!;
+          result = up.map((w) => ({ metric: { workload: w, pod: `${w}-5d9c8b7f4-x2x9q` }, value: [1, '1'] }));
+        }
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result } }));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterEach(() => new Promise<void>((r) => server.close(() => r())));
+
+  const workloads = ['account-primary', 'account-baseline', 'account-canary'];
+
+  it('resolves only once every workload has a target up, asking with the pods of exactly those Deployments', async () => {
+    upByLook = [['account-primary'], ['account-primary', 'account-canary'], workloads];
+    const s = new PrometheusSource({ url, service: 'account', workloads, awaitTargetsMs: 10_000, targetsPollMs: 1 });
+    await s.begin();
+    expect(targetQueries).toHaveLength(3);
+    expect(targetQueries[0]).toContain(
+      'up{pod=~"(account-primary|account-baseline|account-canary)-[a-z0-9]+-[a-z0-9]+"}',
+    );
+  });
+
+  it('throws InfraError naming the workloads Prometheus does not scrape when the time runs out', async () => {
+    upByLook = [['account-primary']];
+    const s = new PrometheusSource({ url, service: 'account', workloads, awaitTargetsMs: 50, targetsPollMs: 5 });
+    const err = await s.begin().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InfraError);
+    expect((err as Error).message).toMatch(/scrapes no target of account-baseline, account-canary after 50 ms/);
+  });
+
+  it('does not ask for targets without awaitTargetsMs', async () => {
+    upByLook = [[]];
+    await new PrometheusSource({ url, service: 'account', workloads }).begin();
+    expect(targetQueries).toEqual([]);
   });
 });

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { InfraError, UsageError } from '../core/errors.ts';
 import { CounterDeltas } from './cumulative.ts';
 import { parseBound } from './exposition.ts';
@@ -32,6 +33,14 @@ export interface PrometheusSourceOptions extends CommonSourceOptions {
    * return one number; NaN or an empty result is `null` (no data).
    */
   scalars?: Record<string, string>;
+  /**
+   * With the `targets` template: `begin()` waits up to this long until every workload has a scrape
+   * target that is up (new pods are discovered seconds after they are Ready), then throws
+   * `InfraError` naming the missing ones. Unset: no wait (a window in the past, a local data plane).
+   */
+  awaitTargetsMs?: number;
+  /** Time between two looks at the targets while waiting; default 250 ms. */
+  targetsPollMs?: number;
 }
 
 /** Prometheus refuses more than 11 000 points per series in one range query; stay below. */
@@ -85,8 +94,40 @@ export class PrometheusSource implements Source {
         throw new InfraError(`Prometheus not usable: ${err.message}`, { cause: err });
       throw err;
     }
-    this.lastEnd = start;
-    return start;
+    if (this.opts.awaitTargetsMs !== undefined) await this.awaitTargets(this.opts.awaitTargetsMs);
+    const begun = this.now() - this.lagMs;
+    this.lastEnd = begun;
+    return begun;
+  }
+
+  /** Resolves once every workload has a target up (the `targets` template); InfraError when time runs out. */
+  private async awaitTargets(timeoutMs: number): Promise<void> {
+    const template = this.templates.targets;
+    if (template === undefined) return;
+    const promql = render(
+      template,
+      { service: this.opts.service, workloads: this.opts.workloads },
+      { file: this.templatesFile, path: 'targets' },
+    );
+    // Real elapsed time, not the measurement clock (`now`, which tests may hold still).
+    const deadline = performance.now() + timeoutMs;
+    let missing: string[] = [...this.opts.workloads];
+    for (;;) {
+      try {
+        const r = await this.client.query(promql, this.now());
+        const up = new Set(r.resultType === 'scalar' ? [] : r.series.map((s) => s.metric.workload));
+        missing = this.opts.workloads.filter((w) => !up.has(w));
+      } catch (err) {
+        if (!(err instanceof PrometheusQueryError)) throw err;
+        throw new InfraError(`Prometheus targets query failed: ${err.message}`, { cause: err });
+      }
+      if (missing.length === 0) return;
+      if (performance.now() >= deadline) break;
+      await sleep(this.opts.targetsPollMs ?? 250);
+    }
+    throw new InfraError(
+      `Prometheus at ${this.client.url} scrapes no target of ${missing.join(', ')} after ${timeoutMs} ms (query: ${promql})`,
+    );
   }
 
   async measure(): Promise<Measurement> {
@@ -104,7 +145,7 @@ export class PrometheusSource implements Source {
     if (!(stepMs >= 1)) throw new UsageError('step', `expected an interval of at least 1 ms, got ${stepMs}`);
     const grid = pointGrid(start, end, stepMs, this.resolutionMs);
     const values = { service: this.opts.service, workloads: this.opts.workloads };
-    const q = (key: keyof TelemetryTemplates) =>
+    const q = (key: 'requests' | 'latencyBuckets' | 'latencySum') =>
       render(this.templates[key], values, { file: this.templatesFile, path: key });
 
     let requests: PromSeries[], buckets: PromSeries[], sums: PromSeries[];

@@ -94,6 +94,13 @@ export const TelemetryTemplatesSchema = z
       .string()
       .min(1)
       .describe('cumulative istio_request_duration_milliseconds_sum per replica and destination_workload'),
+    targets: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'one series per scrape target up, label workload its Deployment: a run on a cluster waits until Prometheus scrapes every track before it sends load',
+      ),
   })
   .strict();
 export type TelemetryTemplates = z.infer<typeof TelemetryTemplatesSchema>;
