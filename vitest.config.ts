@@ -7,7 +7,11 @@ import { defineConfig } from 'vitest/config';
 // Whole canary runs (the harness with its mesh, load and judge as child processes) each take most of
 // the machine and judge latency between processes: they run after everything else, one at a time,
 // so that no other suite competes with their canary for the CPU.
-const WHOLE_RUNS = ['src/canary/run.e2e.test.ts', 'src/canary/shutdown.e2e.test.ts'];
+const WHOLE_RUNS = [
+  'src/canary/run.e2e.test.ts',
+  'src/canary/shutdown.e2e.test.ts',
+  'test/cluster/canary-run.e2e.test.ts',
+];
 const UNIT_ONLY = process.env.CANARY_TESTS === 'unit';
 if (process.env.CANARY_TESTS !== undefined && !UNIT_ONLY) {
   throw new Error(`CANARY_TESTS must be 'unit' or unset, got '${process.env.CANARY_TESTS}'`);
