@@ -6,13 +6,13 @@
  *
  * A missing binary is an error, never a skipped suite (the CI script installs `prometheus`).
  */
-import type { ChildProcess } from 'node:child_process';
 import { accessSync, constants, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
+import { waitForPrometheusReady } from '../../src/mesh/telemetry/prometheus-server.ts';
 import { ServerProcess, freeLoopbackPort } from './server-process.ts';
 
 export interface PrometheusServer {
@@ -109,7 +109,7 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<Promethe
         { stdio: ['ignore', log, log] },
       );
       closeSync(log);
-      const ready = await waitUntilReady(spawned, `http://127.0.0.1:${port}`, opts.readyTimeoutMs ?? 30_000);
+      const ready = await waitForPrometheusReady(spawned, `http://127.0.0.1:${port}`, opts.readyTimeoutMs ?? 30_000);
       if (ready === 'ready') break;
       server.forget();
       const text = readFileSync(logFile, 'utf8');
@@ -129,27 +129,6 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<Promethe
     await stop();
     throw err;
   }
-}
-
-async function waitUntilReady(
-  child: ChildProcess,
-  url: string,
-  timeoutMs: number,
-): Promise<'ready' | 'exited' | 'timeout'> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) return 'exited';
-    try {
-      const res = await request(`${url}/-/ready`, { signal: AbortSignal.timeout(1_000) });
-      await res.body.dump();
-      if (res.statusCode === 200) return 'ready';
-    } catch {
-      // still starting
-    }
-    await sleep(100);
-  }
-  child.kill('SIGKILL');
-  return 'timeout';
 }
 
 interface ActiveTarget {

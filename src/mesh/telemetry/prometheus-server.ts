@@ -12,12 +12,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, closeSync, constants, existsSync, openSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { InfraError } from '../../core/errors.ts';
+import { freeLoopbackPort } from '../../core/loopback.ts';
 
 export interface MeshPrometheusOptions {
   /** Default 1 000 ms: several points per analysis interval. */
@@ -146,7 +146,7 @@ export async function startMeshPrometheus(opts: MeshPrometheusOptions = {}): Pro
       const spawnError = await spawned;
       if (spawnError) throw new InfraError(`prometheus (${binary}) could not be started: ${spawnError.message}`);
       const url = `http://127.0.0.1:${port}`;
-      const ready = await waitUntilReady(c, url, opts.readyTimeoutMs ?? 30_000);
+      const ready = await waitForPrometheusReady(c, url, opts.readyTimeoutMs ?? 30_000);
       if (ready === 'ready') {
         c.once('exit', (code, signal) => {
           if (stopping) return;
@@ -166,7 +166,8 @@ export async function startMeshPrometheus(opts: MeshPrometheusOptions = {}): Pro
   }
 }
 
-async function waitUntilReady(
+/** Polls Prometheus's /-/ready until 200, the process exits, or the time is up (then kills it). */
+export async function waitForPrometheusReady(
   child: ChildProcess,
   url: string,
   timeoutMs: number,
@@ -185,20 +186,6 @@ async function waitUntilReady(
   }
   child.kill('SIGKILL');
   return 'timeout';
-}
-
-/** A port that was free a moment ago: bind 127.0.0.1:0, read it back, close. */
-function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new InfraError('no free port')),
-      );
-    });
-  });
 }
 
 function tail(file: string): string {
