@@ -6,13 +6,13 @@
  *
  * A missing binary is an error, never a skipped suite (the CI script installs `prometheus`).
  */
-import { accessSync, constants, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
+import { openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
-import { waitForPrometheusReady } from '../../src/mesh/telemetry/prometheus-server.ts';
+import { findPrometheus, waitForPrometheusReady } from '../../src/mesh/telemetry/prometheus-server.ts';
 import { ServerProcess, freeLoopbackPort } from './server-process.ts';
 
 export interface PrometheusServer {
@@ -40,21 +40,9 @@ export interface PrometheusOptions {
   readyTimeoutMs?: number;
 }
 
+/** Debian's `/usr/bin/prometheus`, or one on PATH (the product's own lookup). */
 export function findPrometheusBinary(): string {
-  const dirs = ['/usr/bin', ...(process.env.PATH ?? '').split(delimiter)];
-  for (const dir of dirs) {
-    if (!dir) continue;
-    const candidate = join(dir, 'prometheus');
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  throw new Error(
-    'Prometheus binary not found in /usr/bin or on PATH: install the Debian package prometheus (apt-get install -y prometheus)',
-  );
+  return findPrometheus(['/usr/bin', process.env.PATH ?? ''].join(delimiter), 'the e2e suites');
 }
 
 export async function startPrometheus(opts: PrometheusOptions): Promise<PrometheusServer> {

@@ -44,8 +44,11 @@ export interface MeshPrometheus {
 const STOP_GRACE_MS = 10_000;
 const SETPRIV = '/usr/bin/setpriv';
 
-/** The `prometheus` executable on `path`; an error naming it and its Debian package otherwise. */
-export function findPrometheus(path = process.env.PATH ?? ''): string {
+/**
+ * The `prometheus` executable on `path`; an error naming `needer` (what wanted it), the binary and
+ * its Debian package otherwise.
+ */
+export function findPrometheus(path = process.env.PATH ?? '', needer = '--prometheus'): string {
   for (const dir of path.split(delimiter)) {
     if (!dir) continue;
     const candidate = join(dir, 'prometheus');
@@ -57,7 +60,7 @@ export function findPrometheus(path = process.env.PATH ?? ''): string {
     }
   }
   throw new InfraError(
-    `--prometheus: no executable prometheus on PATH (${path || 'empty'}): install Debian's package (apt-get install prometheus) or put the binary on PATH`,
+    `${needer}: no executable prometheus on PATH (${path || 'empty'}): install Debian's package (apt-get install prometheus) or put the binary on PATH`,
   );
 }
 
