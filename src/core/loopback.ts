@@ -14,3 +14,19 @@ export function freeLoopbackPort(): Promise<number> {
     });
   });
 }
+
+/**
+ * `count` distinct ports that were free a moment ago. The kernel may hand out a port it just gave
+ * (each probe is closed at once), so a repeat is asked again, up to `count * 10` probes.
+ */
+export async function distinctFreeLoopbackPorts(
+  count: number,
+  probe: () => Promise<number> = freeLoopbackPort,
+): Promise<number[]> {
+  const ports = new Set<number>();
+  for (let probes = 0; ports.size < count; probes++) {
+    if (probes >= count * 10) throw new Error(`no ${count} distinct free ports on 127.0.0.1 after ${probes} probes`);
+    ports.add(await probe());
+  }
+  return [...ports];
+}

@@ -21,7 +21,7 @@ import { FAIL_ANNOTATION } from '../../scripts/cluster/kwok-stages.ts';
 import { type BuildLayout, type Binary, requireBuild } from '../../scripts/cluster/layout.ts';
 import { ClusterApi, statusMessage } from './cluster-api.ts';
 import { type ClusterPki, makeClusterPki, pemData } from './cluster-pki.ts';
-import { freeLoopbackPort } from './server-process.ts';
+import { distinctFreeLoopbackPorts } from '../../src/core/loopback.ts';
 
 /** The field manager of everything the project applies. */
 export const FIELD_MANAGER = 'sprincube-canary';
@@ -339,17 +339,15 @@ export async function startTestCluster(opts: StartTestClusterOptions = {}): Prom
   try {
     log(`test cluster: certificates in ${stateDir}/pki`);
     const pki = await makeClusterPki(join(stateDir, 'pki'));
+    const free = await distinctFreeLoopbackPorts(6);
     const ports: Ports = {
-      etcdClient: await freeLoopbackPort(),
-      etcdPeer: await freeLoopbackPort(),
-      apiServer: await freeLoopbackPort(),
-      controllerManager: await freeLoopbackPort(),
-      scheduler: await freeLoopbackPort(),
-      kwok: await freeLoopbackPort(),
+      etcdClient: free[0]!,
+      etcdPeer: free[1]!,
+      apiServer: free[2]!,
+      controllerManager: free[3]!,
+      scheduler: free[4]!,
+      kwok: free[5]!,
     };
-    if (new Set(Object.values(ports)).size !== Object.values(ports).length) {
-      throw new Error('test cluster: the free ports chosen were not distinct; start again');
-    }
     const server = `https://127.0.0.1:${ports.apiServer}`;
     const component = (name: string, command: string, args: string[]) => {
       const c = new Component(name, command, args, join(logs, `${name}.log`), detached);
