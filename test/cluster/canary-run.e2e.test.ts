@@ -22,16 +22,14 @@ import { type FollowingMesh, startFollowing } from '../../src/mesh/follow.ts';
 import { type MeshPrometheus, startMeshPrometheus } from '../../src/mesh/telemetry/prometheus-server.ts';
 import { KubeClient } from '../../src/platform/kube-client.ts';
 import type { TestCluster } from '../support/cluster.ts';
-import { startClusterWithReferenceApp } from '../support/reference-app.ts';
+import { appReads, startClusterWithReferenceApp } from '../support/reference-app.ts';
 
 const NS = 'sprincube';
 const DEPLOYMENTS = `/apis/apps/v1/namespaces/${NS}/deployments`;
-const VS_PATH = `/apis/networking.istio.io/v1beta1/namespaces/${NS}/virtualservices/account`;
 const WAIT = { timeout: 90_000, interval: 250 };
 const ON_PRIMARY = [[['primary', 100]]];
 
-// biome-ignore lint/suspicious/noExplicitAny: objects as the API server returns them, read field by field.
-type Json = Record<string, any>;
+const { getJson, routes, image } = appReads(() => cluster, NS);
 
 let cluster: TestCluster;
 let mesh: FollowingMesh | undefined;
@@ -49,13 +47,6 @@ const reportsDir = join(work, 'reports');
  */
 const QUICK = join(work, 'local-warn.yaml');
 writeFileSync(QUICK, `${readFileSync(join(REPO_ROOT, 'analysis/local.yaml'), 'utf8')}\nonUnreliableLoad: warn\n`);
-
-async function getJson(path: string): Promise<Json | undefined> {
-  const res = await cluster.api.request('GET', path);
-  if (res.status === 404) return undefined;
-  if (res.status !== 200) throw new Error(`GET ${path}: HTTP ${res.status}: ${res.text}`);
-  return res.json as Json;
-}
 
 beforeAll(async () => {
   cluster = await startClusterWithReferenceApp(NS);
@@ -162,17 +153,6 @@ function readResult(f: Finished): { result: RunResult; junit: string } {
   expect(existsSync(junitFile), `no junit.xml in ${summary.reportDir}`).toBe(true);
   return { result, junit: readFileSync(junitFile, 'utf8') };
 }
-
-/** The VirtualService's routes on the server: subsets, and [subset, weight] for weighted ones. */
-async function routes(): Promise<unknown[]> {
-  const vs = await getJson(VS_PATH);
-  return (vs?.spec.http ?? []).map((r: Json) =>
-    r.route.map((d: Json) => (d.weight === undefined ? d.destination.subset : [d.destination.subset, d.weight])),
-  );
-}
-
-const image = async (name: string) =>
-  (await getJson(`${DEPLOYMENTS}/${name}`))?.spec.template.spec.containers[0].image as string | undefined;
 
 async function expectTracksGone(): Promise<void> {
   expect(await getJson(`${DEPLOYMENTS}/account-baseline`)).toBeUndefined();

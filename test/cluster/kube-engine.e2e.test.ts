@@ -29,7 +29,7 @@ import { applyReferenceApp } from '../../src/platform/kube-deploy.ts';
 import { readManifestObjects, routeObject, trackDeployment } from '../../src/platform/kube-objects.ts';
 import { KubernetesPlatform } from '../../src/platform/kubernetes.ts';
 import { FIELD_MANAGER, KWOK_FAIL_ANNOTATION, type TestCluster } from '../support/cluster.ts';
-import { REFERENCE_MANIFESTS, startClusterWithReferenceApp } from '../support/reference-app.ts';
+import { appReads, type Json, REFERENCE_MANIFESTS, startClusterWithReferenceApp } from '../support/reference-app.ts';
 
 const NS = 'sprincube';
 const DEPLOYMENTS = `/apis/apps/v1/namespaces/${NS}/deployments`;
@@ -41,8 +41,7 @@ const ON_PRIMARY = [[['primary', 100]]];
 const WAIT = { timeout: 90_000, interval: 250 };
 const CANARY_IMAGE = 'registry.example/account:v2';
 
-// biome-ignore lint/suspicious/noExplicitAny: objects as the API server returns them, read field by field.
-type Json = Record<string, any>;
+const { getJson, routes, image } = appReads(() => cluster, NS);
 
 let cluster: TestCluster;
 /** The harness's ServiceAccount's kubeconfig (a TokenRequest token). */
@@ -66,13 +65,6 @@ afterAll(async () => {
   await cluster?.stop();
   rmSync(work, { recursive: true, force: true });
 }, 60_000);
-
-async function getJson(path: string): Promise<Json | undefined> {
-  const res = await cluster.api.request('GET', path);
-  if (res.status === 404) return undefined;
-  if (res.status !== 200) throw new Error(`GET ${path}: HTTP ${res.status}: ${res.text}`);
-  return res.json as Json;
-}
 
 /** The baseline and canary Deployments gone (admin); waits until the server has none. */
 async function deleteTracks(): Promise<void> {
@@ -125,17 +117,6 @@ function runAsHarness(decide: (stage: string, look: number) => StageDecision, se
     config: { file: 'analysis/default.yaml', analysis: {}, flags: {} },
   });
 }
-
-/** The VirtualService's routes on the server: subsets, and [subset, weight] for weighted ones. */
-async function routes(): Promise<unknown[]> {
-  const vs = await getJson(VS_PATH);
-  return (vs?.spec.http ?? []).map((r: Json) =>
-    r.route.map((d: Json) => (d.weight === undefined ? d.destination.subset : [d.destination.subset, d.weight])),
-  );
-}
-
-const image = async (name: string) =>
-  (await getJson(`${DEPLOYMENTS}/${name}`))?.spec.template.spec.containers[0].image as string | undefined;
 
 /** Passes the header stage, then stays in the 10 % stage (until its 60 s maximum). */
 const inWeighted10 = (stage: string): StageDecision => (stage === 'header' ? 'promote' : 'continue');

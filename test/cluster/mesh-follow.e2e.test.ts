@@ -24,6 +24,7 @@ import { createSource } from '../../src/telemetry/factory.ts';
 import { call } from '../support/http.ts';
 import type { TestCluster } from '../support/cluster.ts';
 import { startClusterWithReferenceApp } from '../support/reference-app.ts';
+import { instantQuery } from '../support/prometheus.ts';
 
 const NS = 'sprincube';
 const PODS = `/api/v1/namespaces/${NS}/pods`;
@@ -111,16 +112,6 @@ function meshUpCli(extra: string[], env: NodeJS.ProcessEnv = process.env) {
     if (cli.exitCode === null && cli.signalCode === null) cli.kill('SIGKILL');
   };
   return { cli, output, exited, printed, kill };
-}
-
-/** An instant query's result vector. */
-async function promQuery(
-  url: string,
-  promql: string,
-): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
-  const res = await call(`${url}/api/v1/query?query=${encodeURIComponent(promql)}`);
-  expect(res.status, res.body).toBe(200);
-  return JSON.parse(res.body).data.result;
 }
 
 const followClient = () =>
@@ -276,7 +267,7 @@ describe('the data plane following the test cluster', { timeout: 120_000 }, () =
       const byWorkload = `sum by (destination_workload, destination_version) (istio_requests_total{reporter="destination", destination_workload_namespace="${NS}"})`;
       await vi.waitFor(async () => {
         const counted = new Map(
-          (await promQuery(prometheus, byWorkload)).map((r) => [
+          (await instantQuery(prometheus, byWorkload)).map((r) => [
             `${r.metric.destination_workload} ${r.metric.destination_version}`,
             Number(r.value[1]),
           ]),
@@ -303,7 +294,7 @@ describe('the data plane following the test cluster', { timeout: 120_000 }, () =
       });
 
       // Each series is labelled with the pod and namespace of the process that reported it.
-      const byPod = await promQuery(
+      const byPod = await instantQuery(
         prometheus,
         `sum by (namespace, pod, destination_workload) (istio_requests_total{reporter="destination", destination_workload_namespace="${NS}"})`,
       );

@@ -147,3 +147,14 @@ async function waitForScrapes(url: string, since: number, timeoutMs: number): Pr
     `prometheus at ${url}: not every target was scraped after ${new Date(since).toISOString()} within ${timeoutMs} ms:\n${states}`,
   );
 }
+
+/** An instant query's result vector; throws with Prometheus's answer unless it is 200. */
+export async function instantQuery(
+  url: string,
+  promql: string,
+): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
+  const res = await request(`${url}/api/v1/query?query=${encodeURIComponent(promql)}`);
+  const body = await res.body.text();
+  if (res.statusCode !== 200) throw new Error(`Prometheus query ${promql}: HTTP ${res.statusCode}: ${body}`);
+  return JSON.parse(body).data.result;
+}

@@ -7,6 +7,9 @@ import { REPO_ROOT } from '../../scripts/cluster/layout.ts';
 import { applyReferenceApp } from '../../src/platform/kube-deploy.ts';
 import { startTestCluster, type TestCluster } from './cluster.ts';
 
+// biome-ignore lint/suspicious/noExplicitAny: objects as the API server returns them, read field by field.
+export type Json = Record<string, any>;
+
 export const REFERENCE_MANIFESTS = join(REPO_ROOT, 'manifests');
 
 /** Starts a cluster, creates `namespace` and applies the reference app; a failed apply stops the cluster. */
@@ -25,4 +28,26 @@ export async function startClusterWithReferenceApp(namespace: string): Promise<T
     throw err;
   }
   return cluster;
+}
+
+/** Reads of the reference app's objects on the cluster, as the admin; `cluster` is asked at each call (set in beforeAll). */
+export function appReads(cluster: () => TestCluster, namespace: string) {
+  const getJson = async (path: string): Promise<Json | undefined> => {
+    const res = await cluster().api.request('GET', path);
+    if (res.status === 404) return undefined;
+    if (res.status !== 200) throw new Error(`GET ${path}: HTTP ${res.status}: ${res.text}`);
+    return res.json as Json;
+  };
+  /** The account VirtualService's routes on the server: subsets, and [subset, weight] for weighted ones. */
+  const routes = async (): Promise<unknown[]> => {
+    const vs = await getJson(`/apis/networking.istio.io/v1beta1/namespaces/${namespace}/virtualservices/account`);
+    return (vs?.spec.http ?? []).map((r: Json) =>
+      r.route.map((d: Json) => (d.weight === undefined ? d.destination.subset : [d.destination.subset, d.weight])),
+    );
+  };
+  /** The image of a Deployment's first container; undefined when it does not exist. */
+  const image = async (name: string): Promise<string | undefined> =>
+    (await getJson(`/apis/apps/v1/namespaces/${namespace}/deployments/${name}`))?.spec.template.spec.containers[0]
+      .image as string | undefined;
+  return { getJson, routes, image };
 }

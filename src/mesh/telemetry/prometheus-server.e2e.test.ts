@@ -12,6 +12,7 @@ import { adminServer } from '../admin-server.ts';
 import { IstioTelemetry, serviceLabels, workloadLabels } from './istio-metrics.ts';
 import { type MeshPrometheus, startMeshPrometheus } from './prometheus-server.ts';
 import { targetGroups, writeTargetsFile } from './scrape-targets.ts';
+import { instantQuery } from '../../../test/support/prometheus.ts';
 
 const WAIT = { timeout: 30_000, interval: 200 };
 
@@ -22,15 +23,6 @@ afterAll(async () => {
   await prometheus?.stop();
   await metrics?.close();
 });
-
-async function query(
-  url: string,
-  promql: string,
-): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
-  const res = await call(`${url}/api/v1/query?query=${encodeURIComponent(promql)}`);
-  expect(res.status, res.body).toBe(200);
-  return JSON.parse(res.body).data.result;
-}
 
 describe("the data plane's Prometheus", { timeout: 60_000 }, () => {
   it('scrapes the targets of its file SD file, labelled with their namespace and pod, and drops one removed from it', async () => {
@@ -71,7 +63,7 @@ describe("the data plane's Prometheus", { timeout: 60_000 }, () => {
     const promql =
       'sum by (namespace, pod, job, destination_workload, destination_version) (istio_requests_total{reporter="destination"})';
     const result = await vi.waitFor(async () => {
-      const r = await query(prometheus!.url, promql);
+      const r = await instantQuery(prometheus!.url, promql);
       expect(r).toHaveLength(1);
       return r;
     }, WAIT);
