@@ -135,3 +135,91 @@ describe('PrometheusSource.begin with awaitTargetsMs', () => {
     expect(targetQueries).toEqual([]);
   });
 });
+
+describe('PrometheusSource.measure across looks', () => {
+  let server: Server;
+  let url: string;
+  /** The fake's clock (epoch ms); the source's `now` reads the same. */
+  let clock: number;
+  /**
+   * One replica's `istio_requests_total` as Prometheus stores it: each sample has the time its
+   * scrape began (`t`) and is readable only from the time the scrape ended (`stored`).
+   */
+  let samples: { t: number; v: number; stored: number }[];
+
+  /** The value at `at` with Prometheus' look-back: the newest sample stamped at or before it, if stored by now. */
+  const valueAt = (at: number) =>
+    samples.filter((s) => s.t <= at && s.stored <= clock && at - s.t <= 300_000).at(-1)?.v;
+
+  beforeEach(async () => {
+    server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        const p = new URLSearchParams(body);
+        const query = p.get('query') ?? '';
+        const metric = { destination_workload: 'account-canary', response_code: '200', instance: 'a', job: 'j' };
+        let data: unknown;
+        if (req.url!.startsWith('/api/v1/query_range')) {
+          const [start, end, step] = ['start', 'end', 'step'].map((k) => Number(p.get(k)));
+          const values: [number, string][] = [];
+          for (let t = start!; t <= end! + 1e-9; t += step!) {
+            const v = valueAt(Math.round(t * 1000));
+            if (v !== undefined) values.push([t, String(v)]);
+          }
+          const series = query.includes('istio_requests_total') && values.length > 0 ? [{ metric, values }] : [];
+          data = { resultType: 'matrix', result: series };
+        } else {
+          const at = Math.round(Number(p.get('time')) * 1000);
+          const v = valueAt(at);
+          const result = query === 'vector(1)' ? [{ metric: {}, value: [at / 1000, '1'] }] : [];
+          if (query.includes('istio_requests_total') && v !== undefined)
+            result.push({ metric, value: [at / 1000, String(v)] });
+          data = { resultType: 'vector', result };
+        }
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'success', data }));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterEach(() => new Promise<void>((r) => server.close(() => r())));
+
+  it('counts a scrape stored after a look, stamped before it, in the next interval instead of losing it', async () => {
+    // Scrapes every second at .990, each stored 20 ms later; 100 requests a second.
+    const t0 = 1_800_000_000_000;
+    samples = Array.from({ length: 8 }, (_, i) => ({
+      t: t0 + i * 1000 + 990,
+      v: 100 * i,
+      stored: t0 + i * 1000 + 1010,
+    }));
+    clock = t0 + 1000;
+    const source = new PrometheusSource({
+      url,
+      service: 'account',
+      workloads: ['account-canary'],
+      resolutionMs: 500,
+      now: () => clock,
+    });
+    await source.begin();
+    const counted: number[] = [];
+    // A look every second, at .000: the scrape begun at .990 before it is not stored yet.
+    for (let look = 2; look <= 7; look++) {
+      clock = t0 + look * 1000;
+      const m = await source.measure();
+      counted.push(m.workloads['account-canary']?.requests ?? 0);
+    }
+    // Each look reads the scrape stored a second before it: the first look sees sample 0 at both
+    // edges; the last sees sample 5. Read again from each window's start, every look would count 0.
+    expect(counted).toEqual([0, 100, 100, 100, 100, 100]);
+  });
+
+  it('still reads a past window from its own start (measureWindow), as canary analyze does', async () => {
+    const t0 = 1_800_000_000_000;
+    samples = Array.from({ length: 4 }, (_, i) => ({ t: t0 + i * 1000, v: 50 * i, stored: t0 + i * 1000 }));
+    clock = t0 + 10_000;
+    const source = new PrometheusSource({ url, service: 'account', workloads: ['account-canary'], resolutionMs: 500 });
+    const [m] = await source.measureWindow(t0 + 1000, t0 + 3000, 2000);
+    expect(m!.workloads['account-canary']!.requests).toBe(100);
+  });
+});

@@ -61,6 +61,8 @@ export class PrometheusSource implements Source {
   private readonly lagMs: number;
   private readonly now: () => number;
   private lastEnd: number | undefined;
+  /** Each series' last value seen by a live `measure()`, carried from one look to the next. */
+  private live: LiveCounters | undefined;
 
   constructor(private readonly opts: PrometheusSourceOptions) {
     checkCommonOptions(opts);
@@ -97,6 +99,7 @@ export class PrometheusSource implements Source {
     if (this.opts.awaitTargetsMs !== undefined) await this.awaitTargets(this.opts.awaitTargetsMs);
     const begun = this.now() - this.lagMs;
     this.lastEnd = begun;
+    this.live = { first: true, byKind: new Map() };
     return begun;
   }
 
@@ -134,12 +137,31 @@ export class PrometheusSource implements Source {
     if (this.lastEnd === undefined) throw new Error('PrometheusSource.measure() called before begin()');
     const start = this.lastEnd;
     const end = Math.max(start + 1, this.now() - this.lagMs);
-    const [m] = await this.measureWindow(start, end, end - start);
+    const [m] = await this.window(start, end, end - start, this.live);
     this.lastEnd = m!.end;
+    this.live!.first = false;
     return m!;
   }
 
-  async measureWindow(start: number, end: number, stepMs: number): Promise<Measurement[]> {
+  measureWindow(start: number, end: number, stepMs: number): Promise<Measurement[]> {
+    return this.window(start, end, stepMs, undefined);
+  }
+
+  /**
+   * The window's measurements. With `live` (the looks of a run), each series' increase is counted
+   * from the value the previous look saw, not from the value at `start` read again now: Prometheus
+   * stamps a sample with the time its scrape began and stores it when the scrape ends, so a scrape
+   * under way at a look has a time before that look's end but was not there to be read. Read again
+   * at the next look's start, it would fall between the two windows and its requests would be lost
+   * (half of every track's requests, with a look interval equal to the scrape interval). Carried,
+   * they count in the next interval.
+   */
+  private async window(
+    start: number,
+    end: number,
+    stepMs: number,
+    live: LiveCounters | undefined,
+  ): Promise<Measurement[]> {
     if (!Number.isFinite(start) || !Number.isFinite(end) || end <= start)
       throw new UsageError('window', `expected start < end, got ${start} .. ${end}`);
     if (!(stepMs >= 1)) throw new UsageError('step', `expected an interval of at least 1 ms, got ${stepMs}`);
@@ -170,12 +192,14 @@ export class PrometheusSource implements Source {
     const tallies = grid.intervals.map(() => new IntervalTally(this.opts.workloads, this.opts.errorClasses));
     const indexOfTime = new Map(grid.times.map((t, k) => [t, k]));
     const feed = (series: PromSeries[], kind: string, apply: (t: IntervalTally, s: PromSeries, n: number) => void) => {
-      const deltas = new CounterDeltas();
+      const deltas = live === undefined ? new CounterDeltas() : carried(live, kind);
+      // A window's first point is the zero of its counts, unless a previous look's values carry on.
+      const baseline = live === undefined || live.first;
       for (const s of series) {
         const key = `${kind}\0${seriesKey(s.metric)}`;
         for (const [k, v] of pointsOf(s, indexOfTime)) {
-          const n = deltas.observe(key, v, k === 0);
-          if (k > 0) apply(tallies[grid.intervalOfPoint[k]!]!, s, n);
+          const n = deltas.observe(key, v, k === 0 && baseline);
+          if (k > 0 || !baseline) apply(tallies[grid.intervalOfPoint[k]!]!, s, n);
         }
       }
     };
@@ -307,6 +331,18 @@ export function pointGrid(startMs: number, endMs: number, stepMs: number, resolu
     for (let k = a + 1; k <= b; k++) intervalOfPoint[k] = i;
   });
   return { resolutionMs: res, uniform, times, intervals, intervalOfPoint };
+}
+
+/** The live looks' counters: one `CounterDeltas` per kind of series, and whether no look has read yet. */
+interface LiveCounters {
+  first: boolean;
+  byKind: Map<string, CounterDeltas>;
+}
+
+function carried(live: LiveCounters, kind: string): CounterDeltas {
+  let deltas = live.byKind.get(kind);
+  if (!deltas) live.byKind.set(kind, (deltas = new CounterDeltas()));
+  return deltas;
 }
 
 /** The points of a series as [point index, value], in time order, de-duplicated across chunks. */
