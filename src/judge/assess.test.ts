@@ -84,6 +84,35 @@ describe('assessStage (sequential judge)', () => {
     expect(a.reason).toMatch(/sample ratio mismatch/);
   });
 
+  it('weighs the planned share by the time each arm covers: counts over scrape spans of 9 s and 10 s are no mismatch', () => {
+    // Prometheus read the canary's counter over 10 s per interval and the baseline's over 9 s (two
+    // scrape phases): 1,800 against 2,000 requests is then what equal traffic gives.
+    const covered = (ms: Record<string, number>) => (m: Measurement) => ({
+      ...m,
+      workloads: Object.fromEntries(Object.entries(m.workloads).map(([w, x]) => [w, { ...x, coveredMs: ms[w] }])),
+    });
+    const measurements = traffic(4, 6, { ...normal, requests: 1800 }, normal);
+    const spans = { [arms.baseline]: 9_000, [arms.canary]: 10_000 };
+    const weighed = assessStage({ config: config(), data: data(measurements.map(covered(spans))), elapsedMs: 120_000 });
+    expect(weighed.srm!.mismatch).toBe(false);
+    expect(weighed.srm!.expectedCanaryShare).toBeCloseTo(10 / 19, 12);
+    expect(weighed.srm!.plannedCanaryShare).toBe(0.5);
+    expect(weighed.srm!.coveredMs).toEqual({ baseline: 54_000, canary: 60_000 });
+    // The same counts as if both covered their whole intervals: a mismatch.
+    const unweighed = assessStage({ config: config(), data: data(measurements), elapsedMs: 120_000 });
+    expect(unweighed.srm!.mismatch).toBe(true);
+    expect(unweighed.srm!.plannedCanaryShare).toBeUndefined();
+    // Equal counts over unequal spans: the arm that got as many requests in less time is the mismatch.
+    const even = traffic(4, 6, normal, normal);
+    const skewed = assessStage({
+      config: config(),
+      data: data(even.map(covered({ [arms.baseline]: 10_000, [arms.canary]: 8_000 }))),
+      elapsedMs: 120_000,
+    });
+    expect(skewed.decision).toBe('inconclusive');
+    expect(skewed.reason).toMatch(/expected 44\.4 % \(planned 50\.0 %, weighed by the time each arm's counts cover\)/);
+  });
+
   it('treats a missing canary as no data: continue before min duration, inconclusive after, never promote', () => {
     const measurements = traffic(5, 12, normal, normal).map((m) => ({
       ...m,

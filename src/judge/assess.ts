@@ -176,15 +176,24 @@ function sampleRatio(
   const counts = { baseline: data.baseline.requests, canary: data.canary.requests };
   // An arm with no requests at all is the no-data case (with its grace until the minimum duration).
   if (counts.baseline === 0 || counts.canary === 0) return null;
+  // Counts that cover different times (Prometheus scrapes each track at its own phase) are expected
+  // in proportion to the planned share times that time: a rate ratio, as counts of two Poisson
+  // streams given their total.
+  const covered = { baseline: data.baseline.coveredMs ?? 0, canary: data.canary.coveredMs ?? 0 };
+  const weighed = covered.baseline > 0 && covered.canary > 0 && covered.baseline !== covered.canary;
+  const share = weighed
+    ? (canaryShare * covered.canary) / (canaryShare * covered.canary + (1 - canaryShare) * covered.baseline)
+    : canaryShare;
   // Prior concentration: the expected request count at the stage's end / 8 (STATS.md §1).
   const evidence = sampleRatioEValue(
     [counts.baseline, counts.canary],
-    [1 - canaryShare, canaryShare],
+    [1 - share, share],
     Math.max(1, (2 * expectedSamplesPerArm) / 8),
   );
   return {
     counts,
-    expectedCanaryShare: canaryShare,
+    expectedCanaryShare: share,
+    ...(weighed ? { plannedCanaryShare: canaryShare, coveredMs: covered } : {}),
     eValue: Math.min(evidence.eValue, Number.MAX_VALUE),
     pValue: evidence.pValue,
     alpha,
@@ -194,8 +203,14 @@ function sampleRatio(
 
 function sampleRatioReason(srm: SampleRatioCheck): string {
   const share = srm.counts.canary / (srm.counts.canary + srm.counts.baseline);
-  return `sample ratio mismatch: canary got ${(share * 100).toFixed(1)} % of requests, planned ${(srm.expectedCanaryShare * 100).toFixed(1)} % (p = ${srm.pValue.toExponential(2)} < ${srm.alpha}); the comparison cannot be trusted`;
+  const planned =
+    srm.plannedCanaryShare === undefined
+      ? `planned ${percent(srm.expectedCanaryShare)}`
+      : `expected ${percent(srm.expectedCanaryShare)} (planned ${percent(srm.plannedCanaryShare)}, weighed by the time each arm's counts cover)`;
+  return `sample ratio mismatch: canary got ${percent(share)} of requests, ${planned} (p = ${srm.pValue.toExponential(2)} < ${srm.alpha}); the comparison cannot be trusted`;
 }
+
+const percent = (share: number) => `${(share * 100).toFixed(1)} %`;
 
 function formatE(x: number): string {
   return x >= 1e5 || (x > 0 && x < 1e-3) ? x.toExponential(2) : Number(x.toPrecision(3)).toString();

@@ -11,6 +11,11 @@ import { addHistogram } from '../telemetry/histogram.ts';
 export interface ArmAccumulation {
   /** Requests (the denominator of the error ratio and the SRM counts). */
   requests: number;
+  /**
+   * The time, in ms, those requests cover: the sum of the measurements' `coveredMs` (their interval
+   * where the source gives none); absent when not known (raw samples, counts given by hand).
+   */
+  coveredMs?: number;
   errors: number;
   /** All latency observations so far: a summed histogram or raw samples; null when there are none. */
   latency: ArmData | null;
@@ -41,7 +46,7 @@ export interface Arms {
 }
 
 function emptyArm(): ArmAccumulation {
-  return { requests: 0, errors: 0, latency: null, intervals: [] };
+  return { requests: 0, coveredMs: 0, errors: 0, latency: null, intervals: [] };
 }
 
 /**
@@ -74,6 +79,7 @@ export function accumulateMeasurements(
       }
       const acc = data[arm];
       acc.requests += w.requests;
+      acc.coveredMs = (acc.coveredMs ?? 0) + (w.coveredMs ?? m.end - m.start);
       acc.errors += w.errors;
       const total = w.latency.counts.reduce((s, c) => s + c, 0);
       if (total > 0) histograms[arm] = addHistogram(histograms[arm], w.latency, `workload ${arms[arm]} at ${when}`);

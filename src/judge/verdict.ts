@@ -83,8 +83,15 @@ export type StageDecision = 'promote' | 'rollback' | 'continue' | 'inconclusive'
 /** Multinomial sample-ratio-mismatch check on request counts per arm (STATS.md §1). */
 export interface SampleRatioCheck {
   counts: { baseline: number; canary: number };
-  /** Planned canary share of the compared traffic (0.5 for baseline vs canary). */
+  /**
+   * The canary share the check expects: the planned share (0.5 for baseline vs canary), weighed by
+   * the time each arm's counts cover when those differ (`coveredMs`).
+   */
   expectedCanaryShare: number;
+  /** The planned share, when the expected one was weighed by `coveredMs`. */
+  plannedCanaryShare?: number;
+  /** The time, in ms, each arm's counts cover, when they differ (Prometheus' scrape phases). */
+  coveredMs?: { baseline: number; canary: number };
   eValue: number;
   /** Always-valid p-value, 1/E capped at 1. */
   pValue: number;

@@ -151,7 +151,11 @@ export function renderMarkdown(result: RunResult): string {
     out.push('</details>', '');
     if (a.srm) {
       out.push(
-        `Sample ratio: ${a.srm.counts.baseline} / ${a.srm.counts.canary} requests, expected canary share ${formatNumber(a.srm.expectedCanaryShare)}, ` +
+        `Sample ratio: ${a.srm.counts.baseline} / ${a.srm.counts.canary} requests, expected canary share ${formatNumber(a.srm.expectedCanaryShare)}` +
+          (a.srm.coveredMs
+            ? ` (planned ${formatNumber(a.srm.plannedCanaryShare ?? 0.5)}, over ${formatNumber(a.srm.coveredMs.baseline / 1000)} s / ${formatNumber(a.srm.coveredMs.canary / 1000)} s of scrapes)`
+            : '') +
+          ', ' +
           `e-value ${formatNumber(a.srm.eValue)}${a.srm.mismatch ? ' — **mismatch: the comparison is not trustworthy**' : ''}.`,
         '',
       );

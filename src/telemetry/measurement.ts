@@ -23,6 +23,13 @@ export interface WorkloadMeasurement {
   errors: number;
   byClass: Partial<Record<ResponseClass, number>>;
   latency: LatencyHistogram;
+  /**
+   * The time, in ms, that `requests` cover, when the source knows it differs from the interval:
+   * Prometheus' counts run from one scrape to another, and each target is scraped at its own phase
+   * (the mean over the workload's replicas of the time between the samples read). Absent: the
+   * interval's own length.
+   */
+  coveredMs?: number;
 }
 
 export type MeasurementStatus = 'ok' | 'nodata' | 'error';

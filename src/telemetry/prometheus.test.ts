@@ -147,9 +147,16 @@ describe('PrometheusSource.measure across looks', () => {
    */
   let samples: { t: number; v: number; stored: number }[];
 
-  /** The value at `at` with Prometheus' look-back: the newest sample stamped at or before it, if stored by now. */
-  const valueAt = (at: number) =>
-    samples.filter((s) => s.t <= at && s.stored <= clock && at - s.t <= 300_000).at(-1)?.v;
+  /**
+   * What `query` reads at `at` with Prometheus' look-back: the newest sample stamped at or before it,
+   * if stored by now: its value, or its time in seconds for the `scrapeTimes` query (`timestamp()`).
+   */
+  const valueAt = (query: string, at: number) => {
+    if (!query.includes('istio_requests_total')) return undefined;
+    const sample = samples.filter((s) => s.t <= at && s.stored <= clock && at - s.t <= 300_000).at(-1);
+    if (sample === undefined) return undefined;
+    return query.includes('timestamp(') ? sample.t / 1000 : sample.v;
+  };
 
   beforeEach(async () => {
     server = createServer((req, res) => {
@@ -164,17 +171,16 @@ describe('PrometheusSource.measure across looks', () => {
           const [start, end, step] = ['start', 'end', 'step'].map((k) => Number(p.get(k)));
           const values: [number, string][] = [];
           for (let t = start!; t <= end! + 1e-9; t += step!) {
-            const v = valueAt(Math.round(t * 1000));
+            const v = valueAt(query, Math.round(t * 1000));
             if (v !== undefined) values.push([t, String(v)]);
           }
-          const series = query.includes('istio_requests_total') && values.length > 0 ? [{ metric, values }] : [];
+          const series = values.length > 0 ? [{ metric, values }] : [];
           data = { resultType: 'matrix', result: series };
         } else {
           const at = Math.round(Number(p.get('time')) * 1000);
-          const v = valueAt(at);
+          const v = valueAt(query, at);
           const result = query === 'vector(1)' ? [{ metric: {}, value: [at / 1000, '1'] }] : [];
-          if (query.includes('istio_requests_total') && v !== undefined)
-            result.push({ metric, value: [at / 1000, String(v)] });
+          if (v !== undefined) result.push({ metric, value: [at / 1000, String(v)] });
           data = { resultType: 'vector', result };
         }
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'success', data }));
@@ -203,15 +209,45 @@ describe('PrometheusSource.measure across looks', () => {
     });
     await source.begin();
     const counted: number[] = [];
+    const covered: (number | undefined)[] = [];
     // A look every second, at .000: the scrape begun at .990 before it is not stored yet.
     for (let look = 2; look <= 7; look++) {
       clock = t0 + look * 1000;
       const m = await source.measure();
       counted.push(m.workloads['account-canary']?.requests ?? 0);
+      covered.push(m.workloads['account-canary']?.coveredMs);
     }
     // Each look reads the scrape stored a second before it: the first look sees sample 0 at both
     // edges; the last sees sample 5. Read again from each window's start, every look would count 0.
     expect(counted).toEqual([0, 100, 100, 100, 100, 100]);
+    // And the time those counts cover: from one scrape read to the next.
+    expect(covered).toEqual([0, 1000, 1000, 1000, 1000, 1000]);
+  });
+
+  it("gives a run's looks the time between the scrapes they read as the time their counts cover", async () => {
+    // Scrapes at .300 of every second, stored at once; the run begins at t0+1000.
+    const t0 = 1_800_000_000_000;
+    samples = Array.from({ length: 6 }, (_, i) => ({ t: t0 + i * 1000 + 300, v: 40 * i, stored: t0 + i * 1000 + 300 }));
+    clock = t0 + 1000;
+    const source = new PrometheusSource({
+      url,
+      service: 'account',
+      workloads: ['account-canary'],
+      resolutionMs: 500,
+      now: () => clock,
+    });
+    await source.begin();
+    clock = t0 + 4000;
+    const first = (await source.measure()).workloads['account-canary']!;
+    clock = t0 + 5000;
+    const second = (await source.measure()).workloads['account-canary']!;
+    // The first look reads the scrape of t0+3300 (120) and covers from the run's begin.
+    expect([first.requests, first.coveredMs]).toEqual([120, 2300]);
+    // The next reads t0+4300 (160): one scrape later.
+    expect([second.requests, second.coveredMs]).toEqual([40, 1000]);
+    // A past window is not weighed: its traffic may have begun and ended inside it.
+    const [past] = await source.measureWindow(t0 + 1000, t0 + 4000, 3000);
+    expect(past!.workloads['account-canary']!.coveredMs).toBeUndefined();
   });
 
   it('still reads a past window from its own start (measureWindow), as canary analyze does', async () => {

@@ -167,15 +167,18 @@ export class PrometheusSource implements Source {
     if (!(stepMs >= 1)) throw new UsageError('step', `expected an interval of at least 1 ms, got ${stepMs}`);
     const grid = pointGrid(start, end, stepMs, this.resolutionMs);
     const values = { service: this.opts.service, workloads: this.opts.workloads };
-    const q = (key: 'requests' | 'latencyBuckets' | 'latencySum') =>
-      render(this.templates[key], values, { file: this.templatesFile, path: key });
+    const q = (key: 'requests' | 'latencyBuckets' | 'latencySum' | 'scrapeTimes') =>
+      render(this.templates[key]!, values, { file: this.templatesFile, path: key });
 
-    let requests: PromSeries[], buckets: PromSeries[], sums: PromSeries[];
+    let requests: PromSeries[], buckets: PromSeries[], sums: PromSeries[], scrapeTimes: PromSeries[] | undefined;
     try {
-      [requests, buckets, sums] = await Promise.all([
+      [requests, buckets, sums, scrapeTimes] = await Promise.all([
         this.rangeSeries(q('requests'), grid),
         this.rangeSeries(q('latencyBuckets'), grid),
         this.rangeSeries(q('latencySum'), grid),
+        this.templates.scrapeTimes === undefined || live === undefined
+          ? undefined
+          : this.rangeSeries(q('scrapeTimes'), grid),
       ]);
     } catch (err) {
       if (!(err instanceof PrometheusQueryError)) throw err;
@@ -217,12 +220,15 @@ export class PrometheusSource implements Source {
       if (w !== undefined) t.addLatencySum(w, n);
     });
 
+    const covered = scrapeTimes && live ? coverage(scrapeTimes, grid, indexOfTime, live) : undefined;
+
     const out: Measurement[] = [];
     for (let i = 0; i < grid.intervals.length; i++) {
       const [a, b] = grid.intervals[i]!;
       const iStart = grid.times[a]!;
       const iEnd = grid.times[b]!;
       const workloads = tallies[i]!.build();
+      if (covered) for (const w of Object.values(workloads)) w.coveredMs = covered[i]!.get(w.workload) ?? 0;
       const { scalars, failures } = await this.scalarsAt(iEnd, iEnd - iStart);
       const total = Object.values(workloads).reduce((acc, w) => acc + w.requests, 0);
       if (failures.length > 0)
@@ -333,10 +339,59 @@ export function pointGrid(startMs: number, endMs: number, stepMs: number, resolu
   return { resolutionMs: res, uniform, times, intervals, intervalOfPoint };
 }
 
-/** The live looks' counters: one `CounterDeltas` per kind of series, and whether no look has read yet. */
+/**
+ * The live looks' carried state: one `CounterDeltas` per kind of series, each replica's last scrape
+ * time (ms) by series key, and whether no look has read yet.
+ */
 interface LiveCounters {
   first: boolean;
   byKind: Map<string, CounterDeltas>;
+  scrapedAt?: Map<string, number>;
+}
+
+/**
+ * Per interval, per workload, the time its counts cover, for a run's looks: for each replica, the
+ * time between the scrape read at the previous look's end and the one read at the interval's end,
+ * averaged over the workload's replicas read in the interval. The first look covers from its own
+ * start (the run's load begins after `begin()`), not from the scrape before it. A replica first
+ * seen inside a window covers from the window's start: Istio's counters appear with a replica's
+ * first request, and the time it was scraped with none is time it got none (the run waits for every
+ * track's target before its load). `scrapeTimes` are `timestamp()` series, in seconds.
+ *
+ * Only a run's looks are weighed: their load is steady from the first look to the last, so the
+ * requests an arm counts grow with the time its scrapes span. A past window (`canary analyze`) may
+ * hold traffic that began and ended inside it, where they do not.
+ */
+function coverage(
+  scrapeTimes: PromSeries[],
+  grid: PointGrid,
+  indexOfTime: Map<number, number>,
+  live: LiveCounters,
+): Map<string, number>[] {
+  const last = (live.scrapedAt ??= new Map());
+  const spans = grid.intervals.map(() => new Map<string, { ms: number; replicas: Set<string> }>());
+  for (const s of scrapeTimes) {
+    const workload = s.metric.destination_workload;
+    if (workload === undefined) continue;
+    const key = seriesKey(s.metric);
+    for (const [k, seconds] of pointsOf(s, indexOfTime)) {
+      if (!Number.isFinite(seconds)) continue;
+      const at = seconds * 1000;
+      if (k === 0 && live.first) {
+        last.set(key, grid.times[0]!);
+        continue;
+      }
+      const previous = last.get(key);
+      last.set(key, at);
+      const from = previous ?? grid.times[0]!;
+      const span = spans[grid.intervalOfPoint[k]!]!;
+      const entry = span.get(workload) ?? { ms: 0, replicas: new Set<string>() };
+      entry.ms += Math.max(0, at - from);
+      entry.replicas.add(key);
+      span.set(workload, entry);
+    }
+  }
+  return spans.map((byWorkload) => new Map([...byWorkload].map(([w, e]) => [w, e.ms / e.replicas.size])));
 }
 
 function carried(live: LiveCounters, kind: string): CounterDeltas {

@@ -94,6 +94,13 @@ export const TelemetryTemplatesSchema = z
       .string()
       .min(1)
       .describe('cumulative istio_request_duration_milliseconds_sum per replica and destination_workload'),
+    scrapeTimes: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'per replica and destination_workload, the time of the istio_requests_total sample read (timestamp()): the sample ratio check weighs each arm by the time its counts cover',
+      ),
     targets: z
       .string()
       .min(1)
