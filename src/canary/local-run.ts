@@ -20,7 +20,7 @@ import { createSource } from '../telemetry/factory.ts';
 import { createStageJudge } from './judge-adapter.ts';
 import { planDefaultsFrom } from './plan-defaults.ts';
 import { formatPlan } from './plan-text.ts';
-import { planRun, type PlanFlags } from './plan.ts';
+import { planRun, type PlanFlags, type TargetFacts } from './plan.ts';
 import type { CanaryPlan, Scenario } from './plan-types.ts';
 import type { RunResult } from './result.ts';
 import { runCanary, type RunnerDeps, type RunOutput, type SignalSubscription } from './runner.ts';
@@ -78,6 +78,10 @@ export interface RunCommandIo {
 export interface PreparedRun {
   plan: CanaryPlan;
   analysis: AnalysisConfig;
+  /** What the manifests say of the service under canary. */
+  target: TargetFacts;
+  /** The same flags planned against other facts (the primary as it runs on the cluster). */
+  planFor: (target: TargetFacts) => CanaryPlan;
 }
 
 /** Config, manifests and flags → plan; throws UsageError / ConfigError (exit 3) and starts nothing. */
@@ -117,7 +121,8 @@ export async function prepareRun(o: RunCommandOptions): Promise<PreparedRun> {
     prometheus: o.prometheus,
     image: o.image,
   };
-  return { plan: planRun(flags, defaults, target), analysis };
+  const planFor = (facts: TargetFacts) => planRun(flags, defaults, facts);
+  return { plan: planFor(target), analysis, target, planFor };
 }
 
 /** Longest wait for Prometheus to scrape every track of a run on a cluster before the load starts. */
@@ -138,7 +143,9 @@ export function sourceFor(deployment: Deployment, plan: CanaryPlan): Source {
 }
 
 export async function runCommand(o: RunCommandOptions, io: RunCommandIo): Promise<number> {
-  const { plan, analysis } = await prepareRun(o);
+  const prepared = await prepareRun(o);
+  const { analysis } = prepared;
+  let plan = prepared.plan;
   // The composition root: platform, driver and source are the ones the plan names.
   const platform = await createPlatform(plan, { manifestsDir: o.manifests, log: io.err });
   // Manifests and every route of the plan, before a process starts or the run directory exists.
@@ -149,6 +156,19 @@ export async function runCommand(o: RunCommandOptions, io: RunCommandIo): Promis
   }
   // The cluster's credentials, before the run directory exists: a bad kubeconfig or context is exit 3.
   await platform.prepare?.();
+  // On a cluster the baseline copies the primary as it runs (after a promotion, the promoted image),
+  // not as the manifests wrote it.
+  const written = prepared.target;
+  const running = await platform.runningPrimary?.(written.workloads.primary);
+  if (running) {
+    const target = { ...written, ...running };
+    if (target.primaryImage !== written.primaryImage || target.primaryVersion !== written.primaryVersion)
+      io.err(
+        `kubernetes: ${written.workloads.primary} runs ${target.primaryImage} (${target.primaryVersion}); the baseline copies it, not the manifests' ${written.primaryImage} (${written.primaryVersion})`,
+      );
+    plan = prepared.planFor(target);
+    await platform.check(plan.tracks, [{ kind: 'safe' }, ...plan.stages.map((s) => s.route), { kind: 'promoted' }]);
+  }
   // Where the run's record goes must take it, before anything starts: a verdict with nowhere to go is lost.
   const unwritable = writableProblem(o.reportsDir, [join(o.reportsDir, 'history.sqlite')]);
   if (unwritable)

@@ -294,6 +294,50 @@ describe('the Kubernetes platform', () => {
     expect(api.sent('PATCH')).toHaveLength(0);
   });
 
+  it('runningPrimary reads the image, version and literal env the primary runs with, as the cluster holds them', async () => {
+    api.put(DEPLOYMENTS, {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'account-primary', namespace: NS, labels: { app: 'account', version: 'v2' } },
+      spec: {
+        replicas: 2,
+        template: {
+          spec: {
+            containers: [
+              {
+                name: 'account',
+                image: 'registry.example/account:v2',
+                env: [
+                  { name: 'VERSION', value: 'v2' },
+                  { name: 'LATENCY', value: 'lognormal:median=20,sigma=0.3' },
+                  { name: 'TOKEN', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } },
+                ],
+              },
+            ],
+          },
+        },
+      },
+    });
+    const p = platform();
+    await p.prepare();
+    expect(await p.runningPrimary('account-primary')).toEqual({
+      primaryImage: 'registry.example/account:v2',
+      primaryVersion: 'v2',
+      primaryEnv: { VERSION: 'v2', LATENCY: 'lognormal:median=20,sigma=0.3' },
+    });
+    expect(await p.runningPrimary('friend')).toBeNull();
+    // A primary with no version anywhere cannot be copied: said, naming it.
+    api.put(DEPLOYMENTS, {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'account-primary', namespace: NS },
+      spec: { replicas: 1, template: { spec: { containers: [{ name: 'account', image: 'x' }] } } },
+    });
+    await expect(p.runningPrimary('account-primary')).rejects.toThrow(
+      /Deployment sprincube\/account-primary on the cluster has neither a version label nor a VERSION variable/,
+    );
+  });
+
   it('check needs no cluster and refuses a service whose DestinationRule has no track subsets', async () => {
     await platform().check(plan().tracks, [{ kind: 'safe' }]);
     expect(api.requests).toHaveLength(0);

@@ -5,6 +5,8 @@
  * Progressing condition's ProgressDeadlineExceeded) and from its pods, where ErrImagePull,
  * ImagePullBackOff, CrashLoopBackOff or CreateContainerConfigError end the wait at once with an
  * InfraError (exit 4) naming the pod, the container and the reason. Routes are applied and read back.
+ * The baseline copies the primary as the cluster runs it (`runningPrimary`), not as the manifests
+ * wrote it: after a promotion, the promoted image, version and environment.
  * Promotion copies the canary's image and environment into the primary, waits for it, routes
  * everything to it and removes the run's tracks; rollback and teardown route to the primary first.
  */
@@ -21,7 +23,15 @@ import {
   runObjects,
   trackDeployment,
 } from './kube-objects.ts';
-import type { CheckedPlatform, DeployOptions, Deployment, Platform, PlatformContext } from './platform.ts';
+import type {
+  CheckedPlatform,
+  DeployOptions,
+  Deployment,
+  Platform,
+  PlatformContext,
+  RunningPrimary,
+} from './platform.ts';
+import { primaryFacts } from './target-facts.ts';
 
 /** Pod waiting reasons that will not heal by waiting (Flagger and Argo wait for the deadline instead). */
 export const FATAL_WAITING_REASONS = [
@@ -165,6 +175,18 @@ export class KubernetesPlatform implements Platform, CheckedPlatform {
   /** Reads the kubeconfig and connects; a bad kubeconfig or context fails here, before the run starts. */
   async prepare(): Promise<void> {
     this.connected ??= await this.opts.connect();
+  }
+
+  /** The primary as the cluster holds it: null when its Deployment is not there (deploy then says so). */
+  async runningPrimary(workload: string): Promise<RunningPrimary | null> {
+    const held = await this.client.get<DeploymentObject>('Deployment', this.namespace, workload);
+    if (!held) return null;
+    const facts = primaryFacts(held);
+    if (facts.primaryVersion === undefined)
+      throw new InfraError(
+        `Deployment ${this.namespace}/${workload} on the cluster has neither a version label nor a VERSION variable: the baseline cannot copy its version`,
+      );
+    return { ...facts, primaryVersion: facts.primaryVersion };
   }
 
   async deploy(tracks: TrackPlan[], options: DeployOptions = {}): Promise<Deployment> {

@@ -52,6 +52,18 @@ export interface CheckedPlatform extends Platform {
   check(tracks: TrackPlan[], routes: RoutePlan[]): Promise<void>;
   /** Connects to what it runs on (the cluster), after `--dry-run` and before the run starts; throws ConfigError/InfraError. */
   prepare?(): Promise<void>;
+  /**
+   * After `prepare`: the image, version and environment the primary runs with now, where that may
+   * differ from the manifests (a cluster, after a promotion); null when it does not run yet.
+   */
+  runningPrimary?(workload: string): Promise<RunningPrimary | null>;
+}
+
+/** The primary's facts as it runs, in the terms of the plan's target facts. */
+export interface RunningPrimary {
+  primaryImage?: string;
+  primaryVersion: string;
+  primaryEnv: Record<string, string>;
 }
 
 /** What a platform factory gets besides the plan. */

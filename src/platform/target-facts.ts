@@ -55,13 +55,7 @@ export function targetFactsFrom(
     }
   }
   const primary = deployment(tracks.primary)!;
-  const spec = primary.object.spec as
-    | { template?: { spec?: { containers?: { image?: string; env?: { name: string; value?: string }[] }[] } } }
-    | undefined;
-  const env: Record<string, string> = {};
-  for (const e of spec?.template?.spec?.containers?.[0]?.env ?? [])
-    if (typeof e.value === 'string') env[e.name] = e.value;
-  const version = primary.object.metadata?.labels?.version ?? env.VERSION;
+  const { primaryVersion: version, primaryEnv: env, primaryImage } = primaryFacts(primary.object);
   if (!version)
     throw new ConfigError(
       primary.file,
@@ -91,10 +85,30 @@ export function targetFactsFrom(
     workloads: tracks,
     primaryVersion: version,
     primaryEnv: env,
-    ...(typeof spec?.template?.spec?.containers?.[0]?.image === 'string'
-      ? { primaryImage: spec.template.spec.containers[0].image }
-      : {}),
+    ...(primaryImage !== undefined ? { primaryImage } : {}),
     derivedTracks,
+  };
+}
+
+/**
+ * A primary Deployment's version (its `version` label, else its first container's VERSION), the
+ * literal environment and the image of that container; read the same from files and from a cluster.
+ */
+export function primaryFacts(deployment: { metadata?: { labels?: Record<string, string> }; spec?: unknown }): {
+  primaryVersion: string | undefined;
+  primaryEnv: Record<string, string>;
+  primaryImage?: string;
+} {
+  const spec = deployment.spec as
+    | { template?: { spec?: { containers?: { image?: string; env?: { name: string; value?: string }[] }[] } } }
+    | undefined;
+  const container = spec?.template?.spec?.containers?.[0];
+  const env: Record<string, string> = {};
+  for (const e of container?.env ?? []) if (typeof e.value === 'string') env[e.name] = e.value;
+  return {
+    primaryVersion: deployment.metadata?.labels?.version ?? env.VERSION,
+    primaryEnv: env,
+    ...(typeof container?.image === 'string' ? { primaryImage: container.image } : {}),
   };
 }
 

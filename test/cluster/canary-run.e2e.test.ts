@@ -149,8 +149,12 @@ function canaryRun(args: string[]): Promise<Finished> {
   );
 }
 
+/** Where a failed run's story is: its summary and the end of its log. */
+const story = (f: Finished) => `${f.stdout}\n${f.stderr.split('\n').slice(-40).join('\n')}`;
+
 /** The run's result.json (through the path the JSON summary names), and that junit.xml is beside it. */
 function readResult(f: Finished): { result: RunResult; junit: string } {
+  expect(f.stdout, `no JSON summary on stdout: ${story(f)}`).toMatch(/^\{/);
   const summary = JSON.parse(f.stdout) as { reportDir: string };
   const result = JSON.parse(readFileSync(join(summary.reportDir, 'result.json'), 'utf8')) as RunResult;
   const junitFile = join(summary.reportDir, 'junit.xml');
@@ -200,9 +204,6 @@ async function expectPrometheusCountsTheDriver(result: RunResult): Promise<void>
     console.log(`canary-run: ${summary}`);
   }, WAIT);
 }
-
-/** Where a failed run's story is: its summary and the end of its log. */
-const story = (f: Finished) => `${f.stdout}\n${f.stderr.split('\n').slice(-40).join('\n')}`;
 
 describe('canary run on the test cluster through the following data plane', { timeout: 180_000 }, () => {
   it('rolls back a canary 15 % slower (latency knob in its pod), naming latency; the primary keeps its image', async () => {
@@ -272,5 +273,24 @@ describe('canary run on the test cluster through the following data plane', { ti
       const primaries = mesh!.workloads().filter((w) => w.workload === 'account-primary');
       expect(primaries.map((w) => w.version)).toEqual(['v2', 'v2']);
     }, WAIT);
+  });
+
+  it("after the promotion, the next run's baseline copies the primary as it runs, not the manifests' image", async () => {
+    expect(await image('account-primary')).toBe(CANARY_IMAGE);
+    const f = await canaryRun(['--image', 'account=sprincube/app:v3', '--scenario', 'errors']);
+    expect(f.code, story(f)).toBe(1);
+    const { result } = readResult(f);
+    expect(result.plan.tracks.map((t) => [t.track, t.image, t.version])).toEqual([
+      ['primary', CANARY_IMAGE, 'v2'],
+      ['baseline', CANARY_IMAGE, 'v2'],
+      ['canary', 'sprincube/app:v3', 'v3'],
+    ]);
+    expect(f.stderr).toContain(
+      "kubernetes: account-primary runs sprincube/app:v2 (v2); the baseline copies it, not the manifests' sprincube/app:0.1.0 (v1)",
+    );
+    expect(log.join('\n')).toMatch(/started account-baseline \(v2\)/);
+    // Rolled back: the primary keeps the promoted image.
+    expect(await image('account-primary')).toBe(CANARY_IMAGE);
+    await expectTracksGone();
   });
 });
