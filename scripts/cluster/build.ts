@@ -153,10 +153,6 @@ async function main(): Promise<void> {
     const name = file.split('/').pop() as string;
     writeFileSync(join(layout.kwokStages, name), name === 'pod-ready.yaml' ? withoutFailingPods(text) : text);
   }
-  copyFileSync(
-    join(CLUSTER_SRC, 'kwok', 'stages', 'pod-image-pull-backoff.yaml'),
-    join(layout.kwokStages, 'pod-image-pull-backoff.yaml'),
-  );
 
   const seconds = Math.round((Date.now() - started) / 1000);
   const bytes = dirSize(layout.dir);

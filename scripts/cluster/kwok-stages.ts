@@ -1,6 +1,6 @@
 /**
  * KWOK stages of the test cluster. KWOK picks among the stages that match a pod by weight; the
- * project's ImagePullBackOff stage (cluster/kwok/stages/) has weight 1 against the defaults' 0, so
+ * project's ImagePullBackOff stage (cluster/config/kwok/) has weight 1 against the defaults' 0, so
  * it wins for a pod that carries FAIL_ANNOTATION. The default pod-ready stage would still turn that
  * pod Running once it is waiting in ImagePullBackOff; the build adds a DoesNotExist on the
  * annotation to it, so the failed pod stays failed.

@@ -1,8 +1,9 @@
 /**
  * Where the test cluster's pinned build lives. The binaries are built once into a cache outside the
  * clone, in a folder named after a hash of everything that decides what is built: the wrapper Go
- * modules (go.mod and go.sum of each), the files this project adds (the TestRun CRD, the KWOK
- * stages) and the build script itself. A change to any of them gives a new folder; a folder is
+ * modules (go.mod and go.sum of each), the files this project adds to the build (the TestRun CRD)
+ * and the build scripts. `cluster/config/` (the project's KWOK stages, the data plane's RBAC) is read
+ * at each start instead. A change to any of them gives a new folder; a folder is
  * used only once its COMPLETE marker (written last) exists.
  */
 import { createHash } from 'node:crypto';
@@ -13,6 +14,11 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLUSTER_SRC = join(REPO_ROOT, 'cluster');
+/**
+ * What the test cluster is configured with at each start, not built: the project's own KWOK stages
+ * (`kwok/`) and the local data plane's RBAC (`rbac/`). Not hashed, so a change to them needs no rebuild.
+ */
+export const CLUSTER_CONFIG = join(CLUSTER_SRC, 'config');
 
 /** The wrapper modules, each a folder of cluster/ with its own go.mod and go.sum. */
 export const MODULES = ['kube', 'etcd', 'kwok', 'crds'] as const;
@@ -34,8 +40,9 @@ export function pinnedFiles(): string[] {
   const walk = (dir: string) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (/\.(mod|sum|ya?ml)$/.test(entry.name)) files.push(relative(REPO_ROOT, path));
+      if (entry.isDirectory()) {
+        if (path !== CLUSTER_CONFIG) walk(path);
+      } else if (/\.(mod|sum|ya?ml)$/.test(entry.name)) files.push(relative(REPO_ROOT, path));
     }
   };
   walk(CLUSTER_SRC);

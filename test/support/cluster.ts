@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { FAIL_ANNOTATION } from '../../scripts/cluster/kwok-stages.ts';
-import { type BuildLayout, type Binary, requireBuild } from '../../scripts/cluster/layout.ts';
+import { type BuildLayout, type Binary, CLUSTER_CONFIG, requireBuild } from '../../scripts/cluster/layout.ts';
 import { ClusterApi, statusMessage } from './cluster-api.ts';
 import { type ClusterPki, makeClusterPki, pemData } from './cluster-pki.ts';
 import { distinctFreeLoopbackPorts } from '../../src/core/loopback.ts';
@@ -217,13 +217,18 @@ function componentKubeconfig(dir: string, name: string, server: string, pki: Clu
   );
 }
 
-/** KWOK's configuration: its options and every stage of the build (defaults plus the failure stage). */
+/** KWOK's configuration: every stage of the build (KWOK's defaults) and the project's (cluster/config/kwok/). */
 async function kwokConfig(layout: BuildLayout, path: string): Promise<void> {
   const { readdir } = await import('node:fs/promises');
-  const stages = (await readdir(layout.kwokStages)).filter((name) => name.endsWith('.yaml')).sort();
+  const yamlIn = async (dir: string) =>
+    (await readdir(dir))
+      .filter((name) => name.endsWith('.yaml'))
+      .sort()
+      .map((name) => join(dir, name));
+  const stages = [...(await yamlIn(layout.kwokStages)), ...(await yamlIn(join(CLUSTER_CONFIG, 'kwok')))];
   // Options come as flags; a KwokConfiguration document here would replace KWOK's defaults.
   const docs: string[] = [];
-  for (const name of stages) docs.push(await readFile(join(layout.kwokStages, name), 'utf8'));
+  for (const file of stages) docs.push(await readFile(file, 'utf8'));
   await writeFile(path, docs.map((doc) => doc.trimEnd()).join('\n---\n'));
 }
 
