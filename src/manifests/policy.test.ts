@@ -10,8 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Kind, KUBE_CALLS, RESOURCES } from '../platform/kube-client.ts';
-import { parse, stringify } from 'yaml';
+import { type Caller, type Kind, KUBE_CALLS, RESOURCES } from '../platform/kube-client.ts';
+import { parse, parseAllDocuments, stringify } from 'yaml';
 import { LATENCY_BUCKETS_MS } from '../telemetry/buckets.ts';
 import { loadManifests } from './load.ts';
 import type { ManifestSet } from './types.ts';
@@ -59,17 +59,8 @@ describe('RBAC', () => {
   it('gives the harness exactly the verbs it uses, in its namespace, bound to its ServiceAccount', () => {
     const role = objectsOfKind('Role').find((o) => o.value.metadata?.name === 'canary-harness');
     expect(role?.value.metadata?.namespace).toBe('sprincube');
-    const grants = new Map<string, string[]>();
-    for (const rule of (role!.value as unknown as { rules: Rule[] }).rules) {
-      for (const group of rule.apiGroups ?? [])
-        for (const resource of rule.resources ?? []) grants.set(`${group}/${resource}`, [...(rule.verbs ?? [])].sort());
-    }
     // What the code calls as the harness (the client refuses anything else; rbac.test.ts shows each is used).
-    const calls = Object.entries(KUBE_CALLS.run).map(([kind, verbs]) => {
-      const t = RESOURCES[kind as Kind];
-      return [`${t.group}/${t.plural}`, [...verbs].sort()];
-    });
-    expect(Object.fromEntries(grants)).toEqual(Object.fromEntries(calls));
+    expect(grantsOf((role!.value as unknown as { rules: Rule[] }).rules)).toEqual(callsOf('run'));
     const binding = objectsOfKind('RoleBinding').find((o) => o.value.metadata?.name === 'canary-harness')!
       .value as unknown as {
       roleRef: { kind: string; name: string };
@@ -82,6 +73,46 @@ describe('RBAC', () => {
     );
   });
 });
+
+describe("the test cluster's data plane RBAC (cluster/config/rbac/data-plane.yaml)", () => {
+  it('grants exactly what the following data plane calls, namespaced, bound to its ServiceAccount', async () => {
+    const docs = parseAllDocuments(await readFile('cluster/config/rbac/data-plane.yaml', 'utf8')).map(
+      (d) => d.toJS() as { kind: string; metadata: { name: string; namespace?: string }; [k: string]: unknown },
+    );
+    expect(docs.map((d) => `${d.kind}/${d.metadata.namespace}/${d.metadata.name}`)).toEqual([
+      'ServiceAccount/sprincube/canary-data-plane',
+      'Role/sprincube/canary-data-plane',
+      'RoleBinding/sprincube/canary-data-plane',
+    ]);
+    const role = docs[1] as unknown as { rules: Rule[] };
+    for (const rule of role.rules)
+      expect([...(rule.verbs ?? []), ...(rule.resources ?? []), ...(rule.apiGroups ?? [])]).not.toContain('*');
+    expect(grantsOf(role.rules)).toEqual(callsOf('follow'));
+    expect(docs[2]).toMatchObject({
+      roleRef: { kind: 'Role', name: 'canary-data-plane' },
+      subjects: [{ kind: 'ServiceAccount', name: 'canary-data-plane', namespace: 'sprincube' }],
+    });
+  });
+});
+
+/** `group/resource` → sorted verbs, of a Role's rules. */
+function grantsOf(rules: Rule[]): Record<string, string[]> {
+  const grants: Record<string, string[]> = {};
+  for (const rule of rules)
+    for (const group of rule.apiGroups ?? [])
+      for (const resource of rule.resources ?? []) grants[`${group}/${resource}`] = [...(rule.verbs ?? [])].sort();
+  return grants;
+}
+
+/** `group/resource` → sorted verbs, of what a caller of the client may send. */
+function callsOf(caller: Caller): Record<string, string[]> {
+  return Object.fromEntries(
+    Object.entries(KUBE_CALLS[caller]).map(([kind, verbs]) => {
+      const t = RESOURCES[kind as Kind];
+      return [`${t.group}/${t.plural}`, [...(verbs as readonly string[])].sort()];
+    }),
+  );
+}
 
 describe('credentials', () => {
   it('no Secret is committed, and every password-like variable comes from a secretKeyRef', () => {

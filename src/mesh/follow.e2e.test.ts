@@ -253,8 +253,24 @@ describe('the data plane following a namespace', () => {
     await mesh.settled();
     expect(mesh.workloads().map((w) => w.workload)).not.toContain('account-baseline');
     expect(log.join('\n')).toContain(
-      'pod account-baseline-5d8f-x: image "registry.example/account:v2" is not the reference app (sprincube/app:TAG); not started',
+      'pod account-baseline-5d8f-x: image "registry.example/account:v2" is not the reference app (sprincube/app:TAG); not started, reported as ImagePullBackOff',
     );
+    // Marked for KWOK's failure stage, by a merge patch of its annotations only, once.
+    await vi.waitFor(
+      () =>
+        expect(api.get(PODS, 'account-baseline-5d8f-x')?.metadata.annotations).toMatchObject({
+          'kwok.canary.sprincube.io/fail': 'ImagePullBackOff',
+        }),
+      WAIT,
+    );
+    const marks = api.sent('PATCH', PODS);
+    expect(marks.map((r) => [r.path, r.contentType, r.body])).toEqual([
+      [
+        `${PODS}/account-baseline-5d8f-x`,
+        'application/merge-patch+json',
+        { metadata: { annotations: { 'kwok.canary.sprincube.io/fail': 'ImagePullBackOff' } } },
+      ],
+    ]);
     notReady.status.conditions[0].status = 'True';
     api.put(PODS, notReady);
     await vi.waitFor(() => expect(mesh.workloads().map((w) => w.pod)).toContain('account-baseline-5d8f-b'), WAIT);

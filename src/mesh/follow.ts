@@ -8,8 +8,9 @@
  *   local process behind its sidecar, with the pod's container environment (VERSION, latency and
  *   error knobs) and the identity a cluster gives it (workload: the Deployment; version: the pod's
  *   `version` label; labels and service account: the pod's); a pod that is deleted or stops being
- *   Running and Ready has its process stopped. A pod with another image is not started and is
- *   logged once; a process that dies is reported and not started again.
+ *   Running and Ready has its process stopped. A pod with another image is not started, is logged
+ *   once, and is marked for KWOK's ImagePullBackOff stage, so that the cluster reports it as a
+ *   kubelet would; a process that dies is reported and not started again.
  * - reads the Istio objects with the code that reads them from files (cluster-source.ts, then
  *   checkMesh) and pushes the result with every endpoint to every proxy after each change, bursts
  *   coalesced for `debounceMs`, as istiod's push does. A change that does not compile is logged
@@ -29,7 +30,13 @@ import {
 } from '../manifests/cluster-source.ts';
 import { MeshChildren, type UnexpectedExit } from './children.ts';
 import { GATEWAY_IDENTITY, type MeshEndpoint, type ProxyConfig } from './config.ts';
-import { type ClusterObject, decidePod, type PodWorkload } from './followed-pod.ts';
+import {
+  type ClusterObject,
+  decidePod,
+  IMAGE_PULL_BACK_OFF,
+  KWOK_FAIL_ANNOTATION,
+  type PodWorkload,
+} from './followed-pod.ts';
 import type { ChildApp } from './ipc.ts';
 import { type CheckedMesh, checkMesh } from './mesh.ts';
 import { ChildStartError, type ProxyChild } from './proxy-child.ts';
@@ -52,6 +59,11 @@ export interface FollowClient {
     decide: (objects: ClusterObject[]) => undefined,
     signal: AbortSignal,
   ): Promise<unknown>;
+  /**
+   * Sets annotations on a pod (`KubeClient.annotate`): how a pod whose image cannot run is marked
+   * for KWOK's failure stage. Without it such a pod is only logged.
+   */
+  annotate?(kind: 'Pod', namespace: string, name: string, annotations: Record<string, string>): Promise<boolean>;
 }
 
 export interface FollowOptions {
@@ -123,6 +135,8 @@ export async function startFollowing(opts: FollowOptions): Promise<FollowingMesh
   const running = new Map<string, Running>();
   /** Pods not to try again (another image, no version label, failed to start), each logged once. */
   const passedOver = new Set<string>();
+  /** Pods with another image that were marked (or tried) for KWOK's ImagePullBackOff stage. */
+  const marked = new Set<string>();
   let checked: CheckedMesh | undefined;
   let refusal: string | undefined;
   let lastPushed: string | undefined;
@@ -158,17 +172,42 @@ export async function startFollowing(opts: FollowOptions): Promise<FollowingMesh
     for (const l of exitListeners) l(e);
   });
 
-  /** The pods that should run now, from the snapshot. */
-  const wanted = (): Map<string, PodWorkload> => {
+  /** The pods that should run now, from the snapshot; pods to mark as unable to pull their image. */
+  const wanted = (): { run: Map<string, PodWorkload>; unpullable: { key: string; pod: string }[] } => {
     const byName = (kind: FollowedKind) => new Map((snapshot.get(kind) ?? []).map((o) => [o.metadata.name, o]));
     const owners = { replicaSets: byName('ReplicaSet'), deployments: byName('Deployment') };
-    const out = new Map<string, PodWorkload>();
+    const run = new Map<string, PodWorkload>();
+    const unpullable: { key: string; pod: string }[] = [];
     for (const pod of snapshot.get('Pod') ?? []) {
       const d = decidePod(pod, owners, namespace);
       if (d.kind === 'pass-over') passOver(d.key, d.why);
-      else if (d.kind === 'run') out.set(d.workload.key, d.workload);
+      else if (d.kind === 'unknown-image') {
+        passOver(d.key, d.why);
+        if (!d.marked && !marked.has(d.key)) unpullable.push(d);
+      } else if (d.kind === 'run') run.set(d.workload.key, d.workload);
     }
-    return out;
+    return { run, unpullable };
+  };
+
+  /**
+   * Marks pods whose image is not the reference app's, as a kubelet reports an image it cannot
+   * pull: KWOK's stage (cluster/config/kwok/) then puts them in ImagePullBackOff, which is what the
+   * harness reads on a real cluster. Tried once per pod; a refusal (an identity without `patch` on
+   * pods) is logged and the pod stays as KWOK left it.
+   */
+  const markUnpullable = async (pods: { key: string; pod: string }[]): Promise<void> => {
+    const annotate = client.annotate?.bind(client);
+    if (!annotate) return;
+    await Promise.all(
+      pods.map(async ({ key, pod }) => {
+        marked.add(key);
+        try {
+          await annotate('Pod', namespace, pod, { [KWOK_FAIL_ANNOTATION]: IMAGE_PULL_BACK_OFF });
+        } catch (err) {
+          log(`pod ${pod}: could not mark it ${IMAGE_PULL_BACK_OFF}: ${err instanceof Error ? err.message : err}`);
+        }
+      }),
+    );
   };
 
   /** Compiles the Istio objects of the snapshot; a refusal keeps the previous configuration. */
@@ -191,7 +230,8 @@ export async function startFollowing(opts: FollowOptions): Promise<FollowingMesh
   const reconcile = async (): Promise<void> => {
     if (children.stopped) return;
     await recompile();
-    const want = wanted();
+    const { run: want, unpullable } = wanted();
+    await markUnpullable(unpullable);
     const gone = [...running].filter(([key]) => !want.has(key));
     for (const [key] of gone) running.delete(key);
     await Promise.all(

@@ -1,6 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { type ClusterObject, decidePod, type PodOwners, type PodWorkload } from './followed-pod.ts';
+import {
+  type ClusterObject,
+  decidePod,
+  KWOK_FAIL_ANNOTATION,
+  type PodOwners,
+  type PodWorkload,
+} from './followed-pod.ts';
 import { newPeerKey, PEER_HEADER, PeerSigner, PeerVerifier } from './proxy/peer-identity.ts';
 import { IstioTelemetry, serviceLabels, workloadLabels } from './telemetry/istio-metrics.ts';
 import { sampleSum } from './testing.ts';
@@ -151,12 +157,25 @@ describe('a pod of a followed namespace', () => {
     expect(decidePod(terminating, o, NS)).toEqual({ kind: 'none' });
   });
 
-  it('is passed over, saying why, with another image or without the labels Istio names it by', () => {
-    expect(decidePod(pod('storefront', { app: 'bff', version: 'v1' }, { image: 'nginx:1.27' }), o, NS)).toEqual({
-      kind: 'pass-over',
+  it('with another image is one whose image cannot be pulled, in any phase, marked or not yet', () => {
+    const other = pod('storefront', { app: 'bff', version: 'v1' }, { image: 'nginx:1.27', ready: false });
+    other.status = { phase: 'Pending' };
+    expect(decidePod(other, o, NS)).toEqual({
+      kind: 'unknown-image',
       key: 'uid-storefront-7c9d-x2k4p',
-      why: 'pod storefront-7c9d-x2k4p: image "nginx:1.27" is not the reference app (sprincube/app:TAG); not started',
+      pod: 'storefront-7c9d-x2k4p',
+      why: 'pod storefront-7c9d-x2k4p: image "nginx:1.27" is not the reference app (sprincube/app:TAG); not started, reported as ImagePullBackOff',
+      marked: false,
     });
+    other.metadata.annotations = { [KWOK_FAIL_ANNOTATION]: 'ImagePullBackOff' };
+    expect(decidePod(other, o, NS)).toMatchObject({ kind: 'unknown-image', marked: true });
+    // A reference image that is not Running yet is simply not run yet.
+    const pending = pod('storefront', { app: 'bff', version: 'v1' });
+    pending.status = { phase: 'Pending' };
+    expect(decidePod(pending, o, NS)).toEqual({ kind: 'none' });
+  });
+
+  it('is passed over, saying why, without the labels Istio names it by', () => {
     const noVersion = decidePod(pod('storefront', { app: 'bff' }), o, NS);
     expect(noVersion.kind === 'pass-over' && noVersion.why).toContain('expected labels app and version');
   });

@@ -14,6 +14,7 @@ export interface ClusterObject {
     name: string;
     uid?: string;
     labels?: Record<string, string>;
+    annotations?: Record<string, string>;
     deletionTimestamp?: string;
     ownerReferences?: { kind: string; name: string; controller?: boolean }[];
   };
@@ -32,11 +33,23 @@ export interface PodWorkload {
   env: Record<string, string>;
 }
 
+/**
+ * The annotation that makes the test cluster's KWOK report a pod as a kubelet reports an image it
+ * cannot pull (cluster/config/kwok/pod-image-pull-backoff.yaml); its value is the waiting reason.
+ */
+export const KWOK_FAIL_ANNOTATION = 'kwok.canary.sprincube.io/fail';
+export const IMAGE_PULL_BACK_OFF = 'ImagePullBackOff';
+
 export type PodDecision =
   /** Not Running and Ready, being deleted, or not (yet) known to belong to a Deployment: nothing to run now. */
   | { kind: 'none' }
   /** A pod that will never run here; `why` is logged once. */
   | { kind: 'pass-over'; key: string; why: string }
+  /**
+   * A pod whose image is not the reference app's: on a cluster its image could not be pulled.
+   * `marked` when it already carries KWOK_FAIL_ANNOTATION, so KWOK reports it so.
+   */
+  | { kind: 'unknown-image'; key: string; pod: string; why: string; marked: boolean }
   | { kind: 'run'; workload: PodWorkload };
 
 interface PodShape {
@@ -58,8 +71,7 @@ export function decidePod(raw: ClusterObject, owners: PodOwners, namespace: stri
   const pod = raw as unknown as PodShape;
   const name = pod.metadata.name;
   const key = pod.metadata.uid ?? name;
-  if (pod.metadata.deletionTimestamp || pod.status?.phase !== 'Running') return { kind: 'none' };
-  if (!pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) return { kind: 'none' };
+  if (pod.metadata.deletionTimestamp) return { kind: 'none' };
   const rs = owners.replicaSets.get(controllerOf(pod.metadata, 'ReplicaSet') ?? '');
   const deployment = rs && owners.deployments.get(controllerOf(rs.metadata, 'Deployment') ?? '');
   if (!deployment) return { kind: 'none' }; // a later change brings the owner
@@ -68,12 +80,17 @@ export function decidePod(raw: ClusterObject, owners: PodOwners, namespace: stri
   const containers = pod.spec?.containers ?? [];
   const container = containers.find((c) => c.name === service) ?? containers[0];
   const image = container?.image ?? '';
+  // Checked in any phase, so that the pod is marked before or soon after KWOK makes it Running.
   if (!REFERENCE_IMAGE.test(image))
     return {
-      kind: 'pass-over',
+      kind: 'unknown-image',
       key,
-      why: `pod ${name}: image ${JSON.stringify(image)} is not the reference app (sprincube/app:TAG); not started`,
+      pod: name,
+      why: `pod ${name}: image ${JSON.stringify(image)} is not the reference app (sprincube/app:TAG); not started, reported as ${IMAGE_PULL_BACK_OFF}`,
+      marked: pod.metadata.annotations?.[KWOK_FAIL_ANNOTATION] === IMAGE_PULL_BACK_OFF,
     };
+  if (pod.status?.phase !== 'Running') return { kind: 'none' };
+  if (!pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) return { kind: 'none' };
   if (!service || !labels.version)
     return {
       kind: 'pass-over',

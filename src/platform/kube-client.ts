@@ -78,11 +78,14 @@ export const KUBE_CALLS = {
     TestRun: ['list', 'watch', 'create', 'patch', 'delete'],
     Job: ['list'],
   },
-  /** `canary mesh up --kubeconfig`: the data plane that follows a namespace reads and never writes. */
+  /**
+   * `canary mesh up --kubeconfig`: the data plane that follows a namespace of the test cluster reads,
+   * and annotates a pod it cannot run so that KWOK reports it (cluster/config/rbac/data-plane.yaml).
+   */
   follow: {
     Deployment: ['list', 'watch'],
     ReplicaSet: ['list', 'watch'],
-    Pod: ['list', 'watch'],
+    Pod: ['list', 'watch', 'patch'],
     Service: ['list', 'watch'],
     Gateway: ['list', 'watch'],
     VirtualService: ['list', 'watch'],
@@ -271,6 +274,25 @@ export class KubeClient {
       namespace,
       query: labelSelector ? { labelSelector } : {},
     })) as KubeList<T>;
+  }
+
+  /**
+   * Sets annotations on an object that exists, by a JSON merge patch (only `patch` is needed, and
+   * a missing object is not created); false when it is gone.
+   */
+  async annotate(kind: Kind, namespace: string, name: string, annotations: Record<string, string>): Promise<boolean> {
+    try {
+      await this.request('patch', kind, {
+        namespace,
+        name,
+        body: JSON.stringify({ metadata: { annotations } }),
+        contentType: 'application/merge-patch+json',
+      });
+      return true;
+    } catch (err) {
+      if (err instanceof KubeApiError && err.status === 404) return false;
+      throw err;
+    }
   }
 
   /** Deletes; true when it was there, false when it was already gone. */

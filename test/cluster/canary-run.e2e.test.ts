@@ -23,7 +23,7 @@ import { type MeshPrometheus, startMeshPrometheus } from '../../src/mesh/telemet
 import { KubeClient } from '../../src/platform/kube-client.ts';
 import { createSource } from '../../src/telemetry/factory.ts';
 import type { TestCluster } from '../support/cluster.ts';
-import { appReads, startClusterWithReferenceApp } from '../support/reference-app.ts';
+import { appReads, dataPlaneIdentity, startClusterWithReferenceApp } from '../support/reference-app.ts';
 
 const NS = 'sprincube';
 const DEPLOYMENTS = `/apis/apps/v1/namespaces/${NS}/deployments`;
@@ -63,8 +63,9 @@ beforeAll(async () => {
     expect(await getJson(`${DEPLOYMENTS}/account-canary`)).toBeUndefined();
   }, WAIT);
   prometheus = await startMeshPrometheus();
+  // The data plane as its own ServiceAccount: it lists and watches, and marks a pod it cannot run.
   const client = await KubeClient.connect(
-    { kubeconfig: cluster.kubeconfigPath, context: null },
+    { kubeconfig: await dataPlaneIdentity(cluster), context: null },
     { caller: 'follow', backoffMs: 100 },
   );
   mesh = await startFollowing({
@@ -235,6 +236,20 @@ describe('canary run on the test cluster through the following data plane', { ti
     expect(junit).toMatch(/<testcase classname="canary\.account\.[\w-]+" name="errors"[^>]*><failure/);
     // The driver saw the canary's errors too: it is the canary's pod that served them.
     expect(result.load?.errors).toBeGreaterThan(0);
+    expect(await image('account-primary')).toBe('sprincube/app:0.1.0');
+    await expectTracksGone();
+  });
+
+  it('ends with exit 4 naming ImagePullBackOff for a canary image the data plane cannot run; traffic on the primary', async () => {
+    const f = await canaryRun(['--image', 'account=registry.example/account:v9']);
+    expect(f.code, story(f)).toBe(4);
+    const { result } = readResult(f);
+    expect(result.exitCode).toBe(4);
+    // As on a real cluster: the kubelet's reason, read from the canary pod's status.
+    expect(result.reason).toMatch(
+      /Deployment account-canary: pod account-canary-[a-z0-9-]+ container account: ImagePullBackOff/,
+    );
+    expect(log.join('\n')).toMatch(/image "registry\.example\/account:v9" is not the reference app/);
     expect(await image('account-primary')).toBe('sprincube/app:0.1.0');
     await expectTracksGone();
   });

@@ -23,7 +23,7 @@ import { KubeClient, type KubeObject } from '../../src/platform/kube-client.ts';
 import { createSource } from '../../src/telemetry/factory.ts';
 import { call } from '../support/http.ts';
 import type { TestCluster } from '../support/cluster.ts';
-import { startClusterWithReferenceApp } from '../support/reference-app.ts';
+import { dataPlaneIdentity, startClusterWithReferenceApp } from '../support/reference-app.ts';
 import { instantQuery } from '../support/prometheus.ts';
 
 const NS = 'sprincube';
@@ -114,11 +114,14 @@ function meshUpCli(extra: string[], env: NodeJS.ProcessEnv = process.env) {
   return { cli, output, exited, printed, kill };
 }
 
+/** The data plane's own identity (cluster/config/rbac/data-plane.yaml), set in beforeAll. */
+let dataPlane: string;
 const followClient = () =>
-  KubeClient.connect({ kubeconfig: cluster.kubeconfigPath, context: null }, { caller: 'follow', backoffMs: 100 });
+  KubeClient.connect({ kubeconfig: dataPlane, context: null }, { caller: 'follow', backoffMs: 100 });
 
 beforeAll(async () => {
   cluster = await startClusterWithReferenceApp(NS);
+  dataPlane = await dataPlaneIdentity(cluster);
   await vi.waitFor(async () => expect((await readyPods()).length).toBe(PODS_EXPECTED.length), WAIT);
 }, 300_000);
 

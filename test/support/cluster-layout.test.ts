@@ -1,3 +1,4 @@
+import { KWOK_FAIL_ANNOTATION } from '../../src/mesh/followed-pod.ts';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -89,6 +90,10 @@ spec:
 
   it('refuses a stage without a selector to extend', () => {
     expect(() => withoutFailingPods('kind: Stage\nspec: {}\n')).toThrow(/no spec.selector.matchExpressions/);
+  });
+
+  it('the data plane marks a pod with the annotation the stage selects', () => {
+    expect(KWOK_FAIL_ANNOTATION).toBe(FAIL_ANNOTATION);
   });
 
   it('the ImagePullBackOff stage selects the annotation and outweighs the defaults (weight 0)', () => {

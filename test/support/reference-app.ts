@@ -2,8 +2,11 @@
  * A test cluster with the reference app deployed into one namespace, as `canary deploy` does it
  * with the admin's kubeconfig: what every suite that runs against the app on the cluster starts from.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../../scripts/cluster/layout.ts';
+import { parseAllDocuments } from 'yaml';
+import { CLUSTER_CONFIG, REPO_ROOT } from '../../scripts/cluster/layout.ts';
+import { KubeClient, type KubeObject } from '../../src/platform/kube-client.ts';
 import { applyReferenceApp } from '../../src/platform/kube-deploy.ts';
 import { startTestCluster, type TestCluster } from './cluster.ts';
 
@@ -28,6 +31,20 @@ export async function startClusterWithReferenceApp(namespace: string): Promise<T
     throw err;
   }
   return cluster;
+}
+
+/**
+ * Applies the local data plane's ServiceAccount, Role and RoleBinding (cluster/config/rbac/) as the
+ * admin, and gives a kubeconfig of that identity: the data plane then follows the namespace with
+ * exactly the grants a user would give it.
+ */
+export async function dataPlaneIdentity(cluster: TestCluster): Promise<string> {
+  const admin = await KubeClient.connect({ kubeconfig: cluster.kubeconfigPath, context: null }, { caller: 'deploy' });
+  const docs = parseAllDocuments(readFileSync(join(CLUSTER_CONFIG, 'rbac', 'data-plane.yaml'), 'utf8'));
+  const objects = docs.map((d) => d.toJS() as KubeObject);
+  for (const o of objects) await admin.apply(o);
+  const account = objects.find((o) => o.kind === 'ServiceAccount')!;
+  return cluster.runAs(account.metadata.name, account.metadata.namespace!);
 }
 
 /** Reads of the reference app's objects on the cluster, as the admin; `cluster` is asked at each call (set in beforeAll). */

@@ -236,6 +236,24 @@ export class FakeKubeApi {
       this.onApply(collection, stored, this);
       return json(res, before ? 200 : 201, this.get(collection, name!));
     }
+    if (r.method === 'PATCH' && r.contentType === 'application/merge-patch+json') {
+      // Only what the clients send: annotations on an object that exists.
+      const body = r.body as { metadata?: { annotations?: Record<string, string> } };
+      const keys = Object.keys(body ?? {});
+      if (keys.length !== 1 || keys[0] !== 'metadata' || Object.keys(body.metadata ?? {}).join() !== 'annotations')
+        return status(
+          res,
+          422,
+          'Invalid',
+          `the fake takes merge patches of metadata.annotations only, got ${JSON.stringify(body)}`,
+        );
+      const before = this.store.get(key);
+      if (!before) return status(res, 404, 'NotFound', `${name} not found`);
+      const stored: Json = structuredClone(before.obj);
+      stored.metadata.annotations = { ...stored.metadata.annotations, ...body.metadata!.annotations };
+      this.put(collection, stored);
+      return json(res, 200, this.get(collection, name!));
+    }
     return status(res, 405, 'MethodNotAllowed', `${r.method} ${url.pathname}`);
   }
 
