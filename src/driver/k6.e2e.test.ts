@@ -4,7 +4,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { trafficFromEnv } from '../../load/lib/traffic.ts';
+import { plannedRequest, trafficFromEnv } from '../../load/lib/traffic.ts';
 import { InfraError } from '../core/errors.ts';
 import { constantProfile } from './driver.ts';
 import type { LoadPlan } from './driver.ts';
@@ -72,6 +72,27 @@ describe('k6 driver', () => {
     for (const s of result.series) expect(decodeSeriesHistogram(s).totalCount).toBe(s.requests);
     expect(result.thresholds).toContainEqual({ metric: 'canary_request_duration', expression: 'p(99)<1000', ok: true });
     expect(result.reason).toBeUndefined();
+  });
+
+  it('send mode: the plan as --env becomes real requests through the gateway, tracks read from x-served-by', async () => {
+    const before = gateway.received;
+    const result = await withMode('send', async () =>
+      (await new K6Driver({ binary: STANDIN }).start(plan(200, 1))).result(),
+    );
+    expect(result.status, result.reason).toBe('completed');
+    expect(result.requests).toBe(200);
+    // Every request reached the gateway, and the cohorts are the model's own for seq 0..199.
+    expect(gateway.received - before).toBe(200 + 2); // + the driver's and the script's pre-flights
+    const expected: Record<string, number> = {};
+    for (let seq = 0; seq < 200; seq++) {
+      const cohort = plannedRequest(traffic, seq).cohort;
+      expected[cohort] = (expected[cohort] ?? 0) + 1;
+    }
+    expect(result.byCohort).toEqual(expected);
+    // The loopback gateway answers like the committed routes: canary testers on the canary.
+    expect(result.byTrack['account-canary']).toBeGreaterThan(0);
+    expect(result.byTrack['account-canary']).toBeLessThanOrEqual(expected['canary-tester']!);
+    expect(result.byWorkload.bff).toBe(200);
   });
 
   it.each([

@@ -7,7 +7,9 @@
 // and k6's exit codes (errext/exitcodes). Like the real scripts' setup(), it aborts (108) when the
 // gateway does not answer. It does not run the script: it emits `canary_request_duration` points as
 // load/gateway.ts would, at RATE for DURATION, with latencies 5..14 ms and the track of each cohort.
-// STANDIN_MODE (process env): ok | thresholds | script-error | fail | hang.
+// STANDIN_MODE (process env): ok | thresholds | script-error | fail | hang | send. `send` sends real
+// requests through the gateway as the k6 scripts do (k6-standin-send.ts) and records their real
+// latencies and tracks, for whole runs with the k6 driver.
 import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 
@@ -82,7 +84,26 @@ async function main() {
     process.exit(108);
   }
   const t0 = Date.now();
-  const total = Math.floor(rate * durationS);
+  const total = mode === 'send' ? 0 : Math.floor(rate * durationS);
+  if (mode === 'send') {
+    const { register } = await import('tsx/esm/api');
+    register();
+    const { sendPlannedTraffic } = await import('./k6-standin-send.ts');
+    sent = await sendPlannedTraffic(env, {
+      stopping: () => stopping,
+      onResponse: ({ latencyMs, tags }) => {
+        stats.push(latencyMs);
+        point('http_reqs', 1, {
+          method: 'GET',
+          status: tags.status,
+          scenario: 'canary',
+          cohort: tags.cohort,
+          name: tags.route,
+        });
+        point('canary_request_duration', latencyMs, tags);
+      },
+    });
+  }
   while (sent < total && !stopping) {
     const due = mode === 'hang' ? total : Math.min(total, Math.floor(((Date.now() - t0) / 1000) * rate));
     for (; sent < due; sent++) {
