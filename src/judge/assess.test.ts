@@ -89,7 +89,9 @@ describe('assessStage (sequential judge)', () => {
     // scrape phases): 1,800 against 2,000 requests is then what equal traffic gives.
     const covered = (ms: Record<string, number>) => (m: Measurement) => ({
       ...m,
-      workloads: Object.fromEntries(Object.entries(m.workloads).map(([w, x]) => [w, { ...x, coveredMs: ms[w] }])),
+      workloads: Object.fromEntries(
+        Object.entries(m.workloads).map(([w, x]) => [w, { ...x, covered: { requests: x.requests, ms: ms[w]! } }]),
+      ),
     });
     const measurements = traffic(4, 6, { ...normal, requests: 1800 }, normal);
     const spans = { [arms.baseline]: 9_000, [arms.canary]: 10_000 };
@@ -110,7 +112,25 @@ describe('assessStage (sequential judge)', () => {
       elapsedMs: 120_000,
     });
     expect(skewed.decision).toBe('inconclusive');
-    expect(skewed.reason).toMatch(/expected 44\.4 % \(planned 50\.0 %, weighed by the time each arm's counts cover\)/);
+    expect(skewed.reason).toMatch(/expected 44\.4 % \(planned 50\.0 %, over the time each arm's scrapes cover\)/);
+  });
+
+  it('counts only the requests between scrapes read, when the source gives them, and none without them', () => {
+    // The canary's first 600 requests came before its first scrape read: no time is known for them.
+    const measurements = traffic(4, 6, normal, normal).map((m, i) => ({
+      ...m,
+      workloads: Object.fromEntries(
+        Object.entries(m.workloads).map(([w, x]) => [
+          w,
+          { ...x, covered: { requests: w === arms.canary && i === 0 ? x.requests - 600 : x.requests, ms: 10_000 } },
+        ]),
+      ),
+    }));
+    const a = assessStage({ config: config(), data: data(measurements), elapsedMs: 120_000 });
+    expect(a.srm!.counts.canary).toBe(data(measurements).canary.requests - 600);
+    // One measurement without `covered` (another source) and the arm's counts are its requests.
+    const mixed = [...measurements, ...traffic(5, 1, normal, normal)];
+    expect(data(mixed).canary.covered).toBeUndefined();
   });
 
   it('treats a missing canary as no data: continue before min duration, inconclusive after, never promote', () => {

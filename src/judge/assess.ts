@@ -176,14 +176,17 @@ function sampleRatio(
   const counts = { baseline: data.baseline.requests, canary: data.canary.requests };
   // An arm with no requests at all is the no-data case (with its grace until the minimum duration).
   if (counts.baseline === 0 || counts.canary === 0) return null;
-  // Counts that cover different times (Prometheus scrapes each track at its own phase) are expected
-  // in proportion to the planned share times that time: a rate ratio, as counts of two Poisson
-  // streams given their total.
-  const covered = { baseline: data.baseline.coveredMs ?? 0, canary: data.canary.coveredMs ?? 0 };
-  const weighed = covered.baseline > 0 && covered.canary > 0 && covered.baseline !== covered.canary;
-  const share = weighed
-    ? (canaryShare * covered.canary) / (canaryShare * covered.canary + (1 - canaryShare) * covered.baseline)
-    : canaryShare;
+  // Counts that cover different times (Prometheus scrapes each track at its own phase): the
+  // requests between scrapes read are expected in proportion to the planned share times the time
+  // they cover, as two Poisson streams' counts given their total.
+  const b = data.baseline.covered;
+  const c = data.canary.covered;
+  const weighed = b !== undefined && c !== undefined && b.ms > 0 && c.ms > 0 && b.requests + c.requests > 0;
+  if (weighed) {
+    counts.baseline = b.requests;
+    counts.canary = c.requests;
+  }
+  const share = weighed ? (canaryShare * c.ms) / (canaryShare * c.ms + (1 - canaryShare) * b.ms) : canaryShare;
   // Prior concentration: the expected request count at the stage's end / 8 (STATS.md §1).
   const evidence = sampleRatioEValue(
     [counts.baseline, counts.canary],
@@ -193,7 +196,7 @@ function sampleRatio(
   return {
     counts,
     expectedCanaryShare: share,
-    ...(weighed ? { plannedCanaryShare: canaryShare, coveredMs: covered } : {}),
+    ...(weighed ? { plannedCanaryShare: canaryShare, coveredMs: { baseline: b.ms, canary: c.ms } } : {}),
     eValue: Math.min(evidence.eValue, Number.MAX_VALUE),
     pValue: evidence.pValue,
     alpha,
@@ -206,7 +209,7 @@ function sampleRatioReason(srm: SampleRatioCheck): string {
   const planned =
     srm.plannedCanaryShare === undefined
       ? `planned ${percent(srm.expectedCanaryShare)}`
-      : `expected ${percent(srm.expectedCanaryShare)} (planned ${percent(srm.plannedCanaryShare)}, weighed by the time each arm's counts cover)`;
+      : `expected ${percent(srm.expectedCanaryShare)} (planned ${percent(srm.plannedCanaryShare)}, over the time each arm's scrapes cover)`;
   return `sample ratio mismatch: canary got ${percent(share)} of requests, ${planned} (p = ${srm.pValue.toExponential(2)} < ${srm.alpha}); the comparison cannot be trusted`;
 }
 

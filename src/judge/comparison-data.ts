@@ -12,10 +12,10 @@ export interface ArmAccumulation {
   /** Requests (the denominator of the error ratio and the SRM counts). */
   requests: number;
   /**
-   * The time, in ms, those requests cover: the sum of the measurements' `coveredMs` (their interval
-   * where the source gives none); absent when not known (raw samples, counts given by hand).
+   * Requests between scrapes read and the time they cover, summed over the measurements
+   * (`WorkloadMeasurement.covered`); absent unless every measurement of the arm gave it.
    */
-  coveredMs?: number;
+  covered?: { requests: number; ms: number };
   errors: number;
   /** All latency observations so far: a summed histogram or raw samples; null when there are none. */
   latency: ArmData | null;
@@ -46,7 +46,7 @@ export interface Arms {
 }
 
 function emptyArm(): ArmAccumulation {
-  return { requests: 0, coveredMs: 0, errors: 0, latency: null, intervals: [] };
+  return { requests: 0, covered: { requests: 0, ms: 0 }, errors: 0, latency: null, intervals: [] };
 }
 
 /**
@@ -79,7 +79,9 @@ export function accumulateMeasurements(
       }
       const acc = data[arm];
       acc.requests += w.requests;
-      acc.coveredMs = (acc.coveredMs ?? 0) + (w.coveredMs ?? m.end - m.start);
+      if (acc.covered && w.covered)
+        acc.covered = { requests: acc.covered.requests + w.covered.requests, ms: acc.covered.ms + w.covered.ms };
+      else delete acc.covered;
       acc.errors += w.errors;
       const total = w.latency.counts.reduce((s, c) => s + c, 0);
       if (total > 0) histograms[arm] = addHistogram(histograms[arm], w.latency, `workload ${arms[arm]} at ${when}`);

@@ -24,12 +24,12 @@ export interface WorkloadMeasurement {
   byClass: Partial<Record<ResponseClass, number>>;
   latency: LatencyHistogram;
   /**
-   * The time, in ms, that `requests` cover, when the source knows it differs from the interval:
-   * Prometheus' counts run from one scrape to another, and each target is scraped at its own phase
-   * (the mean over the workload's replicas of the time between the samples read). Absent: the
-   * interval's own length.
+   * The part of `requests` that falls between two scrapes read of each replica, and the time in ms
+   * between them (the mean over the workload's replicas), when a source knows it: Prometheus scrapes
+   * each target at its own phase, so two workloads' counts over one interval cover different times.
+   * Absent: `requests` cover the interval itself.
    */
-  coveredMs?: number;
+  covered?: { requests: number; ms: number };
 }
 
 export type MeasurementStatus = 'ok' | 'nodata' | 'error';

@@ -209,25 +209,33 @@ describe('PrometheusSource.measure across looks', () => {
     });
     await source.begin();
     const counted: number[] = [];
-    const covered: (number | undefined)[] = [];
+    const covered: ({ requests: number; ms: number } | undefined)[] = [];
     // A look every second, at .000: the scrape begun at .990 before it is not stored yet.
     for (let look = 2; look <= 7; look++) {
       clock = t0 + look * 1000;
       const m = await source.measure();
       counted.push(m.workloads['account-canary']?.requests ?? 0);
-      covered.push(m.workloads['account-canary']?.coveredMs);
+      covered.push(m.workloads['account-canary']?.covered);
     }
     // Each look reads the scrape stored a second before it: the first look sees sample 0 at both
     // edges; the last sees sample 5. Read again from each window's start, every look would count 0.
     expect(counted).toEqual([0, 100, 100, 100, 100, 100]);
     // And the time those counts cover: from one scrape read to the next.
-    expect(covered).toEqual([0, 1000, 1000, 1000, 1000, 1000]);
+    expect(covered).toEqual([
+      { requests: 0, ms: 0 },
+      ...Array.from({ length: 5 }, () => ({ requests: 100, ms: 1000 })),
+    ]);
   });
 
-  it("gives a run's looks the time between the scrapes they read as the time their counts cover", async () => {
-    // Scrapes at .300 of every second, stored at once; the run begins at t0+1000.
+  it("gives a run's looks the requests between scrapes they read and the time between them", async () => {
+    // Scrapes at .300 of every second, stored at once. The replica's first request comes after the
+    // run's begin (t0+1000): its counter first appears at the scrape of t0+1300, at 30.
     const t0 = 1_800_000_000_000;
-    samples = Array.from({ length: 6 }, (_, i) => ({ t: t0 + i * 1000 + 300, v: 40 * i, stored: t0 + i * 1000 + 300 }));
+    samples = Array.from({ length: 4 }, (_, i) => ({
+      t: t0 + (i + 1) * 1000 + 300,
+      v: 30 + 40 * i,
+      stored: t0 + (i + 1) * 1000 + 300,
+    }));
     clock = t0 + 1000;
     const source = new PrometheusSource({
       url,
@@ -241,13 +249,15 @@ describe('PrometheusSource.measure across looks', () => {
     const first = (await source.measure()).workloads['account-canary']!;
     clock = t0 + 5000;
     const second = (await source.measure()).workloads['account-canary']!;
-    // The first look reads the scrape of t0+3300 (120) and covers from the run's begin.
-    expect([first.requests, first.coveredMs]).toEqual([120, 2300]);
-    // The next reads t0+4300 (160): one scrape later.
-    expect([second.requests, second.coveredMs]).toEqual([40, 1000]);
+    // The first look counts all 110 (the 30 before the first scrape too), but only the 80 between
+    // the scrapes of t0+1300 and t0+3300 go with the 2 s those cover: whenever the 30 came, no
+    // time is known for them.
+    expect([first.requests, first.covered]).toEqual([110, { requests: 80, ms: 2000 }]);
+    // The next look reads the scrape of t0+4300: one scrape later, carried from the last one read.
+    expect([second.requests, second.covered]).toEqual([40, { requests: 40, ms: 1000 }]);
     // A past window is not weighed: its traffic may have begun and ended inside it.
     const [past] = await source.measureWindow(t0 + 1000, t0 + 4000, 3000);
-    expect(past!.workloads['account-canary']!.coveredMs).toBeUndefined();
+    expect(past!.workloads['account-canary']!.covered).toBeUndefined();
   });
 
   it('still reads a past window from its own start (measureWindow), as canary analyze does', async () => {

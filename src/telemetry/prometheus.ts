@@ -194,7 +194,12 @@ export class PrometheusSource implements Source {
 
     const tallies = grid.intervals.map(() => new IntervalTally(this.opts.workloads, this.opts.errorClasses));
     const indexOfTime = new Map(grid.times.map((t, k) => [t, k]));
-    const feed = (series: PromSeries[], kind: string, apply: (t: IntervalTally, s: PromSeries, n: number) => void) => {
+    const timeline = scrapeTimes && live ? scrapeTimeline(scrapeTimes, indexOfTime, live) : undefined;
+    const feed = (
+      series: PromSeries[],
+      kind: string,
+      apply: (t: IntervalTally, s: PromSeries, n: number, k: number) => void,
+    ) => {
       const deltas = live === undefined ? new CounterDeltas() : carried(live, kind);
       // A window's first point is the zero of its counts, unless a previous look's values carry on.
       const baseline = live === undefined || live.first;
@@ -202,13 +207,20 @@ export class PrometheusSource implements Source {
         const key = `${kind}\0${seriesKey(s.metric)}`;
         for (const [k, v] of pointsOf(s, indexOfTime)) {
           const n = deltas.observe(key, v, k === 0 && baseline);
-          if (k > 0 || !baseline) apply(tallies[grid.intervalOfPoint[k]!]!, s, n);
+          if (k > 0 || !baseline) apply(tallies[grid.intervalOfPoint[k]!]!, s, n, k);
         }
       }
     };
-    feed(requests, 'req', (t, s, n) => {
+    const coveredRequests = grid.intervals.map(() => new Map<string, number>());
+    feed(requests, 'req', (t, s, n, k) => {
       const w = s.metric.destination_workload;
-      if (w !== undefined) t.addRequests(w, s.metric.response_code ?? '', n, s.metric.response_flags ?? '-');
+      if (w === undefined) return;
+      t.addRequests(w, s.metric.response_code ?? '', n, s.metric.response_flags ?? '-');
+      // Requests since a scrape of this replica that was read: those its scrape times cover.
+      if (timeline?.get(replicaKey(s.metric))?.readBefore(k)) {
+        const i = grid.intervalOfPoint[k]!;
+        coveredRequests[i]!.set(w, (coveredRequests[i]!.get(w) ?? 0) + n);
+      }
     });
     feed(buckets, 'le', (t, s, n) => {
       const w = s.metric.destination_workload;
@@ -220,7 +232,7 @@ export class PrometheusSource implements Source {
       if (w !== undefined) t.addLatencySum(w, n);
     });
 
-    const covered = scrapeTimes && live ? coverage(scrapeTimes, grid, indexOfTime, live) : undefined;
+    const coveredMs = timeline ? coverage(timeline, grid, live!) : undefined;
 
     const out: Measurement[] = [];
     for (let i = 0; i < grid.intervals.length; i++) {
@@ -228,7 +240,9 @@ export class PrometheusSource implements Source {
       const iStart = grid.times[a]!;
       const iEnd = grid.times[b]!;
       const workloads = tallies[i]!.build();
-      if (covered) for (const w of Object.values(workloads)) w.coveredMs = covered[i]!.get(w.workload) ?? 0;
+      if (coveredMs)
+        for (const w of Object.values(workloads))
+          w.covered = { requests: coveredRequests[i]!.get(w.workload) ?? 0, ms: coveredMs[i]!.get(w.workload) ?? 0 };
       const { scalars, failures } = await this.scalarsAt(iEnd, iEnd - iStart);
       const total = Object.values(workloads).reduce((acc, w) => acc + w.requests, 0);
       if (failures.length > 0)
@@ -341,7 +355,7 @@ export function pointGrid(startMs: number, endMs: number, stepMs: number, resolu
 
 /**
  * The live looks' carried state: one `CounterDeltas` per kind of series, each replica's last scrape
- * time (ms) by series key, and whether no look has read yet.
+ * time read (epoch ms) by `replicaKey`, and whether no look has read yet.
  */
 interface LiveCounters {
   first: boolean;
@@ -349,47 +363,68 @@ interface LiveCounters {
   scrapedAt?: Map<string, number>;
 }
 
-/**
- * Per interval, per workload, the time its counts cover, for a run's looks: for each replica, the
- * time between the scrape read at the previous look's end and the one read at the interval's end,
- * averaged over the workload's replicas read in the interval. The first look covers from its own
- * start (the run's load begins after `begin()`), not from the scrape before it. A replica first
- * seen inside a window covers from the window's start: Istio's counters appear with a replica's
- * first request, and the time it was scraped with none is time it got none (the run waits for every
- * track's target before its load). `scrapeTimes` are `timestamp()` series, in seconds.
- *
- * Only a run's looks are weighed: their load is steady from the first look to the last, so the
- * requests an arm counts grow with the time its scrapes span. A past window (`canary analyze`) may
- * hold traffic that began and ended inside it, where they do not.
- */
-function coverage(
+/** The scrape times read of one replica in a window (point index → epoch ms), and the last one read before it. */
+interface ReplicaScrapes {
+  workload: string;
+  times: Map<number, number>;
+  carried: number | undefined;
+  /** Whether a scrape of this replica was read before point k (this window or an earlier look). */
+  readBefore(k: number): boolean;
+}
+
+/** The requests series' labels that name one replica: all but the response's own. */
+function replicaKey(labels: Record<string, string>): string {
+  const { response_code: _code, response_flags: _flags, ...replica } = labels;
+  return seriesKey(replica);
+}
+
+/** Each replica's scrape times in the window, from the `scrapeTimes` series (`timestamp()`, seconds). */
+function scrapeTimeline(
   scrapeTimes: PromSeries[],
-  grid: PointGrid,
   indexOfTime: Map<number, number>,
   live: LiveCounters,
-): Map<string, number>[] {
-  const last = (live.scrapedAt ??= new Map());
-  const spans = grid.intervals.map(() => new Map<string, { ms: number; replicas: Set<string> }>());
+): Map<string, ReplicaScrapes> {
+  const out = new Map<string, ReplicaScrapes>();
   for (const s of scrapeTimes) {
     const workload = s.metric.destination_workload;
     if (workload === undefined) continue;
-    const key = seriesKey(s.metric);
-    for (const [k, seconds] of pointsOf(s, indexOfTime)) {
-      if (!Number.isFinite(seconds)) continue;
-      const at = seconds * 1000;
-      if (k === 0 && live.first) {
-        last.set(key, grid.times[0]!);
-        continue;
+    const key = replicaKey(s.metric);
+    const times = new Map<number, number>();
+    for (const [k, seconds] of pointsOf(s, indexOfTime)) if (Number.isFinite(seconds)) times.set(k, seconds * 1000);
+    const carried = live.scrapedAt?.get(key);
+    const first = Math.min(...times.keys());
+    out.set(key, { workload, times, carried, readBefore: (k) => carried !== undefined || first < k });
+  }
+  return out;
+}
+
+/**
+ * Per interval, per workload, the time its counts cover, for a run's looks: for each replica, the
+ * time between two of its scrapes that were read (the first of a replica starts its time and counts
+ * nothing), averaged over the workload's replicas read in the interval; the requests that go with
+ * it are those counted after a replica's first scrape read (`readBefore`). So an arm's covered
+ * requests and time match exactly, whenever its load began and whatever phase Prometheus scrapes it
+ * at. Carries each replica's last scrape time to the next look.
+ *
+ * Only a run's looks are weighed: their load is steady, so an arm's requests grow with the time its
+ * scrapes span. A past window (`canary analyze`) may hold traffic that began and ended inside it.
+ */
+function coverage(timeline: Map<string, ReplicaScrapes>, grid: PointGrid, live: LiveCounters): Map<string, number>[] {
+  const last = (live.scrapedAt ??= new Map());
+  const spans = grid.intervals.map(() => new Map<string, { ms: number; replicas: Set<string> }>());
+  for (const [key, replica] of timeline) {
+    let previous = replica.carried;
+    for (const [k, at] of [...replica.times].sort((a, b) => a[0] - b[0])) {
+      if (previous !== undefined) {
+        const span = spans[grid.intervalOfPoint[k]!]!;
+        const entry = span.get(replica.workload) ?? { ms: 0, replicas: new Set<string>() };
+        entry.ms += Math.max(0, at - previous);
+        entry.replicas.add(key);
+        span.set(replica.workload, entry);
       }
-      const previous = last.get(key);
-      last.set(key, at);
-      const from = previous ?? grid.times[0]!;
-      const span = spans[grid.intervalOfPoint[k]!]!;
-      const entry = span.get(workload) ?? { ms: 0, replicas: new Set<string>() };
-      entry.ms += Math.max(0, at - from);
-      entry.replicas.add(key);
-      span.set(workload, entry);
+      previous = at;
     }
+    if (previous !== undefined) last.set(key, previous);
   }
   return spans.map((byWorkload) => new Map([...byWorkload].map(([w, e]) => [w, e.ms / e.replicas.size])));
 }
