@@ -191,15 +191,9 @@ describe('PrometheusSource.measure across looks', () => {
   });
   afterEach(() => new Promise<void>((r) => server.close(() => r())));
 
-  it('counts a scrape stored after a look, stamped before it, in the next interval instead of losing it', async () => {
-    // Scrapes every second at .990, each stored 20 ms later; 100 requests a second.
-    const t0 = 1_800_000_000_000;
-    samples = Array.from({ length: 8 }, (_, i) => ({
-      t: t0 + i * 1000 + 990,
-      v: 100 * i,
-      stored: t0 + i * 1000 + 1010,
-    }));
-    clock = t0 + 1000;
+  /** A source on the fake's clock, begun at `at` (a run's start). */
+  async function begunAt(at: number): Promise<PrometheusSource> {
+    clock = at;
     const source = new PrometheusSource({
       url,
       service: 'account',
@@ -208,6 +202,18 @@ describe('PrometheusSource.measure across looks', () => {
       now: () => clock,
     });
     await source.begin();
+    return source;
+  }
+
+  it('counts a scrape stored after a look, stamped before it, in the next interval instead of losing it', async () => {
+    // Scrapes every second at .990, each stored 20 ms later; 100 requests a second.
+    const t0 = 1_800_000_000_000;
+    samples = Array.from({ length: 8 }, (_, i) => ({
+      t: t0 + i * 1000 + 990,
+      v: 100 * i,
+      stored: t0 + i * 1000 + 1010,
+    }));
+    const source = await begunAt(t0 + 1000);
     const counted: number[] = [];
     const covered: ({ requests: number; ms: number } | undefined)[] = [];
     // A look every second, at .000: the scrape begun at .990 before it is not stored yet.
@@ -236,15 +242,7 @@ describe('PrometheusSource.measure across looks', () => {
       v: 30 + 40 * i,
       stored: t0 + (i + 1) * 1000 + 300,
     }));
-    clock = t0 + 1000;
-    const source = new PrometheusSource({
-      url,
-      service: 'account',
-      workloads: ['account-canary'],
-      resolutionMs: 500,
-      now: () => clock,
-    });
-    await source.begin();
+    const source = await begunAt(t0 + 1000);
     clock = t0 + 4000;
     const first = (await source.measure()).workloads['account-canary']!;
     clock = t0 + 5000;
