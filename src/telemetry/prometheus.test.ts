@@ -146,14 +146,16 @@ describe('PrometheusSource.measure across looks', () => {
    * scrape began (`t`) and is readable only from the time the scrape ended (`stored`).
    */
   let samples: { t: number; v: number; stored: number }[];
+  /** A second replica of the same workload (instance `idle`) in range queries; none unless a test sets it. */
+  let idleSamples: { t: number; v: number; stored: number }[] = [];
 
   /**
    * What `query` reads at `at` with Prometheus' look-back: the newest sample stamped at or before it,
    * if stored by now: its value, or its time in seconds for the `scrapeTimes` query (`timestamp()`).
    */
-  const valueAt = (query: string, at: number) => {
+  const valueAt = (query: string, at: number, of = samples) => {
     if (!query.includes('istio_requests_total')) return undefined;
-    const sample = samples.filter((s) => s.t <= at && s.stored <= clock && at - s.t <= 300_000).at(-1);
+    const sample = of.filter((s) => s.t <= at && s.stored <= clock && at - s.t <= 300_000).at(-1);
     if (sample === undefined) return undefined;
     return query.includes('timestamp(') ? sample.t / 1000 : sample.v;
   };
@@ -165,16 +167,24 @@ describe('PrometheusSource.measure across looks', () => {
       req.on('end', () => {
         const p = new URLSearchParams(body);
         const query = p.get('query') ?? '';
-        const metric = { destination_workload: 'account-canary', response_code: '200', instance: 'a', job: 'j' };
+        const metricOf = (instance: string) => ({
+          destination_workload: 'account-canary',
+          response_code: '200',
+          instance,
+          job: 'j',
+        });
+        const metric = metricOf('a');
         let data: unknown;
         if (req.url!.startsWith('/api/v1/query_range')) {
           const [start, end, step] = ['start', 'end', 'step'].map((k) => Number(p.get(k)));
-          const values: [number, string][] = [];
-          for (let t = start!; t <= end! + 1e-9; t += step!) {
-            const v = valueAt(query, Math.round(t * 1000));
-            if (v !== undefined) values.push([t, String(v)]);
-          }
-          const series = values.length > 0 ? [{ metric, values }] : [];
+          const series = Object.entries({ a: samples, idle: idleSamples }).flatMap(([instance, of]) => {
+            const values: [number, string][] = [];
+            for (let t = start!; t <= end! + 1e-9; t += step!) {
+              const v = valueAt(query, Math.round(t * 1000), of);
+              if (v !== undefined) values.push([t, String(v)]);
+            }
+            return values.length > 0 ? [{ metric: metricOf(instance), values }] : [];
+          });
           data = { resultType: 'matrix', result: series };
         } else {
           const at = Math.round(Number(p.get('time')) * 1000);
@@ -253,6 +263,17 @@ describe('PrometheusSource.measure across looks', () => {
     expect([first.requests, first.covered]).toEqual([110, { requests: 80, ms: 2000 }]);
     // The next look reads the scrape of t0+4300: one scrape later, carried from the last one read.
     expect([second.requests, second.covered]).toEqual([40, { requests: 40, ms: 1000 }]);
+    // A replica of the same workload that serves nothing (a deleted pod still draining) adds no
+    // time: read again with one scraped every second at a constant 500, the look is the same.
+    idleSamples = Array.from({ length: 6 }, (_, i) => ({
+      t: t0 + i * 1000 + 700,
+      v: 500,
+      stored: t0 + i * 1000 + 700,
+    }));
+    const again = await begunAt(t0 + 1000);
+    clock = t0 + 4000;
+    expect((await again.measure()).workloads['account-canary']!.covered).toEqual({ requests: 80, ms: 2000 });
+    idleSamples = [];
     // A past window is not weighed: its traffic may have begun and ended inside it.
     const [past] = await source.measureWindow(t0 + 1000, t0 + 4000, 3000);
     expect(past!.workloads['account-canary']!.covered).toBeUndefined();

@@ -217,9 +217,11 @@ export class PrometheusSource implements Source {
       if (w === undefined) return;
       t.addRequests(w, s.metric.response_code ?? '', n, s.metric.response_flags ?? '-');
       // Requests since a scrape of this replica that was read: those its scrape times cover.
-      if (timeline?.get(replicaKey(s.metric))?.readBefore(k)) {
+      const replica = timeline?.get(replicaKey(s.metric));
+      if (replica?.readBefore(k) && n > 0) {
         const i = grid.intervalOfPoint[k]!;
         coveredRequests[i]!.set(w, (coveredRequests[i]!.get(w) ?? 0) + n);
+        replica.grew.add(k);
       }
     });
     feed(buckets, 'le', (t, s, n) => {
@@ -370,6 +372,8 @@ interface ReplicaScrapes {
   carried: number | undefined;
   /** Whether a scrape of this replica was read before point k (this window or an earlier look). */
   readBefore(k: number): boolean;
+  /** The points at which its request counter rose since the scrape read before (filled by the requests feed). */
+  grew: Set<number>;
 }
 
 /** The requests series' labels that name one replica: all but the response's own. */
@@ -393,16 +397,18 @@ function scrapeTimeline(
     for (const [k, seconds] of pointsOf(s, indexOfTime)) if (Number.isFinite(seconds)) times.set(k, seconds * 1000);
     const carried = live.scrapedAt?.get(key);
     const first = Math.min(...times.keys());
-    out.set(key, { workload, times, carried, readBefore: (k) => carried !== undefined || first < k });
+    out.set(key, { workload, times, carried, readBefore: (k) => carried !== undefined || first < k, grew: new Set() });
   }
   return out;
 }
 
 /**
  * Per interval, per workload, the time its counts cover, for a run's looks: for each replica, the
- * time between two of its scrapes that were read (the first of a replica starts its time and counts
- * nothing), averaged over the workload's replicas read in the interval; the requests that go with
- * it are those counted after a replica's first scrape read (`readBefore`). So an arm's covered
+ * time between two of its scrapes that were read and between which its counter rose (the first of
+ * a replica starts its time and counts nothing), averaged over the workload's replicas that served
+ * in the interval; the requests that go with it are those counted after a replica's first scrape
+ * read (`readBefore`). Leaving out the spans without requests costs nothing at the rates a canary
+ * runs (many requests per scrape interval) and is the same for both arms. So an arm's covered
  * requests and time match exactly, whenever its load began and whatever phase Prometheus scrapes it
  * at. Carries each replica's last scrape time to the next look.
  *
@@ -415,7 +421,9 @@ function coverage(timeline: Map<string, ReplicaScrapes>, grid: PointGrid, live: 
   for (const [key, replica] of timeline) {
     let previous = replica.carried;
     for (const [k, at] of [...replica.times].sort((a, b) => a[0] - b[0])) {
-      if (previous !== undefined) {
+      // Only time in which the replica served: an idle one (a deleted pod still draining, a
+      // replica that gets no traffic) would add time without requests to its arm.
+      if (previous !== undefined && replica.grew.has(k)) {
         const span = spans[grid.intervalOfPoint[k]!]!;
         const entry = span.get(replica.workload) ?? { ms: 0, replicas: new Set<string>() };
         entry.ms += Math.max(0, at - previous);
