@@ -8,7 +8,8 @@
  *   local process behind its sidecar, with the pod's container environment (VERSION, latency and
  *   error knobs) and the identity a cluster gives it (workload: the Deployment; version: the pod's
  *   `version` label; labels and service account: the pod's); a pod that is deleted or stops being
- *   Running and Ready has its process stopped. A pod with another image is not started, is logged
+ *   Running and Ready leaves the routes at once, and its process is stopped after `drainMs` (still
+ *   scraped meanwhile, as a deleted pod's sidecar drains on a cluster). A pod with another image is not started, is logged
  *   once, and is marked for KWOK's ImagePullBackOff stage, so that the cluster reports it as a
  *   kubelet would; a process that dies is reported and not started again.
  * - reads the Istio objects with the code that reads them from files (cluster-source.ts, then
@@ -79,6 +80,13 @@ export interface FollowOptions {
   /** How long a burst of changes is collected before one push (default 50 ms). */
   debounceMs?: number;
   /**
+   * How long the process of a pod that went away keeps running, out of the routes at once but
+   * still scraped, before it is stopped (default 5 000 ms: Istio's terminationDrainDuration, the
+   * time a deleted pod's sidecar drains while Prometheus still discovers and scrapes the pod). What
+   * it counted after its last scrape is then read, as on a cluster; 0 stops it at once.
+   */
+  drainMs?: number;
+  /**
    * A Prometheus file SD file to keep up to date with the scrape targets (the gateway and every
    * running pod's /metrics), rewritten whenever a process starts or stops; `[]` once stopped.
    */
@@ -123,6 +131,7 @@ export async function startFollowing(opts: FollowOptions): Promise<FollowingMesh
   const log = opts.log ?? (() => {});
   const port = opts.port ?? 0;
   const debounceMs = opts.debounceMs ?? 50;
+  const drainMs = opts.drainMs ?? 5_000;
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new ConfigError('mesh options', 'port', `expected an integer port 0..65535, got ${port}`);
 
@@ -133,6 +142,9 @@ export async function startFollowing(opts: FollowOptions): Promise<FollowingMesh
   const abort = new AbortController();
   const snapshot = new Map<FollowedKind, ClusterObject[]>();
   const running = new Map<string, Running>();
+  /** Processes of pods that went away: out of the routes, still scraped until their drain ends. */
+  const draining = new Map<string, Running>();
+  const drainTimers = new Set<NodeJS.Timeout>();
   /** Pods not to try again (another image, no version label, failed to start), each logged once. */
   const passedOver = new Set<string>();
   /** Pods with another image that were marked (or tried) for KWOK's ImagePullBackOff stage. */
@@ -163,6 +175,12 @@ export async function startFollowing(opts: FollowOptions): Promise<FollowingMesh
   // A pod's process that dies is not started again (no crash loop): its endpoint goes, and the
   // listeners (`canary mesh up` exits 4) are told.
   children.onUnexpectedExit((e, child) => {
+    // A pod that already went away may end on its own while it drains: nothing is lost.
+    const drained = [...draining].find(([, r]) => r.child === child);
+    if (drained) {
+      draining.delete(drained[0]);
+      return void publishTargets();
+    }
     for (const [key, r] of running) {
       if (r.child !== child) continue;
       running.delete(key);
@@ -233,13 +251,21 @@ export async function startFollowing(opts: FollowOptions): Promise<FollowingMesh
     const { run: want, unpullable } = wanted();
     await markUnpullable(unpullable);
     const gone = [...running].filter(([key]) => !want.has(key));
-    for (const [key] of gone) running.delete(key);
-    await Promise.all(
-      gone.map(async ([, r]) => {
-        log(`pod ${r.pod}: gone; stopped ${r.endpoint.workload}`);
-        await children.stopChild(r.child);
-      }),
-    );
+    for (const [key, r] of gone) {
+      running.delete(key);
+      draining.set(key, r);
+      log(`pod ${r.pod}: gone; ${r.endpoint.workload} out of the routes, stopping in ${drainMs} ms`);
+      const timer = setTimeout(() => {
+        drainTimers.delete(timer);
+        enqueue(async () => {
+          if (children.stopped || !draining.delete(key)) return;
+          await children.stopChild(r.child);
+          log(`pod ${r.pod}: stopped ${r.endpoint.workload}`);
+          await publishTargets();
+        });
+      }, drainMs);
+      drainTimers.add(timer);
+    }
     const added = [...want.values()].filter((w) => !running.has(w.key) && !passedOver.has(w.key));
     await Promise.all(
       added.map(async (w) => {
@@ -282,7 +308,7 @@ export async function startFollowing(opts: FollowOptions): Promise<FollowingMesh
         pod: GATEWAY_IDENTITY.workload,
         podLabels: GATEWAY_IDENTITY.labels,
       },
-      ...[...running.values()].map((r) => ({
+      ...[...running.values(), ...draining.values()].map((r) => ({
         metricsUrl: r.child.metricsUrl,
         namespace,
         pod: r.pod,
@@ -297,6 +323,11 @@ export async function startFollowing(opts: FollowOptions): Promise<FollowingMesh
     if (text === lastTargets) return;
     await writeTargetsFile(opts.targetsFile, groups);
     lastTargets = text;
+  };
+
+  /** Runs `task` after whatever the data plane is doing (a reconcile, another task). */
+  const enqueue = (task: () => Promise<void>): void => {
+    chain = chain.then(task).catch((err: unknown) => fail(err instanceof Error ? err : new InfraError(String(err))));
   };
 
   /** Queues one reconcile after `debounceMs`; changes arriving until it starts join it. */
@@ -314,6 +345,8 @@ export async function startFollowing(opts: FollowOptions): Promise<FollowingMesh
 
   const stop = async (): Promise<void> => {
     abort.abort(new InfraError('the data plane is stopping'));
+    for (const t of drainTimers) clearTimeout(t);
+    drainTimers.clear();
     await children.stop();
     // Waits for a reconcile under way, so its write of the file cannot come after this one.
     await chain.catch(() => {});

@@ -179,10 +179,9 @@ async function expectTracksGone(): Promise<void> {
  * Prometheus's count of requests per track over the run (the project's PromQL templates, through the
  * harness's own source) against the builtin driver's count of responses served by that track (its
  * `x-served-by`, result.json's load section). The driver counts answers only, so Prometheus may count
- * up to the requests in flight at the window's edge more. The primary keeps running, is scraped
- * again, and must agree within that. The baseline's and canary's pods are deleted at the end of the
- * run, and Prometheus never scrapes what a deleted pod counted after its last scrape (as on a real
- * cluster): those two may fall short by at most one scrape interval (1 s) of their requests.
+ * up to the requests in flight at the window's edge more. The baseline's and canary's pods are
+ * deleted at the end of the run; their processes drain (still scraped) for a few seconds before
+ * they stop, as a deleted pod's sidecar does on a cluster, so what they counted last is read too.
  */
 async function expectPrometheusCountsTheDriver(result: RunResult): Promise<void> {
   const tracks = result.plan.tracks.map((t) => t.workload);
@@ -203,9 +202,7 @@ async function expectPrometheusCountsTheDriver(result: RunResult): Promise<void>
     const summary = `Prometheus ${JSON.stringify(counted)}, driver ${JSON.stringify(driver)}`;
     for (const w of tracks) {
       expect(driver[w], w).toBeGreaterThan(0);
-      // Requests per second of this track, over the load's duration, for one scrape interval.
-      const lastScrape = w === 'account-primary' ? 0 : Math.ceil((driver[w]! * load.achievedRate) / load.requests);
-      expect(counted[w]! - driver[w]!, `${w}: ${summary}`).toBeGreaterThanOrEqual(-lastScrape);
+      expect(counted[w]! - driver[w]!, `${w}: ${summary}`).toBeGreaterThanOrEqual(0);
       expect(counted[w]! - driver[w]!, `${w}: ${summary}`).toBeLessThanOrEqual(IN_FLIGHT);
     }
     console.log(`canary-run: ${summary}`);

@@ -194,8 +194,9 @@ describe('the data plane following the test cluster', { timeout: 120_000 }, () =
     const res = await cluster.api.request('DELETE', `${PODS}/${victim.pod}`);
     expect(res.status, res.text).toBe(200);
     await vi.waitFor(() => expect(mesh!.workloads().map((w) => w.pod)).not.toContain(victim.pod), WAIT);
+    // Out of the routes at once, stopped once it has drained (as a deleted pod's sidecar).
+    await vi.waitFor(() => expect(log.join('\n')).toContain(`pod ${victim.pod}: stopped account-primary`), WAIT);
     await expect(call(victim.metricsUrl)).rejects.toThrow();
-    expect(log.join('\n')).toContain(`pod ${victim.pod}: gone; stopped account-primary`);
     await vi.waitFor(
       () => expect(mesh!.workloads().filter((w) => w.workload === 'account-primary')).toHaveLength(2),
       WAIT,
