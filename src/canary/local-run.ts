@@ -127,6 +127,13 @@ export async function prepareRun(o: RunCommandOptions): Promise<PreparedRun> {
 
 /** Longest wait for Prometheus to scrape every track of a run on a cluster before the load starts. */
 const TARGETS_TIMEOUT_MS = 60_000;
+/**
+ * How far behind now a run's looks read Prometheus. A sample is stamped with the time its scrape
+ * began and stored when it ends; read at now, a replica's counts and its scrape times (two queries)
+ * could come from different scrapes, which skews the time the sample ratio check weighs by. A second
+ * covers scrapes that take up to a second; decisions come that much later.
+ */
+const PROMETHEUS_LAG_MS = 1_000;
 
 /** The telemetry source the plan names, built once deploy has said where the data plane is. */
 export function sourceFor(deployment: Deployment, plan: CanaryPlan): Source {
@@ -136,8 +143,9 @@ export function sourceFor(deployment: Deployment, plan: CanaryPlan): Source {
       url: plan.telemetry.url,
       service: plan.target.service,
       workloads,
-      // A run's new pods on a cluster are scraped only once Prometheus has discovered them.
-      ...(plan.engine === 'kubernetes' ? { awaitTargetsMs: TARGETS_TIMEOUT_MS } : {}),
+      // A run's new pods on a cluster are scraped only once Prometheus has discovered them; and each
+      // look reads a little behind now, where every scrape stamped before it is stored.
+      ...(plan.engine === 'kubernetes' ? { awaitTargetsMs: TARGETS_TIMEOUT_MS, lagMs: PROMETHEUS_LAG_MS } : {}),
     });
   return createSource('scrape', { service: plan.target.service, workloads, targets: deployment.metricsUrls });
 }
