@@ -49,7 +49,11 @@ export const COMMAND_SUMMARIES: { command: string; describe: string }[] = [
   },
   { command: 'route <route>', describe: 'print the VirtualService of a route: safe, header, weighted:N, promoted' },
   { command: 'promote', describe: 'print the VirtualService that sends all traffic to the canary' },
-  { command: 'rollback', describe: 'print the VirtualService that sends all traffic back to the primary' },
+  {
+    command: 'rollback',
+    describe:
+      'print the VirtualService that sends all traffic back to the primary; with --context, do it on the cluster and scale the tracks to 0',
+  },
   { command: 'load', describe: 'drive traffic through the gateway and write the client-side results' },
   { command: 'analyze', describe: 'judge a time window that already happened, from a Prometheus-compatible API' },
   {

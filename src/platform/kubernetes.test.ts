@@ -239,7 +239,7 @@ describe('the Kubernetes platform', () => {
     await p.setRoute(plan().stages[2]!.route);
     api.fail((r) => r.method === 'PATCH' && r.path.startsWith(VS), 500, 100);
     await expect(p.teardown()).rejects.toThrow(
-      /could not put all traffic back on the primary .*left running: route VirtualService sprincube\/account to the primary by hand/,
+      /could not put all traffic back on the primary .*left running: put VirtualService sprincube\/account on the primary with `canary rollback --context/,
     );
     expect(api.get(DEPLOYMENTS, 'account-canary')?.spec.replicas).toBe(1);
   });

@@ -217,16 +217,8 @@ export class KubernetesPlatform implements Platform, CheckedPlatform {
   }
 
   async setRoute(route: RoutePlan): Promise<void> {
-    const vs = routeObject(this.plan, route);
-    await this.client.apply(vs);
     this.routed = true;
-    const held = await this.client.get<KubeObject>('VirtualService', this.namespace, vs.metadata.name);
-    const want = (vs as { spec?: unknown }).spec;
-    const differs = firstDifference(want, held?.spec);
-    if (differs !== null)
-      throw new InfraError(
-        `VirtualService ${this.namespace}/${vs.metadata.name}: the API server holds a different spec than was applied (another controller or manager changed it) at spec${differs}: applied ${JSON.stringify(want)}, read back ${JSON.stringify(held?.spec ?? null)}`,
-      );
+    await applyRoute(this.client, this.plan, route);
   }
 
   async conclude(verdict: 'promote' | 'rollback'): Promise<void> {
@@ -258,7 +250,7 @@ export class KubernetesPlatform implements Platform, CheckedPlatform {
         // The tracks stay up: deleting a canary that still gets traffic would turn it into errors.
         throw new InfraError(
           `could not put all traffic back on the primary (${(err as Error).message}); the baseline and canary are left running: ` +
-            `route VirtualService ${this.namespace}/${this.plan.target.virtualService} to the primary by hand (canary rollback | kubectl apply -f -)`,
+            `put VirtualService ${this.namespace}/${this.plan.target.virtualService} on the primary with \`canary rollback --context ...\` (or \`canary rollback | kubectl apply -f -\`)`,
           { cause: err },
         );
       }
@@ -374,6 +366,27 @@ export class KubernetesPlatform implements Platform, CheckedPlatform {
  * `.http[1].route[0].weight`; null when it does. Key order does not matter (the server returns
  * its own), fields the server added (defaults) are allowed, arrays must match element for element.
  */
+/**
+ * Applies the route's VirtualService and reads it back: InfraError naming the first field where the
+ * API server holds something else (another controller or manager changed it).
+ */
+export async function applyRoute(
+  client: KubeClient,
+  plan: Pick<CanaryPlan, 'target'>,
+  route: RoutePlan,
+): Promise<void> {
+  const vs = routeObject(plan, route);
+  const namespace = vs.metadata.namespace ?? plan.target.namespace;
+  await client.apply(vs);
+  const held = await client.get<KubeObject>('VirtualService', namespace, vs.metadata.name);
+  const want = (vs as { spec?: unknown }).spec;
+  const differs = firstDifference(want, held?.spec);
+  if (differs !== null)
+    throw new InfraError(
+      `VirtualService ${namespace}/${vs.metadata.name}: the API server holds a different spec than was applied (another controller or manager changed it) at spec${differs}: applied ${JSON.stringify(want)}, read back ${JSON.stringify(held?.spec ?? null)}`,
+    );
+}
+
 export function firstDifference(applied: unknown, held: unknown, path = ''): string | null {
   if (Array.isArray(applied)) {
     if (!Array.isArray(held) || held.length !== applied.length) return path || '.';

@@ -209,6 +209,33 @@ describe('the Kubernetes engine on the test cluster, as the harness ServiceAccou
     expect(await getJson(`${DEPLOYMENTS}/account-canary`)).toBeUndefined();
   });
 
+  it('after a run killed mid-stage, canary rollback --kubeconfig (as the harness) puts all traffic on the primary and scales the tracks to 0', async () => {
+    // What a run leaves when its process is killed (SIGKILL, a lost CI runner): the tracks deployed
+    // and the 10 % route applied, nothing after that.
+    const plan = makePlan(MANIFESTS, 60_000);
+    const killed = new KubernetesPlatform({
+      connect: () => KubeClient.connect({ kubeconfig: harness, context: null }, { caller: 'run', backoffMs: 100 }),
+      plan,
+      manifestsDir: MANIFESTS,
+    });
+    await killed.deploy(plan.tracks);
+    await killed.setRoute(plan.stages[1]!.route);
+    await waitForWeight(10);
+    const primary = await image('account-primary');
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [join(REPO_ROOT, 'bin/canary.js'), 'rollback', '--kubeconfig', harness, '--namespace', NS],
+      { cwd: REPO_ROOT, timeout: 60_000 },
+    );
+    expect(stdout).toContain('VirtualService sprincube/account: all traffic on account-primary (read back)');
+    expect(stdout).toContain('Deployment sprincube/account-canary: scaled from 1 to 0');
+    expect(await routes()).toEqual(ON_PRIMARY);
+    for (const name of ['account-baseline', 'account-canary'])
+      expect((await getJson(`${DEPLOYMENTS}/${name}`))?.spec.replicas, name).toBe(0);
+    expect(await image('account-primary')).toBe(primary);
+    await deleteTracks();
+  });
+
   it('the pod watch reconnects after the API server restarts mid-run: a canary pod failing afterwards ends the run with exit 4', async () => {
     const log: string[] = [];
     const running = runAsHarness(inWeighted10, { plan: makePlan(MANIFESTS, 60_000), log });
