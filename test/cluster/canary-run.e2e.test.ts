@@ -23,7 +23,12 @@ import { type MeshPrometheus, startMeshPrometheus } from '../../src/mesh/telemet
 import { KubeClient } from '../../src/platform/kube-client.ts';
 import { createSource } from '../../src/telemetry/factory.ts';
 import type { TestCluster } from '../support/cluster.ts';
-import { appReads, dataPlaneIdentity, startClusterWithReferenceApp } from '../support/reference-app.ts';
+import {
+  appReads,
+  dataPlaneIdentity,
+  followedWorkloads,
+  startClusterWithReferenceApp,
+} from '../support/reference-app.ts';
 
 const NS = 'sprincube';
 const DEPLOYMENTS = `/apis/apps/v1/namespaces/${NS}/deployments`;
@@ -33,7 +38,7 @@ const CANARY_IMAGE = 'sprincube/app:v2';
 /** Requests in flight per track when the load stops: 400 requests/s at tens of ms each. */
 const IN_FLIGHT = 20;
 
-const { getJson, routes, image } = appReads(() => cluster, NS);
+const { getJson, routes, image, deleteTracks } = appReads(() => cluster, NS);
 
 let cluster: TestCluster;
 let mesh: FollowingMesh | undefined;
@@ -56,12 +61,7 @@ beforeAll(async () => {
   cluster = await startClusterWithReferenceApp(NS);
   harness = await cluster.runAs('canary-harness', NS);
   // Between runs only the primary serves: the manifests' own baseline and canary are not running.
-  for (const name of ['account-baseline', 'account-canary'])
-    await cluster.api.request('DELETE', `${DEPLOYMENTS}/${name}?propagationPolicy=Foreground`);
-  await vi.waitFor(async () => {
-    expect(await getJson(`${DEPLOYMENTS}/account-baseline`)).toBeUndefined();
-    expect(await getJson(`${DEPLOYMENTS}/account-canary`)).toBeUndefined();
-  }, WAIT);
+  await deleteTracks();
   prometheus = await startMeshPrometheus();
   // The data plane as its own ServiceAccount: it lists and watches, and marks a pod it cannot run.
   const client = await KubeClient.connect(
@@ -76,13 +76,7 @@ beforeAll(async () => {
     log: (l) => log.push(l),
   });
   await vi.waitFor(
-    () =>
-      expect(
-        mesh!
-          .workloads()
-          .map((w) => w.workload)
-          .sort(),
-      ).toEqual(['account-primary', 'account-primary', 'bff', 'friend']),
+    () => expect(followedWorkloads(mesh!)).toEqual(['account-primary', 'account-primary', 'bff', 'friend']),
     WAIT,
   );
 }, 300_000);

@@ -41,7 +41,7 @@ const ON_PRIMARY = [[['primary', 100]]];
 const WAIT = { timeout: 90_000, interval: 250 };
 const CANARY_IMAGE = 'registry.example/account:v2';
 
-const { getJson, routes, image } = appReads(() => cluster, NS);
+const { getJson, routes, image, deleteTracks } = appReads(() => cluster, NS);
 
 let cluster: TestCluster;
 /** The harness's ServiceAccount's kubeconfig (a TokenRequest token). */
@@ -65,16 +65,6 @@ afterAll(async () => {
   await cluster?.stop();
   rmSync(work, { recursive: true, force: true });
 }, 60_000);
-
-/** The baseline and canary Deployments gone (admin); waits until the server has none. */
-async function deleteTracks(): Promise<void> {
-  for (const name of ['account-baseline', 'account-canary'])
-    await cluster.api.request('DELETE', `${DEPLOYMENTS}/${name}?propagationPolicy=Foreground`);
-  await vi.waitFor(async () => {
-    expect(await getJson(`${DEPLOYMENTS}/account-baseline`)).toBeUndefined();
-    expect(await getJson(`${DEPLOYMENTS}/account-canary`)).toBeUndefined();
-  }, WAIT);
-}
 
 function makePlan(manifestsDir = MANIFESTS, stageMaxMs = 1000): CanaryPlan {
   const stage = { minDurationMs: 40, maxDurationMs: stageMaxMs, minSamples: 100 };

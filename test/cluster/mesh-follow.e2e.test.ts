@@ -23,7 +23,7 @@ import { KubeClient, type KubeObject } from '../../src/platform/kube-client.ts';
 import { createSource } from '../../src/telemetry/factory.ts';
 import { call } from '../support/http.ts';
 import type { TestCluster } from '../support/cluster.ts';
-import { dataPlaneIdentity, startClusterWithReferenceApp } from '../support/reference-app.ts';
+import { dataPlaneIdentity, followedWorkloads, startClusterWithReferenceApp } from '../support/reference-app.ts';
 import { instantQuery } from '../support/prometheus.ts';
 
 const NS = 'sprincube';
@@ -133,16 +133,7 @@ afterAll(async () => {
 describe('the data plane following the test cluster', { timeout: 120_000 }, () => {
   it('runs a process per Running pod, named by its Deployment, and serves the account through the gateway', async () => {
     mesh = await startFollowing({ client: await followClient(), namespace: NS, port: 0, log: (l) => log.push(l) });
-    await vi.waitFor(
-      () =>
-        expect(
-          mesh!
-            .workloads()
-            .map((w) => w.workload)
-            .sort(),
-        ).toEqual(PODS_EXPECTED),
-      WAIT,
-    );
+    await vi.waitFor(() => expect(followedWorkloads(mesh!)).toEqual(PODS_EXPECTED), WAIT);
     const pods = new Set((await readyPods()).map((p) => p.metadata.name));
     expect(new Set(mesh.workloads().map((w) => w.pod))).toEqual(pods);
     expect(mesh.workloads().find((w) => w.workload === 'account-canary')?.version).toBe('v2');

@@ -4,8 +4,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { expect, vi } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { CLUSTER_CONFIG, REPO_ROOT } from '../../scripts/cluster/layout.ts';
+import type { FollowingMesh } from '../../src/mesh/follow.ts';
 import { KubeClient, type KubeObject } from '../../src/platform/kube-client.ts';
 import { applyReferenceApp } from '../../src/platform/kube-deploy.ts';
 import { startTestCluster, type TestCluster } from './cluster.ts';
@@ -66,5 +68,25 @@ export function appReads(cluster: () => TestCluster, namespace: string) {
   const image = async (name: string): Promise<string | undefined> =>
     (await getJson(`/apis/apps/v1/namespaces/${namespace}/deployments/${name}`))?.spec.template.spec.containers[0]
       .image as string | undefined;
-  return { getJson, routes, image };
+  /** Deletes the service's baseline and canary Deployments and waits until the server has neither. */
+  const deleteTracks = async (): Promise<void> => {
+    const deployments = `/apis/apps/v1/namespaces/${namespace}/deployments`;
+    for (const name of ['account-baseline', 'account-canary'])
+      await cluster().api.request('DELETE', `${deployments}/${name}?propagationPolicy=Foreground`);
+    await vi.waitFor(
+      async () => {
+        expect(await getJson(`${deployments}/account-baseline`)).toBeUndefined();
+        expect(await getJson(`${deployments}/account-canary`)).toBeUndefined();
+      },
+      { timeout: 90_000, interval: 250 },
+    );
+  };
+  return { getJson, routes, image, deleteTracks };
 }
+
+/** The Deployment of each process a following data plane runs, sorted (one entry per pod). */
+export const followedWorkloads = (mesh: FollowingMesh): string[] =>
+  mesh
+    .workloads()
+    .map((w) => w.workload)
+    .sort();
