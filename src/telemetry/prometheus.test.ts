@@ -146,6 +146,8 @@ describe('PrometheusSource.measure across looks', () => {
    * scrape began (`t`) and is readable only from the time the scrape ended (`stored`).
    */
   let samples: { t: number; v: number; stored: number }[];
+  /** Range queries answer 422 while set. */
+  let failing = false;
   /** A second replica of the same workload (instance `idle`) in range queries; none unless a test sets it. */
   let idleSamples: { t: number; v: number; stored: number }[] = [];
 
@@ -167,6 +169,18 @@ describe('PrometheusSource.measure across looks', () => {
       req.on('end', () => {
         const p = new URLSearchParams(body);
         const query = p.get('query') ?? '';
+        if (failing && req.url!.startsWith('/api/v1/query_range')) {
+          res
+            .writeHead(422, { 'content-type': 'application/json' })
+            .end(
+              JSON.stringify({
+                status: 'error',
+                errorType: 'execution',
+                error: 'query processing would load too many samples',
+              }),
+            );
+          return;
+        }
         const metricOf = (instance: string) => ({
           destination_workload: 'account-canary',
           response_code: '200',
@@ -277,6 +291,24 @@ describe('PrometheusSource.measure across looks', () => {
     // A past window is not weighed: its traffic may have begun and ended inside it.
     const [past] = await source.measureWindow(t0 + 1000, t0 + 4000, 3000);
     expect(past!.workloads['account-canary']!.covered).toBeUndefined();
+  });
+
+  it('after a look whose queries failed, the next still takes its first values as the zero, not as requests', async () => {
+    // The counter stood at 4,000 before the run (a primary that served long before it).
+    const t0 = 1_800_000_000_000;
+    samples = Array.from({ length: 6 }, (_, i) => ({
+      t: t0 + i * 1000 + 300,
+      v: 4000 + 40 * i,
+      stored: t0 + i * 1000 + 300,
+    }));
+    const source = await begunAt(t0 + 1000);
+    failing = true;
+    clock = t0 + 2000;
+    expect((await source.measure()).status).toBe('error');
+    failing = false;
+    clock = t0 + 3000;
+    // From t0+2000 (the scrape of t0+1300, 4,040) to t0+3000 (t0+2300, 4,080): 40, not 4,080.
+    expect((await source.measure()).workloads['account-canary']!.requests).toBe(40);
   });
 
   it('still reads a past window from its own start (measureWindow), as canary analyze does', async () => {

@@ -139,7 +139,6 @@ export class PrometheusSource implements Source {
     const end = Math.max(start + 1, this.now() - this.lagMs);
     const [m] = await this.window(start, end, end - start, this.live);
     this.lastEnd = m!.end;
-    this.live!.first = false;
     return m!;
   }
 
@@ -235,6 +234,9 @@ export class PrometheusSource implements Source {
     });
 
     const coveredMs = timeline ? coverage(timeline, grid, live!) : undefined;
+    // Read: the next look counts from these values. (A look whose queries failed read nothing, so
+    // the one after it still takes its first values as the zero, not as requests.)
+    if (live) live.first = false;
 
     const out: Measurement[] = [];
     for (let i = 0; i < grid.intervals.length; i++) {
