@@ -155,7 +155,7 @@ export async function runCommand(o: RunCommandOptions, io: RunCommandIo): Promis
   const { analysis } = prepared;
   let plan = prepared.plan;
   // The composition root: platform, driver and source are the ones the plan names.
-  const platform = await createPlatform(plan, { manifestsDir: o.manifests, log: io.err });
+  let platform = await createPlatform(plan, { manifestsDir: o.manifests, log: io.err });
   // Manifests and every route of the plan, before a process starts or the run directory exists.
   await platform.check(plan.tracks, [{ kind: 'safe' }, ...plan.stages.map((s) => s.route), { kind: 'promoted' }]);
   if (o.dryRun) {
@@ -175,7 +175,11 @@ export async function runCommand(o: RunCommandOptions, io: RunCommandIo): Promis
         `kubernetes: ${written.workloads.primary} runs ${target.primaryImage} (${target.primaryVersion}); the baseline copies it, not the manifests' ${written.primaryImage} (${written.primaryVersion})`,
       );
     plan = prepared.planFor(target);
+    // The platform acts on the plan it was made with (a promotion copies that plan's canary): made
+    // again for this one.
+    platform = await createPlatform(plan, { manifestsDir: o.manifests, log: io.err });
     await platform.check(plan.tracks, [{ kind: 'safe' }, ...plan.stages.map((s) => s.route), { kind: 'promoted' }]);
+    await platform.prepare?.();
   }
   // Where the run's record goes must take it, before anything starts: a verdict with nowhere to go is lost.
   const unwritable = writableProblem(o.reportsDir, [join(o.reportsDir, 'history.sqlite')]);
