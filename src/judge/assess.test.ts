@@ -128,6 +128,18 @@ describe('assessStage (sequential judge)', () => {
     }));
     const a = assessStage({ config: config(), data: data(measurements), elapsedMs: 120_000 });
     expect(a.srm!.counts.canary).toBe(data(measurements).canary.requests - 600);
+    // A canary whose pod Prometheus has not scraped twice yet: no check yet, not the raw counts
+    // (which here say 1 canary request for 2,000 baseline ones).
+    const unscraped = traffic(4, 1, normal, { ...normal, requests: 1 }).map((m) => ({
+      ...m,
+      workloads: Object.fromEntries(
+        Object.entries(m.workloads).map(([w, x]) => [
+          w,
+          { ...x, covered: w === arms.canary ? { requests: 0, ms: 0 } : { requests: x.requests, ms: 10_000 } },
+        ]),
+      ),
+    }));
+    expect(assessStage({ config: config(), data: data(unscraped), elapsedMs: 10_000 }).srm).toBeNull();
     // One measurement without `covered` (another source) and the arm's counts are its requests.
     const mixed = [...measurements, ...traffic(5, 1, normal, normal)];
     expect(data(mixed).canary.covered).toBeUndefined();

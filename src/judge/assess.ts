@@ -179,14 +179,17 @@ function sampleRatio(
   // Counts that cover different times (Prometheus scrapes each track at its own phase): the
   // requests between scrapes read are expected in proportion to the planned share times the time
   // they cover, as two Poisson streams' counts given their total.
+  // Until each arm has requests between two of its scrapes (a track whose new pod Prometheus has
+  // not scraped twice yet), there is nothing to weigh: no check yet, not the raw counts.
   const b = data.baseline.covered;
   const c = data.canary.covered;
-  const weighed = b !== undefined && c !== undefined && b.ms > 0 && c.ms > 0 && b.requests + c.requests > 0;
+  const weighed = b !== undefined && c !== undefined;
   if (weighed) {
+    if (b.ms <= 0 || c.ms <= 0 || b.requests === 0 || c.requests === 0) return null;
     counts.baseline = b.requests;
     counts.canary = c.requests;
   }
-  const share = weighed ? (canaryShare * c.ms) / (canaryShare * c.ms + (1 - canaryShare) * b.ms) : canaryShare;
+  const share = weighed ? (canaryShare * c!.ms) / (canaryShare * c!.ms + (1 - canaryShare) * b!.ms) : canaryShare;
   // Prior concentration: the expected request count at the stage's end / 8 (STATS.md §1).
   const evidence = sampleRatioEValue(
     [counts.baseline, counts.canary],
@@ -196,7 +199,7 @@ function sampleRatio(
   return {
     counts,
     expectedCanaryShare: share,
-    ...(weighed ? { plannedCanaryShare: canaryShare, coveredMs: { baseline: b.ms, canary: c.ms } } : {}),
+    ...(weighed ? { plannedCanaryShare: canaryShare, coveredMs: { baseline: b!.ms, canary: c!.ms } } : {}),
     eValue: Math.min(evidence.eValue, Number.MAX_VALUE),
     pValue: evidence.pValue,
     alpha,

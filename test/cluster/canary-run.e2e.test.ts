@@ -303,10 +303,10 @@ describe('canary run on the test cluster through the following data plane', { ti
     }, WAIT);
   });
 
-  it("after the promotion, the next run's baseline copies the primary as it runs, not the manifests' image", async () => {
+  it("after the promotion, the next run's baseline copies the primary as it runs, and its promotion puts v3 on the primary", async () => {
     expect(await image('account-primary')).toBe(CANARY_IMAGE);
-    const f = await canaryRun(['--image', 'account=sprincube/app:v3', '--scenario', 'errors']);
-    expect(f.code, story(f)).toBe(1);
+    const f = await canaryRun(['--image', 'account=sprincube/app:v3']);
+    expect(f.code, story(f)).toBe(0);
     const { result } = readResult(f);
     expect(result.plan.tracks.map((t) => [t.track, t.image, t.version])).toEqual([
       ['primary', CANARY_IMAGE, 'v2'],
@@ -317,8 +317,10 @@ describe('canary run on the test cluster through the following data plane', { ti
       "kubernetes: account-primary runs sprincube/app:v2 (v2); the baseline copies it, not the manifests' sprincube/app:0.1.0 (v1)",
     );
     expect(log.join('\n')).toMatch(/started account-baseline \(v2\)/);
-    // Rolled back: the primary keeps the promoted image.
-    expect(await image('account-primary')).toBe(CANARY_IMAGE);
+    // Promoted: the primary takes this run's canary, image and version both.
+    const primary = await getJson(`${DEPLOYMENTS}/account-primary`);
+    expect(primary?.spec.template.spec.containers[0].image).toBe('sprincube/app:v3');
+    expect(primary?.spec.template.metadata.labels.version).toBe('v3');
     await expectTracksGone();
   });
 });
