@@ -170,15 +170,13 @@ describe('PrometheusSource.measure across looks', () => {
         const p = new URLSearchParams(body);
         const query = p.get('query') ?? '';
         if (failing && req.url!.startsWith('/api/v1/query_range')) {
-          res
-            .writeHead(422, { 'content-type': 'application/json' })
-            .end(
-              JSON.stringify({
-                status: 'error',
-                errorType: 'execution',
-                error: 'query processing would load too many samples',
-              }),
-            );
+          res.writeHead(422, { 'content-type': 'application/json' }).end(
+            JSON.stringify({
+              status: 'error',
+              errorType: 'execution',
+              error: 'query processing would load too many samples',
+            }),
+          );
           return;
         }
         const metricOf = (instance: string) => ({
