@@ -8,10 +8,11 @@
  *   local process behind its sidecar, with the pod's container environment (VERSION, latency and
  *   error knobs) and the identity a cluster gives it (workload: the Deployment; version: the pod's
  *   `version` label; labels and service account: the pod's); a pod that is deleted or stops being
- *   Running and Ready leaves the routes at once, and its process is stopped after `drainMs` (still
- *   scraped meanwhile, as a deleted pod's sidecar drains on a cluster). A pod with another image is not started, is logged
- *   once, and is marked for KWOK's ImagePullBackOff stage, so that the cluster reports it as a
- *   kubelet would; a process that dies is reported and not started again.
+ *   Running and Ready leaves the routes at once, and its process is stopped after `drainMs`
+ *   (still scraped meanwhile, as a deleted pod's sidecar drains on a cluster). A pod with another
+ *   image is not started, is logged once, and is marked for KWOK's ImagePullBackOff stage, so that
+ *   the cluster reports it as a kubelet would; a process that dies is reported and not started
+ *   again.
  * - reads the Istio objects with the code that reads them from files (cluster-source.ts, then
  *   checkMesh) and pushes the result with every endpoint to every proxy after each change, bursts
  *   coalesced for `debounceMs`, as istiod's push does. A change that does not compile is logged
